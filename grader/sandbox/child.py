@@ -1,0 +1,265 @@
+"""The sandboxed child: load a submission, run one job's cases, stream plain results, exit.
+
+Runs in a process forked from the zygote, which never runs student code, so no state survives from one
+job to the next. Results go out frame by frame as each case finishes, so a crash loses only the cases
+not yet run. Only the standard library and NumPy here.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+
+import numpy as np
+
+import dnn_utils
+import guard
+import wire
+
+SUBMISSION = "submission"
+_real_exit = os._exit
+
+
+class CaseTimeout(BaseException):
+    """The per-case alarm: a BaseException, so that `except Exception` in student code does not eat it."""
+
+
+class HelperCallMismatch(Exception):
+    """A stand-in was called with arguments that a correct caller would not pass on this case."""
+
+
+class CappedText:
+    """sys.stdout while student code runs: keeps the first `limit` characters, counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.kept, self.total = limit, [], 0, 0
+
+    def write(self, text) -> int:
+        text = str(text)
+        self.total += len(text)
+        if self.kept < self.limit:
+            piece = text[: self.limit - self.kept]
+            self.parts.append(piece)
+            self.kept += len(piece)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def take(self) -> tuple[str, int]:
+        text, total = "".join(self.parts), self.total
+        self.parts, self.kept, self.total = [], 0, 0
+        return text, total
+
+
+# --- matching stand-in calls --------------------------------------------------------------------
+def _close(got, want) -> bool:
+    if isinstance(want, np.ndarray):
+        try:
+            got = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        if got.shape != want.shape:
+            return False
+        return bool(np.all(np.abs(got - want) <= 1e-6 + 1e-5 * np.abs(want)))
+    if isinstance(want, (tuple, list)):
+        return isinstance(got, (tuple, list)) and len(got) == len(want) and all(_close(g, w) for g, w in zip(got, want))
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(_close(got[k], want[k]) for k in want)
+    return type(got) is type(want) and got == want
+
+
+def _fresh(value):
+    """A writable copy of a stand-in's answer, so the caller may change it freely."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_fresh(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    return value
+
+
+class StandIn:
+    """A correct helper for one case only: a table of the calls a correct caller makes, and their answers."""
+
+    def __init__(self, name: str, table: list, log: list):
+        self.__name__, self._table, self._log = name, table, log
+
+    def __call__(self, *args, **kwargs):
+        args = args + tuple(kwargs.values())
+        for want_args, answer, label in self._table:
+            if _close(args, want_args):
+                self._log.append({"helper": self.__name__, "matched": label})
+                return _fresh(answer)
+        self._log.append({"helper": self.__name__, "matched": None, "args": args})
+        raise HelperCallMismatch(
+            f"{self.__name__} was called with arguments that a correct caller does not pass on this case"
+        )
+
+
+# --- loading ------------------------------------------------------------------------------------
+def _student_frames(tb) -> list:
+    frames = []
+    for frame in traceback.extract_tb(tb):
+        if frame.filename.startswith("<") or frame.filename == dnn_utils.__file__ or frame.filename in _SOURCES:
+            frames.append([frame.filename, frame.lineno, frame.name, frame.line or ""])
+    return frames
+
+
+def _error(exc: BaseException) -> dict:
+    message = str(exc) if not isinstance(exc, guard.SubmissionExit) else f"the code asked to exit (code {exc.args[0] if exc.args else 0})"
+    return {"type": type(exc).__name__, "message": message[:2000], "traceback": _student_frames(exc.__traceback__)}
+
+
+_SOURCES: set[str] = set()
+
+
+def _alarm(seconds: float) -> None:
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.0))
+
+
+def _on_alarm(signum, frame):
+    raise CaseTimeout()
+
+
+def load(program: list, namespace: dict, seconds: float) -> list:
+    """Execute each kept statement on its own, so one failure costs only itself."""
+    errors = []
+    for statement in program:
+        filename, lineno, source = statement["filename"], statement["lineno"], statement["source"]
+        if filename not in _SOURCES:
+            _SOURCES.add(filename)
+            linecache.cache[filename] = (0, None, [], filename)
+        lines = linecache.cache[filename][2]
+        body = source.splitlines(keepends=True)
+        lines.extend([""] * max(0, lineno - 1 + len(body) - len(lines)))
+        lines[lineno - 1: lineno - 1 + len(body)] = body
+        try:
+            code = compile("\n" * (lineno - 1) + source, filename, "exec")
+            _alarm(seconds)
+            try:
+                exec(code, namespace)
+            finally:
+                _alarm(0)
+        except CaseTimeout:
+            errors.append({"filename": filename, "lineno": lineno, "type": "Timeout",
+                           "message": f"this statement ran longer than {seconds:g} s while the submission loaded", "traceback": []})
+        except BaseException as exc:  # noqa: BLE001 - anything the submission raises is reported, not fatal
+            errors.append({"filename": filename, "lineno": lineno, **_error(exc)})
+    return errors
+
+
+# --- running ------------------------------------------------------------------------------------
+def _end_to_end(namespace: dict, args: tuple, out: dict):
+    X, Y, parameters, learning_rate = args
+    out["stage"] = "L_model_forward"
+    AL, caches = namespace["L_model_forward"](X, parameters)
+    out["AL"] = AL
+    out["stage"] = "compute_cost"
+    out["cost"] = namespace["compute_cost"](AL, Y)
+    out["stage"] = "L_model_backward"
+    out["grads"] = namespace["L_model_backward"](AL, Y, caches)
+    out["stage"] = "update_parameters"
+    out["parameters"] = namespace["update_parameters"](parameters, out["grads"], learning_rate)
+    out["stage"] = "done"
+    return out
+
+
+def run_case(namespace: dict, job: dict, index: int, case: dict, capture: CappedText) -> dict:
+    calls: list = []
+    saved = {}
+    for helper, table in (case.get("standins") or {}).items():
+        saved[helper] = namespace.get(helper)
+        namespace[helper] = StandIn(helper, table, calls)
+    args = _fresh(tuple(case["args"]))
+    result = {"i": index, "status": "ok"}
+    partial: dict = {}
+    started = time.perf_counter()
+    _alarm(job["limits"]["case_seconds"])
+    try:
+        if job["kind"] == "end_to_end":
+            result["value"] = _end_to_end(namespace, args, partial)
+        else:
+            function = namespace.get(job["function"])
+            if not callable(function):
+                raise NameError(f"name {job['function']!r} is not defined")
+            result["value"] = function(*args)
+    except CaseTimeout:
+        result.update(status="timeout")
+    except BaseException as exc:  # noqa: BLE001
+        result.update(status="error", error=_error(exc))
+    finally:
+        _alarm(0)
+        for helper, previous in saved.items():
+            namespace[helper] = previous
+    if job["kind"] == "end_to_end" and result["status"] != "ok":
+        result["value"] = partial
+    result["seconds"] = time.perf_counter() - started
+    result["args_after"] = args
+    result["calls"] = calls
+    result["output"], result["output_chars"] = capture.take()
+    return result
+
+
+def _limit(job: dict) -> None:
+    limits = job["limits"]
+    with open("/proc/self/status") as status:
+        vm = next((int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:")), 0)
+    address_space = vm + limits["memory_mb"] * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    cpu = int(limits["total_seconds"]) + 2
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails with an error instead
+    uid = limits.get("uid")
+    if uid is not None and os.getuid() == 0:  # an unprivileged user of its own: cannot touch our files
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
+
+
+def main(job: dict, result_fd: int, workdir: str) -> None:
+    """The child's whole life; never returns."""
+    code = 0
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.chdir(workdir)
+        _limit(job)
+        signal.signal(signal.SIGALRM, _on_alarm)
+        capture = CappedText(job["limits"]["output_chars"])
+        sys.stdout = sys.stderr = capture
+        namespace = {"__name__": SUBMISSION, "__builtins__": __builtins__}
+        guard.install(job["denied"], dnn_utils, SUBMISSION)
+        errors = load(job["program"], namespace, job["limits"]["load_seconds"])
+        output, chars = capture.take()
+        functions = sorted(k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and getattr(v, "__module__", None) == SUBMISSION)
+        wire.write_frame(result_fd, b"L", wire.encode({"errors": errors, "functions": functions, "output": output, "output_chars": chars}))
+        for index, case in enumerate(job["cases"]):
+            result = run_case(namespace, job, index, case, capture)
+            try:
+                message = wire.encode(result, job["limits"]["result_bytes"])
+            except wire.WireError as error:
+                message = wire.encode({"i": index, "status": "error", "seconds": result["seconds"], "calls": [],
+                                       "error": {"type": "ResultTooLarge", "message": str(error), "traceback": []}})
+            wire.write_frame(result_fd, b"C", message)
+            if result["status"] == "timeout":
+                break  # one hang is enough: the rest are reported as not run
+        wire.write_frame(result_fd, b"E", b"")  # its descendants may hold the pipe open: say we are done
+    except BaseException:  # noqa: BLE001 - the runtime itself failed; the parent sees a short job
+        code = 70
+    finally:
+        _real_exit(code)

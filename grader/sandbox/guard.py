@@ -1,0 +1,144 @@
+"""What the sandboxed child may import and call.
+
+Student code imports through `guarded_import`: denied modules raise an ImportError that names the
+rule; the course's helpers come from the grader's `dnn_utils`; course test modules, plotting and data
+packages, and anything not installed get a harmless stand-in so that they never stop a submission from
+loading. Process-level escapes (fork, exec, signals, exit) raise instead of acting.
+
+This is the first line only: the OS limits set by the child (its own session, rlimits, an unprivileged
+uid when run as root) and the parent's kill of the whole group are what contain a hostile submission.
+Only the standard library and NumPy here.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+import types
+
+DEFAULT_DENIED = (
+    "torch", "grader", "reference", "jax", "tensorflow",
+    "subprocess", "multiprocessing", "concurrent", "threading", "_thread", "asyncio",
+    "socket", "ssl", "http", "urllib", "requests",
+    "ctypes", "_ctypes", "cffi", "_posixsubprocess", "pty", "signal", "resource", "importlib",
+)
+COURSE_HELPERS = ("dnn_utils", "dnn_utils_v2", "dnn_utils_v3")
+STAND_INS = (
+    "testCases", "testCases_v2", "testCases_v3", "testCases_v4", "testCases_v4a", "public_tests",
+    "test_utils", "lr_utils", "planar_utils", "dnn_app_utils", "dnn_app_utils_v2", "dnn_app_utils_v3",
+    "matplotlib", "pylab", "seaborn", "h5py", "PIL", "imageio", "cv2", "IPython", "ipywidgets", "tqdm",
+)
+
+
+class SandboxViolation(PermissionError):
+    """Raised in the child when submission code does what grading forbids."""
+
+
+class SubmissionExit(BaseException):
+    """sys.exit() or os._exit() called by submission code: ends the case, not the grading."""
+
+
+class _Dummy:
+    """Anything at all: call it, index it, iterate it, take attributes of it; it stays harmless."""
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __iter__(self):
+        return iter(())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __repr__(self):
+        return "<stand-in>"
+
+
+class StandInModule(types.ModuleType):
+    """A module that provides every name as a harmless `_Dummy`."""
+
+    def __init__(self, name: str, why: str):
+        super().__init__(name, f"stand-in for {name!r} while grading: {why}")
+        self.__all__ = []
+        self.__path__ = []  # so that `import matplotlib.pyplot` finds a package
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _Dummy()
+
+
+def _deny(what: str):
+    def denied(*args, **kwargs):
+        raise SandboxViolation(f"{what} is not allowed while grading")
+
+    denied.__name__ = what.rsplit(".", 1)[-1]
+    return denied
+
+
+def _exit(code=0, *rest):
+    raise SubmissionExit(code)
+
+
+class ImportGuard:
+    """The __import__ that submission code sees."""
+
+    def __init__(self, denied, helpers: types.ModuleType, submission_name: str):
+        self.denied = frozenset(denied)
+        self.helpers = helpers
+        self.submission_name = submission_name
+        self.real_import = builtins.__import__
+        self.stand_ins: dict[str, StandInModule] = {}
+
+    def _stand_in(self, top: str, why: str) -> StandInModule:
+        if top not in self.stand_ins:
+            self.stand_ins[top] = StandInModule(top, why)
+        return self.stand_ins[top]
+
+    def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
+        importer = (globals or {}).get("__name__")
+        if importer != self.submission_name:  # NumPy's own lazy imports, our runtime
+            return self.real_import(name, globals, locals, fromlist, level)
+        if level:
+            raise ImportError(f"relative import of {name!r}: a submission is a single file")
+        top = name.partition(".")[0]
+        if top in self.denied:
+            raise ImportError(f"import of {name!r} is denied while grading (rule: no {top!r} in the sandbox)")
+        if top in COURSE_HELPERS:
+            return self.helpers
+        if top in STAND_INS:
+            return self._stand_in(top, "course test, plotting and data modules are not needed to grade")
+        try:
+            return self.real_import(name, globals, locals, fromlist, level)
+        except ModuleNotFoundError as error:
+            if error.name and error.name.partition(".")[0] == top:
+                return self._stand_in(top, "not installed where the grader runs")
+            raise
+
+
+def install(denied, helpers: types.ModuleType, submission_name: str) -> ImportGuard:
+    """Put the guard in place for the rest of this (child) process's life."""
+    guard = ImportGuard(denied, helpers, submission_name)
+    builtins.__import__ = guard
+    for name in ("fork", "forkpty", "system", "popen", "kill", "killpg", "setsid", "setpgid", "setuid",
+                 "setgid", "abort", "register_at_fork", "posix_spawn", "posix_spawnp", "execv", "execve",
+                 "execl", "execle", "execlp", "execlpe", "execvp", "execvpe", "spawnl", "spawnle", "spawnlp",
+                 "spawnlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe"):
+        if hasattr(os, name):
+            setattr(os, name, _deny(f"os.{name}"))
+    os._exit = _exit
+    sys.exit = _exit
+    builtins.exit = builtins.quit = _exit
+    return guard

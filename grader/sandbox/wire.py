@@ -1,0 +1,163 @@
+"""Plain data across the sandbox boundary, without pickle.
+
+A message is a JSON header that describes the structure, followed by the raw bytes of its arrays.
+Only None, bool, int, float, str, bytes, NumPy arrays and scalars of numeric dtype, and tuples, lists
+and dicts (str keys) of those travel; anything else arrives as an `Opaque` placeholder that names its
+type, so the grader can say "returned an object of type X" without ever running it.
+
+Used on both sides of the boundary, so only the standard library and NumPy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+
+import numpy as np
+
+MAX_DEPTH = 32
+_DTYPE_KINDS = "biufc"  # bool, int, uint, float, complex
+_LEN = struct.Struct(">I")
+
+
+class WireError(ValueError):
+    """A message that is malformed or over its size cap."""
+
+
+class Opaque:
+    """Stands for a value of a type that does not travel (a function, a class instance, ...)."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} object>"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Opaque) and other.type_name == self.type_name
+
+
+def _encode(obj, buffers: list, depth: int):
+    if depth > MAX_DEPTH:
+        return {"~": "opaque", "type": "nested too deeply"}
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind in _DTYPE_KINDS:
+        array = np.asarray(obj)
+        buffers.append(array.tobytes())
+        return {"~": "nd", "i": len(buffers) - 1, "dtype": array.dtype.str, "shape": list(array.shape),
+                "scalar": isinstance(obj, np.generic)}
+    if isinstance(obj, int):
+        return obj if abs(obj) < 2**53 else {"~": "bigint", "v": str(obj)}
+    if isinstance(obj, float):
+        return {"~": "float", "v": repr(float(obj))}  # repr keeps nan, inf and every bit
+    if isinstance(obj, (bytes, bytearray)):
+        buffers.append(bytes(obj))
+        return {"~": "bytes", "i": len(buffers) - 1}
+    if isinstance(obj, (tuple, list)):
+        return {"~": "tuple" if isinstance(obj, tuple) else "list", "v": [_encode(x, buffers, depth + 1) for x in obj]}
+    if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
+        return {"~": "dict", "v": [[k, _encode(v, buffers, depth + 1)] for k, v in obj.items()]}
+    if isinstance(obj, Opaque):
+        return {"~": "opaque", "type": obj.type_name}
+    return {"~": "opaque", "type": type(obj).__name__}
+
+
+def encode(obj, max_bytes: int | None = None) -> bytes:
+    """One message: 4-byte header length, JSON header, then each buffer with its 4-byte length."""
+    buffers: list[bytes] = []
+    header = json.dumps(_encode(obj, buffers, 0), separators=(",", ":"), allow_nan=False).encode()
+    parts = [_LEN.pack(len(header)), header]
+    for buffer in buffers:
+        parts += [_LEN.pack(len(buffer)), buffer]
+    message = b"".join(parts)
+    if max_bytes is not None and len(message) > max_bytes:
+        raise WireError(f"message of {len(message)} bytes is over the cap of {max_bytes}")
+    return message
+
+
+def _decode(node, buffers: list):
+    if not isinstance(node, dict):
+        if node is None or isinstance(node, (bool, str, int)):
+            return node
+        raise WireError(f"unexpected node {type(node).__name__}")
+    tag = node.get("~")
+    if tag == "float":
+        return float(node["v"])
+    if tag == "bigint":
+        return int(node["v"])
+    if tag == "nd":
+        dtype = np.dtype(node["dtype"])
+        if dtype.kind not in _DTYPE_KINDS or dtype.hasobject:
+            raise WireError(f"dtype {dtype} does not travel")
+        shape = tuple(int(n) for n in node["shape"])
+        data = buffers[node["i"]]
+        if len(data) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+            raise WireError("array bytes do not match its shape")
+        array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        return array[()] if node.get("scalar") else array
+    if tag == "bytes":
+        return buffers[node["i"]]
+    if tag in ("tuple", "list"):
+        items = [_decode(x, buffers) for x in node["v"]]
+        return tuple(items) if tag == "tuple" else items
+    if tag == "dict":
+        return {str(k): _decode(v, buffers) for k, v in node["v"]}
+    if tag == "opaque":
+        return Opaque(str(node.get("type", "?")))
+    raise WireError(f"unknown tag {tag!r}")
+
+
+def decode(message: bytes):
+    try:
+        view = memoryview(message)
+        (n,) = _LEN.unpack_from(view, 0)
+        header = json.loads(bytes(view[4:4 + n]))
+        buffers, offset = [], 4 + n
+        while offset < len(view):
+            (k,) = _LEN.unpack_from(view, offset)
+            buffers.append(bytes(view[offset + 4:offset + 4 + k]))
+            offset += 4 + k
+        return _decode(header, buffers)
+    except WireError:
+        raise
+    except Exception as error:  # truncated, not JSON, bad index: all the same to the caller
+        raise WireError(f"malformed message: {error}") from None
+
+
+# --- framing over a pipe ------------------------------------------------------------------------
+def write_frame(fd: int, kind: bytes, payload: bytes) -> None:
+    """A frame: one kind byte, a 4-byte length, the payload."""
+    data = kind + _LEN.pack(len(payload)) + payload
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def read_exact(fd: int, n: int) -> bytes | None:
+    """n bytes from fd, or None at end of file."""
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, max_bytes: int) -> tuple[bytes, bytes] | None:
+    head = read_exact(fd, 5)
+    if head is None:
+        return None
+    (n,) = _LEN.unpack(head[1:])
+    if n > max_bytes:
+        raise WireError(f"frame of {n} bytes is over the cap of {max_bytes}")
+    payload = read_exact(fd, n)
+    if payload is None:
+        raise WireError("frame cut short")
+    return head[:1], payload

@@ -1,0 +1,164 @@
+"""The fork server: a clean process that never runs student code and forks one child per job.
+
+Started once per grading worker (`python -I zygote.py`), it pays for the interpreter and NumPy once, so a
+job costs a fork. For each job it reads one frame from stdin, forks the child, relays the child's result
+frames to stdout with a size cap and a deadline, then kills everything the child left behind: its
+process group, every process of its private uid, and any orphan reparented here (we are a subreaper).
+Only the standard library and NumPy here.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+import numpy  # noqa: E402,F401 - paid for once, here
+
+import child  # noqa: E402
+import dnn_utils  # noqa: E402,F401
+import guard  # noqa: E402,F401
+import wire  # noqa: E402
+
+PR_SET_CHILD_SUBREAPER = 36
+MAX_JOB_BYTES = 1 << 30
+
+
+def _become_subreaper() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except Exception:  # noqa: BLE001 - not Linux: the process group kill still applies
+        pass
+
+
+def _children() -> list[int]:
+    me, found = str(os.getpid()), []
+    try:
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    with open(f"/proc/{entry.name}/stat") as stat:
+                        fields = stat.read().rsplit(")", 1)[1].split()
+                    if fields[1] == me:
+                        found.append(int(entry.name))
+                except OSError:
+                    pass
+    except OSError:
+        pass
+    return found
+
+
+def _kill_uid(uid: int) -> None:
+    """Every process of the job's private uid, from a process of that uid (so it can touch nothing else)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _sweep(pid: int, uid: int | None) -> int | None:
+    """Kill the child and everything it started; return the child's wait status.
+
+    Orphans of the child are reparented to us (a subreaper), so killing our children until none are
+    left reaches every descendant, even one that left the process group.
+    """
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    _, status = os.waitpid(pid, 0)
+    for _ in range(100):
+        left = _children()
+        if not left:
+            break
+        for target in left:
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(target, signal.SIGKILL)
+                except OSError:
+                    pass
+        if uid is not None:
+            _kill_uid(uid)
+        for target in left:
+            try:
+                os.waitpid(target, 0)
+            except ChildProcessError:
+                pass
+    return status
+
+
+def _relay(read_fd: int, deadline: float, cap: int) -> str | None:
+    """Pass the child's frames on until it closes its end; say why we stopped early, if we did."""
+    sent = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "timeout"
+        ready, _, _ = select.select([read_fd], [], [], left)
+        if not ready:
+            return "timeout"
+        try:
+            frame = wire.read_frame(read_fd, cap - sent)
+        except wire.WireError:
+            return "overflow"
+        if frame is None:
+            return None
+        kind, payload = frame
+        if kind == b"E":
+            return None
+        sent += len(payload)
+        wire.write_frame(1, kind, payload)
+
+
+def serve() -> None:
+    _become_subreaper()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    while True:
+        frame = wire.read_frame(0, MAX_JOB_BYTES)
+        if frame is None:
+            return
+        job = wire.decode(frame[1])
+        limits = job["limits"]
+        workdir = tempfile.mkdtemp(prefix="grader-job-")
+        uid = limits.get("uid")
+        if uid is not None and os.getuid() == 0:
+            os.chown(workdir, uid, uid)
+        else:
+            uid = None
+        read_fd, write_fd = os.pipe()
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            child.main(job, write_fd, workdir)
+        os.close(write_fd)
+        reason = _relay(read_fd, started + limits["total_seconds"], limits["result_bytes"] * (len(job["cases"]) + 2))
+        os.close(read_fd)
+        status = _sweep(pid, uid)
+        shutil.rmtree(workdir, ignore_errors=True)
+        done = {"reason": reason, "seconds": time.monotonic() - started, "exit_code": None, "signal": None}
+        if status is not None:
+            if os.WIFEXITED(status):
+                done["exit_code"] = os.WEXITSTATUS(status)
+            elif os.WIFSIGNALED(status):
+                done["signal"] = signal.Signals(os.WTERMSIG(status)).name
+        wire.write_frame(1, b"D", wire.encode(done))
+
+
+if __name__ == "__main__":
+    serve()
