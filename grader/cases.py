@@ -143,7 +143,8 @@ def make_network_case(rng: np.random.Generator, index: int, layer_dims, m: int, 
         A_prev = _grid(relu(Z) if activation == "relu" else sigmoid(Z), _DERIVED_GRID)
     Y = _labels(rng, m)
     learning_rate = float(_grid(rng.uniform(0.01, 1.0), 2.0**-10))
-    for array in (X, Y, A_prev, *parameters.values()):
+    cache_arrays = [array for (A, _, _), Z in caches for array in (A, Z)]  # hidden A's and every Z too
+    for array in (X, Y, A_prev, *parameters.values(), *cache_arrays):
         array.setflags(write=False)
     return NetworkCase(index, label, layer_dims, X, Y, parameters, learning_rate, caches, A_prev)
 

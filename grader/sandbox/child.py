@@ -240,6 +240,7 @@ def main(job: dict, result_fd: int, workdir: str) -> None:
         os.chdir(workdir)
         _limit(job)
         signal.signal(signal.SIGALRM, _on_alarm)
+        np.random.seed()  # fresh entropy: children of one zygote must not share a random state
         capture = CappedText(job["limits"]["output_chars"])
         sys.stdout = sys.stderr = capture
         namespace = {"__name__": SUBMISSION, "__builtins__": __builtins__}
@@ -248,7 +249,7 @@ def main(job: dict, result_fd: int, workdir: str) -> None:
         output, chars = capture.take()
         functions = sorted(k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and getattr(v, "__module__", None) == SUBMISSION)
         wire.write_frame(result_fd, b"L", wire.encode({"errors": errors, "functions": functions, "output": output, "output_chars": chars}))
-        for index, case in enumerate(job["cases"]):
+        for index, case in enumerate(wire.decode(job["cases"]) if isinstance(job["cases"], bytes) else job["cases"]):
             result = run_case(namespace, job, index, case, capture)
             try:
                 message = wire.encode(result, job["limits"]["result_bytes"])

@@ -1,0 +1,241 @@
+"""What each graded function is called with, what autograd says it must return, and its stand-ins.
+
+A check sees its function in isolation: the graded functions it calls are replaced, inside the sandbox,
+by stand-ins that hold nothing but the answers a correct helper gives on that case's own inputs (a
+lookup table, no answer-key code). The end-to-end check runs the student's own chain instead.
+
+Everything expected comes from `Oracle` (autograd); `CaseSet` computes it once per seed and case count,
+to be shared by every submission graded with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader import END_TO_END
+from grader.cases import LayerCase, NetworkCase, layer_cases, network_cases
+from grader.compare import Mismatch, Tolerance, compare, describe
+
+CHAIN = ("L_model_forward", "compute_cost", "L_model_backward", "update_parameters")
+LAYER_OUTPUTS = ("dA_prev", "dW", "db")
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    """One call to grade: its arguments, the stand-ins it may use, and (trusted side only) the answer."""
+
+    index: int
+    label: str
+    description: str
+    args: tuple
+    expected: object
+    standins: dict = field(default_factory=dict)  # helper -> [(args, answer, label)]
+    case: object = None  # the NetworkCase / LayerCase / dims it came from, for diagnosis
+
+    def to_job(self) -> dict:
+        return {"args": list(self.args), "standins": self.standins}
+
+
+@dataclass(frozen=True)
+class Check:
+    function: str
+    arg_names: tuple[str, ...]
+    returns: tuple[str, ...] | str  # names of the returned tuple's items, or the one value's name
+    source: str  # "layer", "network", "init"
+
+    @property
+    def unit(self) -> str:
+        return self.function
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        return CHAIN if self.function == END_TO_END else (self.function,)
+
+    def judge(self, case: CaseInput, value, tol: Tolerance, legacy_keys: bool = False) -> list[Mismatch]:
+        if isinstance(self.returns, str):
+            return compare(self.returns, value, case.expected, tol)
+        names = self.returns
+        if not isinstance(value, (tuple, list)) or len(value) != len(names):
+            return [Mismatch("return value", "type", f"{self.function} should return a tuple ({', '.join(names)}), got {describe(value)}")]
+        return [m for name, got, want in zip(names, value, case.expected) for m in compare(name, got, want, tol)]
+
+
+class InitCheck(Check):
+    """Initialisation has no single right answer: shapes, zero biases, small random unequal weights."""
+
+    def judge(self, case: CaseInput, value, tol: Tolerance, legacy_keys: bool = False) -> list[Mismatch]:
+        shapes: dict = case.expected
+        if not isinstance(value, dict):
+            return [Mismatch("parameters", "type", f"parameters should be a dict with keys {', '.join(shapes)}, got {describe(value)}")]
+        if set(value) != set(shapes):
+            return [Mismatch("parameters", "keys", f"parameters should have exactly the keys {', '.join(shapes)}; got {', '.join(map(str, value))}")]
+        found = []
+        for key, shape in shapes.items():
+            got = value[key]
+            path = f"parameters[{key!r}]"
+            if not isinstance(got, np.ndarray):
+                found.append(Mismatch(path, "type", f"{path} should be an array of shape {shape}, got {describe(got)}", list(shape)))
+            elif got.shape != shape:
+                found.append(Mismatch(path, "shape", f"{path} should have shape {shape}, got {tuple(got.shape)}", list(shape), list(got.shape)))
+            elif got.dtype.kind != "f" or not np.all(np.isfinite(got)):
+                found.append(Mismatch(path, "dtype", f"{path} should hold finite floats, got dtype {got.dtype}", list(shape), list(shape)))
+            elif key.startswith("b") and np.any(got != 0):
+                found.append(Mismatch(path, "value", f"{path} should be all zeros (b = np.zeros(({shape[0]}, 1)))", list(shape), list(shape)))
+            elif key.startswith("W"):
+                if not np.any(got):
+                    found.append(Mismatch(path, "value", f"{path} is all zeros: every unit of the layer would learn the same thing; use np.random.randn(...) * 0.01", list(shape), list(shape)))
+                elif float(np.max(np.abs(got))) > 0.1:
+                    found.append(Mismatch(path, "value", f"{path} should be small (np.random.randn(...) * 0.01); its largest entry is {float(np.max(np.abs(got))):.3g}", list(shape), list(shape)))
+                elif got.size > 1 and np.unique(got).size == 1:
+                    found.append(Mismatch(path, "value", f"{path} holds one value copied everywhere: units must start different (random)", list(shape), list(shape)))
+                elif got.shape[0] > 1 and all(np.array_equal(got[0], row) for row in got[1:]):
+                    found.append(Mismatch(path, "value", f"{path} gives every unit the same weights: each row must be drawn at random", list(shape), list(shape)))
+        return found
+
+
+class GradsCheck(Check):
+    """L_model_backward: exactly dA0..dA{L-1}, dW1..dWL, db1..dbL, or the legacy keys if the rubric allows."""
+
+    def judge(self, case: CaseInput, value, tol: Tolerance, legacy_keys: bool = False) -> list[Mismatch]:
+        if legacy_keys and isinstance(value, dict):
+            value = from_legacy_keys(value, len(case.args[2]))
+        return compare("grads", value, case.expected, tol)
+
+
+class EndToEndCheck(Check):
+    """The student's own chain; the first stage that is wrong is the one reported."""
+
+    def judge(self, case: CaseInput, value, tol: Tolerance, legacy_keys: bool = False) -> list[Mismatch]:
+        if not isinstance(value, dict):
+            return [Mismatch("end_to_end", "type", "the chain returned nothing to check")]
+        for key, path in (("AL", "AL"), ("cost", "cost"), ("grads", "grads"), ("parameters", "parameters")):
+            if key not in value:
+                return []  # the stage raised: the error says so
+            got = value[key]
+            if key == "grads" and legacy_keys and isinstance(got, dict):
+                got = from_legacy_keys(got, len(case.args[2]) // 2)
+            found = compare(path, got, case.expected[key], tol)
+            if found:
+                return found
+        return []
+
+
+def from_legacy_keys(grads: dict, L: int) -> dict:
+    """Map the pre-2019 convention (dA{l} is the gradient of A[l-1]) onto today's, if that is what it is."""
+    legacy = {f"dA{l}" for l in range(1, L + 1)}
+    if not legacy <= grads.keys() or "dA0" in grads:
+        return grads
+    return {(f"dA{int(k[2:]) - 1}" if k in legacy else k): v for k, v in grads.items()}
+
+
+CHECKS: dict[str, Check] = {c.function: c for c in (
+    InitCheck("initialize_parameters", ("n_x", "n_h", "n_y"), "parameters", "init"),
+    InitCheck("initialize_parameters_deep", ("layer_dims",), "parameters", "init"),
+    Check("linear_forward", ("A", "W", "b"), ("Z", "cache"), "layer"),
+    Check("linear_activation_forward", ("A_prev", "W", "b", "activation"), ("A", "cache"), "layer"),
+    Check("L_model_forward", ("X", "parameters"), ("AL", "caches"), "network"),
+    Check("compute_cost", ("AL", "Y"), "cost", "network"),
+    Check("linear_backward", ("dZ", "cache"), LAYER_OUTPUTS, "layer"),
+    Check("linear_activation_backward", ("dA", "cache", "activation"), LAYER_OUTPUTS, "layer"),
+    GradsCheck("L_model_backward", ("AL", "Y", "caches"), "grads", "network"),
+    Check("update_parameters", ("parameters", "grads", "learning_rate"), "parameters", "network"),
+    EndToEndCheck(END_TO_END, ("X", "Y", "parameters", "learning_rate"), "end_to_end", "network"),
+)}
+
+
+# --- building the cases -------------------------------------------------------------------------
+def _layer_inputs(function: str, c: LayerCase, t: dict) -> tuple[tuple, object, dict]:
+    lin = c.linear_cache
+    if function == "linear_forward":
+        return lin, (t["Z"], lin), {}
+    if function == "linear_activation_forward":
+        table = {"linear_forward": [(lin, (t["Z"], lin), "this layer")]}
+        return lin + (c.activation,), (t["A"], (lin, t["Z"])), table
+    if function == "linear_backward":
+        return (c.dZ, lin), (t["linear.dA_prev"], t["linear.dW"], t["linear.db"]), {}
+    if function == "linear_activation_backward":
+        answer = (t["dA_prev"], t["dW"], t["db"])
+        return (c.dA, c.cache, c.activation), answer, {"linear_backward": [((t["dZ"], lin), answer, "this layer")]}
+    raise KeyError(function)
+
+
+def _network_inputs(function: str, c: NetworkCase, T) -> tuple[tuple, object, dict]:
+    L, p = c.L, c.parameters
+    if function == "L_model_forward":
+        caches = T.caches(p)
+        table = {
+            "linear_activation_forward": [((T.A[l - 1], p[f"W{l}"], p[f"b{l}"], act), (T.A[l], caches[l - 1]), f"layer {l}")
+                                          for l, act in zip(range(1, L + 1), c.activations)],
+            "linear_forward": [((T.A[l - 1], p[f"W{l}"], p[f"b{l}"]), (T.Z[l], caches[l - 1][0]), f"layer {l}") for l in range(1, L + 1)],
+        }
+        return (c.X, p), (T.AL, caches), table
+    if function == "compute_cost":
+        return (c.AL, c.Y), T.cost, {}
+    if function == "L_model_backward":
+        g = T.grads
+        dA = {L: T.dAL, **{l: g[f"dA{l}"] for l in range(1, L)}}
+        answers = {l: (g[f"dA{l - 1}"], g[f"dW{l}"], g[f"db{l}"]) for l in range(1, L + 1)}
+        table = {
+            "linear_activation_backward": [((dA[l], c.caches[l - 1], act), answers[l], f"layer {l}") for l, act in zip(range(1, L + 1), c.activations)],
+            "linear_backward": [((T.dZ[l], c.caches[l - 1][0]), answers[l], f"layer {l}") for l in range(1, L + 1)],
+        }
+        return (c.AL, c.Y, c.caches), g, table
+    if function == "update_parameters":
+        return (p, T.grads, c.learning_rate), T.updated, {}
+    if function == END_TO_END:
+        expected = {"AL": T.AL, "cost": T.cost, "grads": T.grads, "parameters": T.updated}
+        return (c.X, c.Y, p, c.learning_rate), expected, {}
+    raise KeyError(function)
+
+
+def _init_cases(function: str, seed: int, count: int) -> list[CaseInput]:
+    rng = np.random.default_rng([seed, 3])
+    out = []
+    for index in range(count):
+        if function == "initialize_parameters":
+            n_x, n_h, n_y = (1, 1, 1) if index == 0 else (int(v) for v in rng.integers(1, 33, 3))
+            shapes = {"W1": (n_h, n_x), "b1": (n_h, 1), "W2": (n_y, n_h), "b2": (n_y, 1)}
+            args, description = (n_x, n_h, n_y), f"n_x={n_x}, n_h={n_h}, n_y={n_y}"
+        else:
+            dims = [1, 1] if index == 0 else [int(v) for v in rng.integers(1, 33, int(rng.integers(2, 10)))]
+            shapes = {}
+            for l in range(1, len(dims)):
+                shapes[f"W{l}"], shapes[f"b{l}"] = (dims[l], dims[l - 1]), (dims[l], 1)
+            args, description = (dims,), f"layer_dims={dims}"
+        out.append(CaseInput(index, "edge: all ones" if index == 0 else "random", description, args, shapes, {}, args))
+    return out
+
+
+class CaseSet:
+    """Every check's cases and autograd's answers for one seed: computed once, graded against many times."""
+
+    def __init__(self, seed: int, counts: dict[str, int], oracle):
+        self.seed, self.device = seed, oracle.device
+        n_network = max(counts.get(f, 0) for f in CHECKS if CHECKS[f].source == "network")
+        n_layer = max(counts.get(f, 0) for f in CHECKS if CHECKS[f].source == "layer")
+        nets = network_cases(seed, n_network)
+        truths = [oracle.network(c) for c in nets]
+        layers = layer_cases(seed, n_layer)
+        layer_truths = [oracle.layer(c) for c in layers]
+        self.inputs: dict[str, list[CaseInput]] = {}
+        for function, check in CHECKS.items():
+            count = counts.get(function, 0)
+            if check.source == "init":
+                self.inputs[function] = _init_cases(function, seed, count)
+            elif check.source == "layer":
+                self.inputs[function] = [CaseInput(c.index, c.label, c.describe(), *_layer_inputs(function, c, t), case=c)
+                                         for c, t in zip(layers[:count], layer_truths)]
+            else:
+                self.inputs[function] = [CaseInput(c.index, c.label, c.describe(), *_network_inputs(function, c, T), case=(c, T))
+                                         for c, T in zip(nets[:count], truths)]
+        self._jobs: dict[str, bytes] = {}
+
+    def job_cases(self, function: str) -> bytes:
+        """The cases of one function, encoded once for every submission (no answers in them)."""
+        if function not in self._jobs:
+            from grader.sandbox import wire
+
+            self._jobs[function] = wire.encode([c.to_job() for c in self.inputs[function]])
+        return self._jobs[function]

@@ -1,0 +1,140 @@
+"""One comparison helper: type, then exact shape, then dtype, then finiteness, then values.
+
+Every difference becomes a `Mismatch` labelled with the path of the quantity in the course's notation
+(`dW`, `cache[0][1]`, `grads['dA1']`), so feedback can say exactly what is wrong. The tolerance accepts
+float32 arithmetic and rejects any conceptual error (a factor of m, a sign, a transpose, an axis).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from grader.sandbox.wire import Opaque
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = 1e-4
+    atol_scale: float = 1e-5  # absolute slack, relative to the largest expected magnitude
+    atol: float = 1e-9
+
+    def slack(self, expected: np.ndarray) -> np.ndarray:
+        scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+        return self.atol + self.atol_scale * scale + self.rtol * np.abs(expected)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    path: str
+    kind: str  # type, length, keys, shape, dtype, nonfinite, value, mutated
+    message: str
+    expected_shape: list | None = None
+    got_shape: list | None = None
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    index: list | None = None
+    expected_excerpt: list | None = None
+    got_excerpt: list | None = None
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def describe(value) -> str:
+    """A value's type and shape in a few words, for 'expected ..., got ...'."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {tuple(value.shape)} and dtype {value.dtype}"
+    if isinstance(value, np.generic):
+        return f"a NumPy {value.dtype} scalar"
+    if isinstance(value, Opaque):
+        return f"an object of type {value.type_name}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if isinstance(value, dict):
+        return f"a dict with {len(value)} keys"
+    return f"a {type(value).__name__}" if value is not None else "None"
+
+
+def _excerpt(array: np.ndarray, flat_index: int, width: int = 3) -> list:
+    flat = array.reshape(-1)
+    lo = max(0, flat_index - width)
+    return [float(x) for x in flat[lo:lo + 2 * width + 1]]
+
+
+def compare_array(path: str, got, expected: np.ndarray, tol: Tolerance) -> Mismatch | None:
+    shape = list(expected.shape)
+    if expected.ndim == 0:  # a 0-d value such as the cost: a float, a NumPy scalar or a 0-d array
+        if isinstance(got, (float, np.floating)) and not isinstance(got, np.ndarray):
+            got = np.asarray(got, dtype=np.float64)
+        elif isinstance(got, np.ndarray) and got.shape != ():
+            return Mismatch(path, "shape", f"{path} must be 0-d (shape ()), got shape {tuple(got.shape)}: use np.squeeze", shape, list(got.shape))
+    if not isinstance(got, np.ndarray):
+        return Mismatch(path, "type", f"{path} should be {describe(expected)}, got {describe(got)}", shape)
+    if got.shape != expected.shape:
+        return Mismatch(path, "shape", f"{path} should have shape {tuple(expected.shape)}, got {tuple(got.shape)}", shape, list(got.shape))
+    if got.dtype.kind != "f":
+        return Mismatch(path, "dtype", f"{path} should hold floats, got dtype {got.dtype}", shape, shape)
+    got64 = got.astype(np.float64)
+    if not np.all(np.isfinite(got64)):
+        bad = np.argwhere(~np.isfinite(got64))
+        where = [int(i) for i in bad[0]] if bad.size else None
+        return Mismatch(path, "nonfinite", f"{path} contains NaN or inf (first at index {tuple(where) if where else '()'})",
+                        shape, shape, index=where)
+    error = np.abs(got64 - expected)
+    if np.all(error <= tol.slack(expected)):
+        return None
+    flat = int(np.argmax(error))
+    index = [int(i) for i in np.unravel_index(flat, expected.shape)] if expected.ndim else []
+    rel = error / np.maximum(np.abs(expected), tol.atol)
+    return Mismatch(
+        path, "value", f"{path} has wrong values: largest error {float(error.reshape(-1)[flat]):.3g} at index {tuple(index)}",
+        shape, shape, float(error.max()), float(rel.max()), index, _excerpt(expected, flat), _excerpt(got64, flat),
+    )
+
+
+def compare(path: str, got, expected, tol: Tolerance = Tolerance()) -> list[Mismatch]:
+    """All the differences between what came back and what autograd expects."""
+    if isinstance(expected, np.ndarray):
+        found = compare_array(path, got, expected, tol)
+        return [found] if found else []
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)):
+            return [Mismatch(path, "type", f"{path} should be {describe(expected)}, got {describe(got)}")]
+        if len(got) != len(expected):
+            return [Mismatch(path, "length", f"{path} should have {len(expected)} items, got {len(got)}")]
+        return [m for i, (g, e) in enumerate(zip(got, expected)) for m in compare(f"{path}[{i}]", g, e, tol)]
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return [Mismatch(path, "type", f"{path} should be {describe(expected)}, got {describe(got)}")]
+        missing, extra = sorted(expected.keys() - got.keys()), sorted(got.keys() - expected.keys())
+        if missing or extra:
+            parts = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unexpected {', '.join(extra)}"] if extra else [])
+            return [Mismatch(path, "keys", f"{path} should have exactly the keys {', '.join(expected)}; {'; '.join(parts)}")]
+        return [m for k in expected for m in compare(f"{path}[{k!r}]", got[k], expected[k], tol)]
+    if got != expected:
+        return [Mismatch(path, "value", f"{path} should be {expected!r}, got {got!r}")]
+    return []
+
+
+def changed_inputs(names: tuple[str, ...], before: tuple, after) -> list[Mismatch]:
+    """Arguments the function modified in place (the caller's arrays, caches or dicts)."""
+    found = []
+    if not isinstance(after, (tuple, list)) or len(after) != len(before):
+        return found
+    for name, b, a in zip(names, before, after):
+        if not _same(b, a):
+            found.append(Mismatch(name, "mutated", f"the function changed its argument {name} in place; "
+                                  "the caller's values must stay as they were (work on a copy)"))
+    return found
+
+
+def _same(before, after) -> bool:
+    if isinstance(before, np.ndarray):
+        return isinstance(after, np.ndarray) and after.shape == before.shape and bool(np.array_equal(after, before))
+    if isinstance(before, (tuple, list)):
+        return isinstance(after, (tuple, list)) and len(after) == len(before) and all(map(_same, before, after))
+    if isinstance(before, dict):
+        return isinstance(after, dict) and after.keys() == before.keys() and all(_same(before[k], after[k]) for k in before)
+    return before == after

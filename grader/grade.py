@@ -1,0 +1,191 @@
+"""Grade one submission: load it, run each check in the sandbox, compare with autograd, score.
+
+The flow is one way: submission -> sandbox -> returned arrays -> comparison with the oracle ->
+diagnosis -> score. A `Grader` holds the case set (autograd's answers, computed once) and one sandbox,
+so grading many submissions with one Grader pays for the oracle once.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+
+from grader import END_TO_END, __version__
+from grader.checks import CHECKS, CaseInput, CaseSet, Check
+from grader.compare import Mismatch, Tolerance, changed_inputs
+from grader.loader import Submission, load_submission
+from grader.results import CaseResult, Report, TestResult
+from grader.rubric import Rubric
+from grader.sandbox.client import JobResult, Sandbox
+
+
+def versions() -> dict:
+    import numpy
+    import torch
+
+    return {"grader": __version__, "torch": torch.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
+
+
+class Grader:
+    def __init__(self, rubric: Rubric | None = None, seed: int = 0, device: str = "cpu",
+                 worker: int = 0, case_set: CaseSet | None = None):
+        self.rubric = rubric or Rubric()
+        self.seed = seed
+        if case_set is None:
+            from grader.oracle import Oracle
+
+            case_set = CaseSet(seed, {name: unit.cases for name, unit in self.rubric.units.items()}, Oracle(device))
+        self.case_set = case_set
+        self.device = case_set.device
+        self.tolerance = Tolerance()
+        self.sandbox = Sandbox(worker)
+        self._versions = versions()
+
+    def close(self) -> None:
+        self.sandbox.close()
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def new_report(self, submission: str) -> Report:
+        return Report(submission, self.seed, self.device, self._versions, self.rubric.max_score,
+                      rubric=self.rubric.source, rubric_fingerprint=self.rubric.fingerprint())
+
+    def grade(self, path: str | Path, only: tuple[str, ...] | None = None) -> Report:
+        return self.grade_submission(load_submission(path), only)
+
+    def grade_submission(self, sub: Submission, only: tuple[str, ...] | None = None) -> Report:
+        from grader.diagnose import diagnose
+        from grader.feedback import summarize
+
+        started = time.perf_counter()
+        report = self.new_report(sub.path)
+        report.load_problems = [{"where": p.where, "kind": p.kind, "message": p.message} for p in sub.problems]
+        if sub.fatal:
+            report.fatal = f"This submission could not be graded: {sub.fatal}."
+            report.seconds = time.perf_counter() - started
+            return report
+        if not sub.defined:
+            report.fatal = ("This submission could not be graded: none of the graded functions "
+                            f"({', '.join(CHECKS)}) is defined in it.")
+            report.seconds = time.perf_counter() - started
+            return report
+        loaded: dict = {}
+        for name, unit in self.rubric.units.items():
+            if only and name not in only:
+                continue
+            check = CHECKS[name]
+            test = self._run(check, sub, unit.points, loaded, report)
+            diagnose(test, check, self.case_set.inputs[name])
+            test.feedback = summarize(test, check)
+            report.tests.append(test)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # --- one check ------------------------------------------------------------------------------
+    def _run(self, check: Check, sub: Submission, points: float, loaded: dict, report: Report) -> TestResult:
+        test = TestResult(check.unit, check.unit, float(points))
+        inputs = self.case_set.inputs[check.unit]
+        problem = self._unavailable(check, sub, loaded)
+        if problem:
+            test.problem = problem
+            return test
+        job = {"kind": "end_to_end" if check.unit == END_TO_END else "function", "function": check.function,
+               "program": sub.program, "cases": self.case_set.job_cases(check.unit), "n_cases": len(inputs),
+               "limits": self.rubric.limits.as_job(self.sandbox.uid), "denied": list(self.rubric.denied)}
+        result = self.sandbox.run(job)
+        self._note_load(result, sub, loaded, report)
+        problem = self._unavailable(check, sub, loaded)
+        if problem:
+            test.problem = problem
+            return test
+        if self.rubric.legacy_grads_keys and check.unit in ("L_model_backward", END_TO_END):
+            test.notices.append("The rubric accepts the pre-2019 grads keys (dA1..dAL for the gradients of A[0]..A[L-1]).")
+        stopped = False
+        for case in inputs:
+            outcome = self._case(check, case, result, stopped)
+            stopped = stopped or outcome.status == "timeout"
+            test.cases.append(outcome)
+        return test
+
+    def _unavailable(self, check: Check, sub: Submission, loaded: dict) -> str | None:
+        """Why a check cannot run at all: a function it needs is missing, or did not load."""
+        reasons = []
+        for name in check.requires:
+            syntax = [p for p in sub.problems if p.function == name]
+            if syntax:
+                reasons.append(f"{name} has a syntax error at {syntax[0].where}: {syntax[0].message}")
+            elif name not in sub.defined:
+                reasons.append(f"{name} is not defined in the submission")
+            elif "functions" in loaded and name not in loaded["functions"]:
+                reasons.append(f"{name} is defined at {sub.defined[name]} but did not load (see the load errors)")
+        if not reasons:
+            return None
+        if check.unit == END_TO_END:
+            return "The end-to-end check needs your whole chain: " + "; ".join(reasons) + "."
+        return reasons[0][0].upper() + reasons[0][1:] + "."
+
+    def _note_load(self, result: JobResult, sub: Submission, loaded: dict, report: Report) -> None:
+        """Record what went wrong while loading, once; skip statements that hung from then on."""
+        if "functions" in loaded or result.load is None:
+            return
+        loaded["functions"] = set(result.load.get("functions", ()))
+        for error in result.load.get("errors", ()):
+            where = f"{error['filename']}, line {error['lineno']}"
+            report.load_problems.append({"where": where, "kind": "load", "message": f"{error['type']}: {error['message']}"})
+            if error["type"] == "Timeout":
+                sub.statements = [s for s in sub.statements if (s.filename, s.lineno) != (error["filename"], error["lineno"])]
+
+    def _case(self, check: Check, case: CaseInput, result: JobResult, stopped: bool) -> CaseResult:
+        out = CaseResult(case.index, case.label, case.description, "error")
+        got = result.cases.get(case.index)
+        limits = self.rubric.limits
+        if got is None:
+            if stopped:
+                out.status, out.note = "not_run", "not run: an earlier case ran out of time"
+            elif result.reason == "timeout":
+                out.status, out.note = "timeout", f"the check ran out of its {limits.total_seconds:g} s before this case finished ({case.description})"
+            else:
+                out.note = _crash_note(result)
+            return out
+        out.seconds = float(got.get("seconds", 0.0))
+        out.output, out.output_chars = str(got.get("output", ""))[: limits.output_chars], int(got.get("output_chars", 0))
+        out.calls = got.get("calls") or []
+        status = got.get("status")
+        if status == "timeout":
+            out.status, out.note = "timeout", f"no answer within {limits.case_seconds:g} s on a case with {case.description}"
+        elif status == "error":
+            out.error = got.get("error") if isinstance(got.get("error"), dict) else {"type": "Error", "message": "", "traceback": []}
+            if out.error.get("type") == "HelperCallMismatch":  # a wrong call is a wrong answer, not a crash
+                out.status, out.mismatches = "failed", [helper_call_mismatch(check, out.calls)]
+        else:
+            mismatches = check.judge(case, got.get("value"), self.tolerance, self.rubric.legacy_grads_keys)
+            mismatches += changed_inputs(check.arg_names, case.args, got.get("args_after"))
+            out.mismatches = mismatches
+            out.status = "failed" if mismatches else "passed"
+        return out
+
+
+def helper_call_mismatch(check: Check, calls: list) -> Mismatch:
+    """Say which call to a graded helper went wrong, after which correct ones."""
+    wrong = next((c for c in calls if c.get("matched") is None), {})
+    helper = wrong.get("helper", "a helper")
+    right = [f"{c['helper']} for {c['matched']}" for c in calls if c.get("matched")]
+    after = f" (after correct calls: {', '.join(right)})" if right else " (it was the first call)"
+    return Mismatch(helper, "call", f"your {check.function} called {helper} with arguments that a correct "
+                    f"{check.function} does not pass on this case{after}")
+
+
+def _crash_note(result: JobResult) -> str:
+    done = result.done
+    if done.get("signal"):
+        return f"the process running your code was killed by {done['signal']} (a crash, or over the memory limit) before this case finished"
+    if done.get("reason") == "overflow":
+        return "your code sent back more data than the grader accepts"
+    if done.get("exit_code"):
+        return f"the process running your code ended (exit code {done['exit_code']}) before this case finished"
+    return "this case did not finish"

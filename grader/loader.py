@@ -1,0 +1,214 @@
+"""Turn a submission (a .py file, a notebook, or a folder holding one) into the statements to run.
+
+Only what defines the submission is kept: imports, function and class definitions, simple top-level
+assignments (no calls outside a lambda) and try-blocks made of those. Test cells, training loops,
+prints and plots are dropped, and so are IPython magics, shell escapes and `get_ipython()` calls.
+Parsing is per notebook cell, and a file or cell with a syntax error is split at its top-level lines,
+so a syntax error costs only the definition it is in. Nothing here executes student code.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import GRADED_FUNCTIONS
+from grader.errors import GraderError
+
+SUFFIXES = (".py", ".ipynb")
+_KEEP_CELL_MAGICS = ("%%time", "%%capture")
+_MAGIC_LINE = re.compile(r"^\s*([%!]|\w+\s*=\s*[%!])|\?\s*$")
+_TOP_LEVEL_START = re.compile(r"^(async\s+def|def|class|import|from|@)\b|^@|^[A-Za-z_]\w*\s*(=|:)")
+_DEF_NAME = re.compile(r"^(?:async\s+)?def\s+(\w+)", re.M)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One top-level statement to execute, with where it came from (for tracebacks)."""
+
+    source: str
+    filename: str
+    lineno: int
+
+    def as_job(self) -> dict:
+        return {"source": self.source, "filename": self.filename, "lineno": self.lineno}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the submission as written: where, and what."""
+
+    filename: str
+    lineno: int | None
+    message: str
+    kind: str = "syntax"  # "syntax", "load" (raised while loading), "notice"
+    function: str | None = None  # the graded function it took down, if any
+
+    @property
+    def where(self) -> str:
+        return f"{self.filename}, line {self.lineno}" if self.lineno else self.filename
+
+
+@dataclass
+class Submission:
+    path: str
+    name: str
+    source_file: Path | None = None
+    statements: list[Statement] = field(default_factory=list)
+    defined: dict[str, str] = field(default_factory=dict)  # graded function -> where it is defined
+    problems: list[Problem] = field(default_factory=list)
+    fatal: str | None = None  # why it cannot be graded at all
+    dropped: int = 0  # top-level statements not run (tests, prints, plots, training)
+
+    @property
+    def program(self) -> list[dict]:
+        return [s.as_job() for s in self.statements]
+
+
+# --- which statements run -----------------------------------------------------------------------
+def _calls_outside_lambda(node: ast.AST) -> bool:
+    if isinstance(node, ast.Lambda):
+        return False
+    if isinstance(node, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+        return True
+    return any(_calls_outside_lambda(child) for child in ast.iter_child_nodes(node))
+
+
+def _keep(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        simple = all(isinstance(t, (ast.Name, ast.Tuple)) for t in targets)
+        return simple and node.value is not None and not _calls_outside_lambda(node.value)
+    if isinstance(node, ast.Try):
+        blocks = node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
+        return all(_keep(s) for s in blocks)
+    return False
+
+
+def _segment(lines: list[str], node: ast.stmt) -> tuple[int, str]:
+    first = node.decorator_list[0] if getattr(node, "decorator_list", None) else node
+    start, col = first.lineno, first.col_offset
+    if first is not node:
+        col -= 1  # the '@'
+    end, end_col = node.end_lineno, node.end_col_offset
+    if start == end:
+        return start, lines[start - 1][col:end_col]
+    return start, "".join([lines[start - 1][col:]] + lines[start:end - 1] + [lines[end - 1][:end_col]])
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    """Split source at its top-level lines, for a file that does not parse as a whole."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for i, line in enumerate(lines):
+        if i and _TOP_LEVEL_START.match(line) and not lines[i - 1].startswith("@"):
+            starts.append(i)
+    starts.append(len(lines))
+    return [(a + 1, "".join(lines[a:b])) for a, b in zip(starts, starts[1:]) if a < b]
+
+
+def _add_source(sub: Submission, text: str, filename: str) -> None:
+    """Parse `text` (a file or a cell) and keep what defines the submission."""
+    try:
+        pieces = [(1, text, ast.parse(text))]
+    except SyntaxError:
+        pieces = []
+        for offset, chunk in _chunks(text):
+            try:
+                pieces.append((offset, chunk, ast.parse(chunk)))
+            except SyntaxError as error:
+                lineno = offset + (error.lineno or 1) - 1
+                names = [n for n in _DEF_NAME.findall(chunk) if n in GRADED_FUNCTIONS] or [None]
+                for name in names:
+                    sub.problems.append(Problem(filename, lineno, f"SyntaxError: {error.msg}", "syntax", name))
+    for offset, chunk, tree in pieces:
+        lines = chunk.splitlines(keepends=True)
+        for node in tree.body:
+            if not _keep(node):
+                sub.dropped += 1
+                continue
+            start, source = _segment(lines, node)
+            sub.statements.append(Statement(source, filename, offset + start - 1))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in GRADED_FUNCTIONS:
+                sub.defined[node.name] = f"{filename}, line {offset + node.lineno - 1}"
+
+
+def _strip_magics(cell: str) -> str | None:
+    """IPython-only lines become blank (line numbers stay true); a cell magic drops its cell."""
+    lines = cell.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        if not lines[0].strip().startswith(_KEEP_CELL_MAGICS):
+            return None
+        lines[0] = ""
+    return "\n".join("" if _MAGIC_LINE.search(line) else line for line in lines) + "\n"
+
+
+def _notebook_cells(path: Path) -> list[str]:
+    import nbformat
+
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception as error:  # noqa: BLE001 - any unreadable notebook is the student's problem
+        raise ValueError(f"not a readable Jupyter notebook: {error}") from None
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def _pick_file(folder: Path) -> tuple[Path | None, str | None]:
+    """The one .py or .ipynb in a folder (as Gradescope delivers it); with several, the fullest."""
+    candidates = sorted(p for p in folder.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                        and not any(part.startswith((".", "__")) for part in p.relative_to(folder).parts)
+                        and p.name != "conftest.py")
+    if not candidates:
+        return None, None
+    if len(candidates) == 1:
+        return candidates[0], None
+    def score(p: Path) -> int:
+        try:
+            return sum(f"def {name}" in p.read_text(errors="replace") for name in GRADED_FUNCTIONS)
+        except OSError:
+            return -1
+    best = max(candidates, key=lambda p: (score(p), p.suffix == ".ipynb"))
+    return best, f"the folder has {len(candidates)} code files; graded {best.relative_to(folder)}"
+
+
+def load_submission(path: str | Path) -> Submission:
+    """Read a submission; a student's fault is recorded in it, an instructor's is a GraderError."""
+    given = str(path)
+    path = Path(path)
+    if not path.exists():
+        raise GraderError(f"no such submission: {given}")
+    sub = Submission(path=given, name=path.stem if path.is_file() else path.name)
+    if path.is_dir():
+        chosen, notice = _pick_file(path)
+        if chosen is None:
+            sub.fatal = "the submission folder holds no .py or .ipynb file"
+            return sub
+        if notice:
+            sub.problems.append(Problem(path.name, None, notice, "notice"))
+        path = chosen
+    if path.suffix not in SUFFIXES:
+        sub.fatal = f"{path.name} is neither a .py file nor a .ipynb notebook"
+        return sub
+    sub.source_file = path
+    try:
+        if path.suffix == ".ipynb":
+            for number, cell in enumerate(_notebook_cells(path), start=1):
+                stripped = _strip_magics(cell)
+                if stripped is not None:
+                    _add_source(sub, stripped, f"{path.name} [cell {number}]")
+        else:
+            _add_source(sub, path.read_text(encoding="utf-8", errors="replace"), path.name)
+    except (ValueError, OSError) as error:
+        sub.fatal = f"{path.name}: {error}"
+    return sub
+
+
+def from_source(source: str, filename: str = "<notebook>", name: str = "notebook") -> Submission:
+    """A submission made of source text, for grading one function from inside a notebook."""
+    sub = Submission(path=filename, name=name)
+    _add_source(sub, source, filename)
+    return sub

@@ -1,0 +1,165 @@
+"""The typed results model: cases make tests, tests make a report, totals are computed, not stored.
+
+`make_report_dict` is the one serialiser of the JSON format (schema: grader/report.schema.json);
+every adapter (terminal, Markdown, pytest, platforms) reads a `Report` or that dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grader.compare import Mismatch
+
+SCHEMA_VERSION = 1
+CASE_STATUSES = ("passed", "failed", "error", "timeout", "not_run")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A misconception recognised from the case's own numbers."""
+
+    code: str
+    title: str
+    message: str
+    expected: str = ""  # the formula the course expects
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "title": self.title, "message": self.message, "expected": self.expected}
+
+
+@dataclass
+class CaseResult:
+    index: int
+    label: str
+    description: str
+    status: str  # one of CASE_STATUSES
+    mismatches: list[Mismatch] = field(default_factory=list)
+    error: dict | None = None  # {"type", "message", "traceback": [[file, line, function, text], ...]}
+    output: str = ""  # what the submission printed (capped)
+    output_chars: int = 0
+    seconds: float = 0.0
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    calls: list = field(default_factory=list)  # stand-in calls: which helper, which layer matched
+    note: str = ""  # a line of context (a timeout's limit, a crash's signal)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass
+class TestResult:
+    name: str
+    function: str
+    max_score: float
+    cases: list[CaseResult] = field(default_factory=list)
+    problem: str | None = None  # why it could not run at all (missing, syntax error)
+    feedback: str = ""
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    layer_map: list[dict] | None = None  # per layer, L down to 1: which of dA, dZ, dW, db are right
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def passed_cases(self) -> int:
+        return sum(c.passed for c in self.cases)
+
+    @property
+    def score(self) -> float:
+        if self.problem or not self.cases:
+            return 0.0
+        return round(self.max_score * self.passed_cases / len(self.cases), 4)
+
+    @property
+    def status(self) -> str:
+        if self.problem:
+            return "error"
+        if self.cases and all(c.passed for c in self.cases):
+            return "passed"
+        if any(c.status == "timeout" for c in self.cases):
+            return "timeout"
+        if any(c.status == "failed" for c in self.cases) or any(c.passed for c in self.cases):
+            return "failed"
+        return "error"
+
+    def first_failure(self) -> CaseResult | None:
+        return next((c for c in self.cases if not c.passed), None)
+
+
+@dataclass
+class Report:
+    submission: str
+    seed: int
+    device: str
+    versions: dict
+    max_score: float
+    tests: list[TestResult] = field(default_factory=list)
+    fatal: str | None = None  # set when the submission could not be graded at all
+    load_problems: list[dict] = field(default_factory=list)
+    rubric: str = "default"
+    rubric_fingerprint: str = ""
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        return "error" if self.fatal else "graded"
+
+    @property
+    def score(self) -> float:
+        return 0.0 if self.fatal else round(sum(t.score for t in self.tests), 4)
+
+    def test(self, function: str) -> TestResult | None:
+        return next((t for t in self.tests if t.function == function), None)
+
+
+# --- serialisation ------------------------------------------------------------------------------
+def make_case_dict(case: CaseResult) -> dict:
+    out = {"index": case.index, "label": case.label, "description": case.description, "status": case.status}
+    if case.mismatches:
+        out["mismatches"] = [m.to_dict() for m in case.mismatches]
+    if case.error:
+        out["error"] = case.error
+    if case.diagnoses:
+        out["diagnoses"] = [d.to_dict() for d in case.diagnoses]
+    if case.output_chars:
+        out["output"] = case.output
+        out["output_chars"] = case.output_chars
+    if case.note:
+        out["note"] = case.note
+    out["seconds"] = round(case.seconds, 4)
+    return out
+
+
+def make_test_dict(test: TestResult, with_cases: bool = True) -> dict:
+    out = {
+        "name": test.name, "function": test.function, "score": test.score, "max_score": test.max_score,
+        "status": test.status, "feedback": test.feedback, "passed_cases": test.passed_cases,
+        "total_cases": len(test.cases), "diagnoses": [d.to_dict() for d in test.diagnoses],
+    }
+    if test.layer_map is not None:
+        out["layer_map"] = test.layer_map
+    if test.notices:
+        out["notices"] = test.notices
+    if with_cases:
+        failing = [c for c in test.cases if not c.passed]
+        out["failed_cases"] = [make_case_dict(c) for c in failing[:5]]
+    return out
+
+
+def make_report_dict(report: Report) -> dict:
+    out = {
+        "schema_version": SCHEMA_VERSION,
+        "submission": report.submission,
+        "status": report.status,
+        "score": report.score,
+        "max_score": report.max_score,
+        "seed": report.seed,
+        "device": report.device,
+        "versions": report.versions,
+        "rubric": {"source": report.rubric, "fingerprint": report.rubric_fingerprint},
+        "seconds": round(report.seconds, 3),
+        "load_problems": report.load_problems,
+        "tests": [make_test_dict(t) for t in report.tests],
+    }
+    if report.fatal:
+        out["feedback"] = report.fatal
+    return out

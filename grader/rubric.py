@@ -1,0 +1,122 @@
+"""Points, case counts, limits and rules for a grading run, with defaults summing to 100.
+
+An instructor overrides any of it with a TOML file:
+
+    [grading]
+    cases = 30                    # per function, unless a function says otherwise
+    legacy_grads_keys = true      # accept the pre-2019 dA1..dAL keys (said in the feedback)
+    deny_imports = ["scipy"]      # added to the built-in denied modules
+
+    [limits]
+    case_seconds = 2              # one call of a student function
+    function_seconds = 60         # all the cases of one function, loading included
+    load_seconds = 5              # one top-level statement while loading
+    memory_mb = 1024
+
+    [functions.linear_backward]
+    points = 15
+    cases = 40
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from grader import END_TO_END, GRADED_FUNCTIONS
+from grader.errors import GraderError
+from grader.sandbox.client import Limits
+from grader.sandbox.guard import DEFAULT_DENIED
+
+DEFAULT_POINTS = {
+    "initialize_parameters": 5,
+    "initialize_parameters_deep": 5,
+    "linear_forward": 8,
+    "linear_activation_forward": 8,
+    "L_model_forward": 12,
+    "compute_cost": 8,
+    "linear_backward": 12,
+    "linear_activation_backward": 10,
+    "L_model_backward": 14,
+    "update_parameters": 8,
+    END_TO_END: 10,
+}
+DEFAULT_CASES = 20
+UNITS = GRADED_FUNCTIONS + (END_TO_END,)
+
+
+@dataclass(frozen=True)
+class Unit:
+    points: float
+    cases: int = DEFAULT_CASES
+
+
+@dataclass(frozen=True)
+class Rubric:
+    units: dict[str, Unit] = field(default_factory=lambda: {n: Unit(p) for n, p in DEFAULT_POINTS.items()})
+    limits: Limits = Limits()
+    denied: tuple[str, ...] = DEFAULT_DENIED
+    legacy_grads_keys: bool = False
+    source: str = "default"
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(u.points for u in self.units.values()))
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything that affects a score changes (used to resume a batch)."""
+        data = {"units": {k: asdict(v) for k, v in self.units.items()}, "limits": asdict(self.limits),
+                "denied": self.denied, "legacy": self.legacy_grads_keys}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+    def case_count(self) -> int:
+        return max(u.cases for u in self.units.values())
+
+
+def _number(table: dict, key: str, where: str, kind=float, low: float = 0):
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)) or value < low:
+        raise GraderError(f"rubric {where}.{key} must be a {'whole ' if kind is int else ''}number >= {low}, not {value!r}")
+    return kind(value)
+
+
+def load_rubric(path: str | Path | None) -> Rubric:
+    """The default rubric, or one read from a TOML file (any mistake in it is a one-line GraderError)."""
+    if path is None:
+        return Rubric()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GraderError(f"no such rubric file: {path}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise GraderError(f"cannot read rubric {path}: {error}") from None
+    unknown = set(data) - {"grading", "limits", "functions"}
+    if unknown:
+        raise GraderError(f"rubric {path}: unknown section(s) {', '.join(sorted(unknown))}; use grading, limits, functions")
+    grading, limits_table, functions = data.get("grading", {}), data.get("limits", {}), data.get("functions", {})
+    cases = _number(grading, "cases", "grading", int, 1) if "cases" in grading else DEFAULT_CASES
+    units = {n: Unit(p, cases) for n, p in DEFAULT_POINTS.items()}
+    for name, table in functions.items():
+        if name not in units:
+            raise GraderError(f"rubric {path}: unknown function {name!r}; known: {', '.join(UNITS)}")
+        if not isinstance(table, dict) or set(table) - {"points", "cases"}:
+            raise GraderError(f"rubric {path}: [functions.{name}] takes only points and cases")
+        unit = units[name]
+        units[name] = Unit(_number(table, "points", f"functions.{name}") if "points" in table else unit.points,
+                           _number(table, "cases", f"functions.{name}", int, 1) if "cases" in table else unit.cases)
+    names = {"case_seconds": "case_seconds", "function_seconds": "total_seconds", "load_seconds": "load_seconds", "memory_mb": "memory_mb"}
+    unknown = set(limits_table) - set(names)
+    if unknown:
+        raise GraderError(f"rubric {path}: unknown limit(s) {', '.join(sorted(unknown))}; known: {', '.join(names)}")
+    limits = replace(Limits(), **{names[k]: _number(limits_table, k, "limits", int if k == "memory_mb" else float, 0.01) for k in limits_table})
+    deny = grading.get("deny_imports", [])
+    if not isinstance(deny, list) or not all(isinstance(d, str) for d in deny):
+        raise GraderError(f"rubric {path}: grading.deny_imports must be a list of module names")
+    legacy = grading.get("legacy_grads_keys", False)
+    if not isinstance(legacy, bool):
+        raise GraderError(f"rubric {path}: grading.legacy_grads_keys must be true or false")
+    return Rubric(units, limits, tuple(dict.fromkeys(DEFAULT_DENIED + tuple(deny))), legacy, str(path))
