@@ -163,6 +163,7 @@ class Grader:
             if out.error.get("type") == "HelperCallMismatch":  # a wrong call is a wrong answer, not a crash
                 out.status, out.mismatches = "failed", [helper_call_mismatch(check, out.calls)]
         else:
+            out.value = got.get("value")
             mismatches = check.judge(case, got.get("value"), self.tolerance, self.rubric.legacy_grads_keys)
             mismatches += changed_inputs(check.arg_names, case.args, got.get("args_after"))
             out.mismatches = mismatches

@@ -41,6 +41,7 @@ class CaseResult:
     diagnoses: list[Diagnosis] = field(default_factory=list)
     calls: list = field(default_factory=list)  # stand-in calls: which helper, which layer matched
     note: str = ""  # a line of context (a timeout's limit, a crash's signal)
+    value: object = field(default=None, repr=False)  # what the function returned (trusted side only, not serialised)
 
     @property
     def passed(self) -> bool:

@@ -1,0 +1,114 @@
+"""The command line: `check` for a student, `grade` for an instructor.
+
+Mistakes in the grader's own use (a missing path, an unreadable rubric, CUDA asked for but absent)
+end with a one-line message and exit status 2, never a traceback. Heavy imports wait until needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader import __version__
+from grader.errors import GraderError
+
+EXIT_OK, EXIT_NOT_FULL, EXIT_USAGE = 0, 1, 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=0, help="the seed of the random cases (default 0); the same seed gives the same cases and scores")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where autograd runs (default auto: CUDA if available)")
+    parser.add_argument("--rubric", metavar="FILE", help="a TOML rubric overriding points, case counts, limits and rules")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m grader", description="Grade 'Building your Deep Neural Network: Step by Step' against PyTorch autograd.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check one submission and print a readable report (exit 0 only with full marks)")
+    check.add_argument("path", help="a .py file, a .ipynb notebook, or a folder holding one")
+    _common(check)
+    check.add_argument("--markdown", action="store_true", help="print the report as Markdown")
+    check.add_argument("--json", action="store_true", help="print the JSON report instead")
+
+    grade = sub.add_parser("grade", help="grade submissions; write one JSON each and summary.csv")
+    grade.add_argument("paths", nargs="+", help="submissions, or folders of submissions")
+    grade.add_argument("--out", default="results", help="the folder for the JSON reports and summary.csv (default ./results)")
+    grade.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: the number of cores)")
+    _common(grade)
+
+    report = sub.add_parser("from-pytest-report", help="turn a pytest-json-report file into the grader's JSON")
+    report.add_argument("file", help="the file written by pytest --json-report")
+    report.add_argument("--out", help="write the JSON here instead of standard output")
+
+    from grader.platforms import add_commands
+
+    add_commands(sub, COMMANDS)
+    return parser
+
+
+def _make_grader(args):
+    from grader.grade import Grader
+    from grader.rubric import load_rubric
+
+    return Grader(load_rubric(args.rubric), seed=args.seed, device=args.device)
+
+
+def cmd_check(args) -> int:
+    import json
+
+    from grader.results import make_report_dict
+
+    path = Path(args.path)
+    if not path.exists():
+        raise GraderError(f"no such submission: {args.path}")
+    with _make_grader(args) as grader:
+        report = grader.grade(path)
+    if args.json:
+        print(json.dumps(make_report_dict(report), indent=2))
+    elif args.markdown:
+        from grader.render_markdown import render_markdown
+
+        print(render_markdown(report))
+    else:
+        from grader.render_terminal import print_report
+
+        print_report(report)
+    return EXIT_OK if report.status == "graded" and report.score >= report.max_score else EXIT_NOT_FULL
+
+
+def cmd_grade(args) -> int:
+    from grader.batch import grade_paths
+
+    return grade_paths(args)
+
+
+def cmd_from_pytest_report(args) -> int:
+    import json
+
+    from grader.pytest_report import report_from_pytest_json
+
+    data = report_from_pytest_json(args.file)
+    text = json.dumps(data, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "grade": cmd_grade, "from-pytest-report": cmd_from_pytest_report}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except GraderError as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130
