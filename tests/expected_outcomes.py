@@ -1,0 +1,150 @@
+"""What grading each bundled example submission (submissions/*.py, *.ipynb) must give.
+
+Plain data, no imports from the grader. `fails` is the exact set of graded units that must LOSE points:
+function names from INTERFACE.md plus "end_to_end". It assumes:
+
+- each function is graded in isolation: the graded functions it calls are replaced by correct stand-ins, so
+  a bug in linear_backward fails linear_backward, not linear_activation_backward or L_model_backward;
+- "end_to_end" runs the student's own L_model_forward -> compute_cost -> L_model_backward ->
+  update_parameters on random networks, so it also fails for a bug in any function that chain calls
+  (linear_forward, linear_activation_forward, linear_backward, linear_activation_backward), and whenever one
+  of those functions is missing, hangs or crashes. The initialization functions are not in the chain;
+- loading runs the kept top-level statements (imports, defs, class defs, simple assignments) one by one,
+  each under its own time limit, so a statement that raises or hangs costs only itself.
+
+`status` is "graded" for every file here: each of them loads far enough to be graded.
+`diagnoses` (misconception codes) is left empty for now. `note` says what the mistake is, in the course's
+notation: A[l], Z[l], W[l], b[l] of layer l (A[0] = X), m examples, dZ[l] etc. as the course defines them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FUNCTIONS = (
+    "initialize_parameters",
+    "initialize_parameters_deep",
+    "linear_forward",
+    "linear_activation_forward",
+    "L_model_forward",
+    "compute_cost",
+    "linear_backward",
+    "linear_activation_backward",
+    "L_model_backward",
+    "update_parameters",
+)
+END_TO_END = "end_to_end"
+UNITS = FUNCTIONS + (END_TO_END,)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    fails: frozenset[str]
+    status: str = "graded"
+    diagnoses: frozenset[str] = frozenset()
+    note: str = ""
+
+
+def _fails(*units: str) -> frozenset[str]:
+    return frozenset(units)
+
+
+NONE = frozenset()
+
+EXPECTED: dict[str, Outcome] = {
+    # --- correct -------------------------------------------------------------------------------
+    "correct_student.py": Outcome(NONE, note=(
+        "Correct, course template style (np.dot, loops, # GRADED FUNCTION markers, asserts). Keeps the template's "
+        "np.random.seed(1) / np.random.seed(3) inside the initialization functions: the init checks must accept that.")),
+    "correct_vectorized_style.py": Outcome(NONE, note=(
+        "Correct, own style: @, np.sum(..., keepdims=True), f-strings, relu/sigmoid inline (no dnn_utils), "
+        "comprehensions; keeps float32 inputs float32.")),
+    "correct_notebook.ipynb": Outcome(NONE, note=(
+        "Correct course notebook: magics (%matplotlib inline, %load_ext autoreload, %autoreload 2, !pip list), "
+        "get_ipython().run_line_magic, plt.rcParams, test cells calling testCases/public_tests, a training-and-plot cell, "
+        "recorded outputs.")),
+
+    # --- one real mistake each -----------------------------------------------------------------------------------
+    "bug_dW_missing_1_over_m.py": Outcome(_fails("linear_backward", END_TO_END), note=(
+        "dW[l] = dZ[l] A[l-1].T without the 1/m (the derivative of the summed loss, not of the mean cost J).")),
+    "bug_db_no_keepdims.py": Outcome(_fails("linear_backward", END_TO_END), note=(
+        "db[l] = (1/m) np.sum(dZ[l], axis=1) without keepdims=True: shape (n_l,) instead of (n_l, 1).")),
+    "bug_dW_transposed.py": Outcome(_fails("linear_backward", END_TO_END), note=(
+        "dW[l] = (1/m) A[l-1] dZ[l].T: the transpose of dW[l], shape (n_(l-1), n_l); right shape only for square layers.")),
+    "bug_dA_prev_divided_by_m.py": Outcome(_fails("linear_backward", END_TO_END), note=(
+        "dA[l-1] = (1/m) W[l].T dZ[l]: dA_prev divided by m, although the course passes per-example (summed-loss) "
+        "gradients between layers.")),
+    "bug_cost_sign.py": Outcome(_fails("compute_cost", END_TO_END), note=(
+        "J = (1/m) sum(y log a + (1-y) log(1-a)) without the leading minus: the cost is negative.")),
+    "bug_cost_not_squeezed.py": Outcome(_fails("compute_cost", END_TO_END), note=(
+        "J computed with np.dot(Y, log(AL).T) + ..., right value but not np.squeeze'd: shape (1, 1) instead of (). "
+        "Fails only because the shape is checked strictly, as INTERFACE.md asks.")),
+    "bug_dAL_sign.py": Outcome(_fails("L_model_backward", END_TO_END), note=(
+        "dAL = Y/AL - (1-Y)/(1-AL): the minus sign dropped, so every gradient points uphill.")),
+    "bug_relu_mask_from_dA.py": Outcome(_fails("linear_activation_backward", END_TO_END), note=(
+        "ReLU backward written inline with the mask from the upstream gradient: dZ[dA <= 0] = 0 instead of dZ[Z <= 0] = 0.")),
+    "bug_sigmoid_derivative_of_cache.py": Outcome(_fails("linear_activation_backward", END_TO_END), note=(
+        "Sigmoid backward as if the activation cache held A: dZ = dA * Z * (1 - Z) instead of dA * s * (1 - s), "
+        "s = sigmoid(Z).")),
+    "bug_swapped_activation_backward.py": Outcome(_fails("linear_activation_backward", END_TO_END), note=(
+        "relu and sigmoid backward swapped: the 'relu' branch calls sigmoid_backward and the 'sigmoid' branch relu_backward.")),
+    "bug_dAL_every_layer.py": Outcome(_fails("L_model_backward", END_TO_END), note=(
+        "The hidden layers get dAL instead of grads['dA' + str(l + 1)]: every layer is fed the output gradient.")),
+    "bug_wrong_layer_cache.py": Outcome(_fails("L_model_backward", END_TO_END), note=(
+        "Off by one in the backward loop: caches[l + 1] instead of caches[l] for layer l + 1 (ends up on the sigmoid "
+        "layer's cache).")),
+    "bug_legacy_grads_keys.py": Outcome(_fails("L_model_backward", END_TO_END), note=(
+        "Pre-2019 course convention: grads keys dA1..dAL (grads['dA' + str(l + 1)] holds the gradient w.r.t. A[l]) "
+        "instead of dA0..dA(L-1); values right, keys shifted by one. A legacy option may accept it, never silently.")),
+    "bug_forward_missing_bias.py": Outcome(_fails("linear_forward", END_TO_END), note=(
+        "Z[l] = W[l] A[l-1] without + b[l].")),
+    "bug_last_layer_loop_index.py": Outcome(_fails("L_model_forward", END_TO_END), note=(
+        "Output layer computed with the loop variable after the loop: W[l], b[l] with l = L-1 instead of W[L], b[L] "
+        "(a shape error, or NameError when L = 1).")),
+    "bug_update_in_place.py": Outcome(_fails("update_parameters", END_TO_END), note=(
+        "parameters = params.copy() (shallow) then W[l] -= alpha dW[l]: right result, but the caller's arrays are "
+        "changed in place. Caught only by checking that the arguments are unchanged after the call (in end_to_end too).")),
+    "bug_update_sign.py": Outcome(_fails("update_parameters", END_TO_END), note=(
+        "W[l] = W[l] + alpha dW[l], b[l] = b[l] + alpha db[l]: gradient ascent.")),
+    "bug_init_zeros.py": Outcome(_fails("initialize_parameters_deep"), note=(
+        "initialize_parameters_deep sets W[l] = zeros (symmetry is never broken); initialize_parameters is right.")),
+    "bug_init_shape_swapped.py": Outcome(_fails("initialize_parameters_deep"), note=(
+        "initialize_parameters_deep draws W[l] with shape (n_(l-1), n_l) instead of (n_l, n_(l-1)).")),
+
+    # --- broken and hostile: everything else must still be graded -----------------------------------------------
+    "hostile_infinite_loop.py": Outcome(_fails("linear_backward", END_TO_END), note=(
+        "linear_backward never returns (while True: pass); must time out per call, the rest graded.")),
+    "hostile_sleep_at_import.py": Outcome(_fails("compute_cost", END_TO_END), note=(
+        "compute_cost's default argument is time.sleep(10**6), run when its def runs at load: with per-statement "
+        "load limits only that def is lost. (A grader that loads the module as one unit would time out and fail "
+        "every unit.)")),
+    "hostile_exit.py": Outcome(_fails("L_model_forward", "initialize_parameters_deep", END_TO_END), note=(
+        "L_model_forward calls os._exit(3), initialize_parameters_deep calls sys.exit(1); each fails only itself "
+        "(and end_to_end, which starts with L_model_forward).")),
+    "hostile_print_flood.py": Outcome(NONE, note=(
+        "compute_cost prints ~200 MB per call, then returns the right value: output is capped, nothing loses points.")),
+    "hostile_memory_hog.py": Outcome(_fails("update_parameters", END_TO_END), note=(
+        "update_parameters first allocates np.ones((100000, 100000)) (80 GB); the memory limit makes it fail.")),
+    "hostile_fork_bomb.py": Outcome(_fails("linear_forward", END_TO_END), note=(
+        "linear_forward tries subprocess, multiprocessing and an unguarded os.fork() loop (bounded at 2**10); "
+        "refused fork makes it raise. linear_activation_forward passes with its stand-in.")),
+    "hostile_imports_torch.py": Outcome(_fails("L_model_backward", END_TO_END), note=(
+        "Top-level import torch (denied, the module still loads); L_model_backward only tries to import the answer key "
+        "or grader.oracle (import statement, bare __import__, sys.modules['importlib']) and raises when it cannot.")),
+    "hostile_writes_files.py": Outcome(NONE, note=(
+        "compute_cost tries to write /tmp/..., a file next to itself and to append to its own source (all in "
+        "try/except), then returns the right value: nothing loses points; the source file must be unchanged.")),
+    "broken_syntax_error.py": Outcome(_fails("compute_cost", END_TO_END), note=(
+        "compute_cost has an unclosed parenthesis (np.sum(logprobs ...): the file does not parse as a whole; every "
+        "other function must still be recovered and graded.")),
+    "broken_raises_at_import.py": Outcome(NONE, note=(
+        "Top-level statements before the defs raise at load (an unpack of a stand-in module's load_data(), "
+        "SCALE = 1 / 0); all functions are correct and graded.")),
+    "partial_missing_functions.py": Outcome(
+        _fails("initialize_parameters", "initialize_parameters_deep", "compute_cost", "linear_backward",
+               "linear_activation_backward", "L_model_backward", "update_parameters", END_TO_END),
+        note="Only linear_forward, linear_activation_forward and L_model_forward are defined (all correct)."),
+}
+
+for _name, _outcome in EXPECTED.items():  # cheap guard against typos in this file
+    assert _outcome.fails <= frozenset(UNITS), (_name, _outcome.fails - frozenset(UNITS))
