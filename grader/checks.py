@@ -231,6 +231,11 @@ class CaseSet:
                 self.inputs[function] = [CaseInput(c.index, c.label, c.describe(), *_network_inputs(function, c, T), case=(c, T))
                                          for c, T in zip(nets[:count], truths)]
         self._jobs: dict[str, bytes] = {}
+        self._id = f"{seed}-{id(self)}"
+
+    def key(self, function: str) -> str:
+        """Names this case set's cases of `function` for a sandbox that keeps them between jobs."""
+        return f"{self._id}:{function}"
 
     def job_cases(self, function: str) -> bytes:
         """The cases of one function, encoded once for every submission (no answers in them)."""

@@ -21,8 +21,9 @@ class Tolerance:
     atol: float = 1e-9
 
     def slack(self, expected: np.ndarray) -> np.ndarray:
-        scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-        return self.atol + self.atol_scale * scale + self.rtol * np.abs(expected)
+        magnitude = np.abs(expected)
+        scale = float(magnitude.max()) if expected.size else 0.0
+        return (self.atol + self.atol_scale * scale) + self.rtol * magnitude
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,15 @@ def compare_array(path: str, got, expected: np.ndarray, tol: Tolerance) -> Misma
         return Mismatch(path, "shape", f"{path} should have shape {tuple(expected.shape)}, got {tuple(got.shape)}", shape, list(got.shape))
     if got.dtype.kind != "f":
         return Mismatch(path, "dtype", f"{path} should hold floats, got dtype {got.dtype}", shape, shape)
-    got64 = got.astype(np.float64)
+    got64 = got.astype(np.float64, copy=False)
+    error = np.abs(got64 - expected)
+    if bool(np.all(error <= tol.slack(expected))):  # NaN and inf never pass this
+        return None
     if not np.all(np.isfinite(got64)):
         bad = np.argwhere(~np.isfinite(got64))
         where = [int(i) for i in bad[0]] if bad.size else None
         return Mismatch(path, "nonfinite", f"{path} contains NaN or inf (first at index {tuple(where) if where else '()'})",
                         shape, shape, index=where)
-    error = np.abs(got64 - expected)
-    if np.all(error <= tol.slack(expected)):
-        return None
     flat = int(np.argmax(error))
     index = [int(i) for i in np.unravel_index(flat, expected.shape)] if expected.ndim else []
     rel = error / np.maximum(np.abs(expected), tol.atol)

@@ -95,7 +95,7 @@ class Grader:
             test.problem = problem
             return test
         job = {"kind": "end_to_end" if check.unit == END_TO_END else "function", "function": check.function,
-               "program": sub.program, "cases": self.case_set.job_cases(check.unit), "n_cases": len(inputs),
+               "program": sub.program, "cases_key": self.case_set.key(check.unit), "cases": self.case_set.job_cases(check.unit),
                "limits": self.rubric.limits.as_job(self.sandbox.uid), "denied": list(self.rubric.denied)}
         result = self.sandbox.run(job)
         self._note_load(result, sub, loaded, report)
@@ -127,7 +127,7 @@ class Grader:
             return None
         if check.unit == END_TO_END:
             return "The end-to-end check needs your whole chain: " + "; ".join(reasons) + "."
-        return reasons[0][0].upper() + reasons[0][1:] + "."
+        return reasons[0] + "."
 
     def _note_load(self, result: JobResult, sub: Submission, loaded: dict, report: Report) -> None:
         """Record what went wrong while loading, once; skip statements that hung from then on."""
@@ -165,7 +165,8 @@ class Grader:
         else:
             out.value = got.get("value")
             mismatches = check.judge(case, got.get("value"), self.tolerance, self.rubric.legacy_grads_keys)
-            mismatches += changed_inputs(check.arg_names, case.args, got.get("args_after"))
+            if got.get("args_after") is not None:  # sent back only when the child saw a change
+                mismatches += changed_inputs(check.arg_names, case.args, got["args_after"])
             out.mismatches = mismatches
             out.status = "failed" if mismatches else "passed"
         return out

@@ -63,6 +63,8 @@ class CappedText:
 # --- matching stand-in calls --------------------------------------------------------------------
 def _close(got, want) -> bool:
     if isinstance(want, np.ndarray):
+        if type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes():
+            return True  # the very values a correct caller passes: the usual case, and a fast one
         try:
             got = np.asarray(got, dtype=np.float64)
         except (TypeError, ValueError):
@@ -86,6 +88,17 @@ def _fresh(value):
     if isinstance(value, dict):
         return {k: _fresh(v) for k, v in value.items()}
     return value
+
+
+def _same(before, after) -> bool:
+    if isinstance(before, np.ndarray):
+        return (isinstance(after, np.ndarray) and after.shape == before.shape and after.dtype == before.dtype
+                and after.tobytes() == before.tobytes())
+    if isinstance(before, (tuple, list)):
+        return isinstance(after, (tuple, list)) and len(after) == len(before) and all(map(_same, before, after))
+    if isinstance(before, dict):
+        return isinstance(after, dict) and after.keys() == before.keys() and all(_same(before[k], after[k]) for k in before)
+    return type(before) is type(after) and before == after
 
 
 class StandIn:
@@ -204,7 +217,8 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
     if job["kind"] == "end_to_end" and result["status"] != "ok":
         result["value"] = partial
     result["seconds"] = time.perf_counter() - started
-    result["args_after"] = args
+    if not _same(case["args"], args):  # only a changed argument travels back, for the parent to compare
+        result["args_after"] = args
     result["calls"] = calls
     result["output"], result["output_chars"] = capture.take()
     return result
@@ -222,7 +236,11 @@ def _limit(job: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails with an error instead
     uid = limits.get("uid")
-    if uid is not None and os.getuid() == 0:  # an unprivileged user of its own: cannot touch our files
+    if uid is not None and os.getuid() == 0:
+        # Root can do better than ask nicely: the job's empty folder becomes the whole file system (no
+        # answer key, no other student's work, no /tmp to litter), and an unprivileged uid of its own.
+        os.chroot(".")
+        os.chdir("/")
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
@@ -240,7 +258,7 @@ def main(job: dict, result_fd: int, workdir: str) -> None:
         os.chdir(workdir)
         _limit(job)
         signal.signal(signal.SIGALRM, _on_alarm)
-        np.random.seed()  # fresh entropy: children of one zygote must not share a random state
+        np.random.seed(int.from_bytes(os.urandom(4), "little"))  # children of one zygote must not share a random state
         capture = CappedText(job["limits"]["output_chars"])
         sys.stdout = sys.stderr = capture
         namespace = {"__name__": SUBMISSION, "__builtins__": __builtins__}
@@ -249,7 +267,7 @@ def main(job: dict, result_fd: int, workdir: str) -> None:
         output, chars = capture.take()
         functions = sorted(k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and getattr(v, "__module__", None) == SUBMISSION)
         wire.write_frame(result_fd, b"L", wire.encode({"errors": errors, "functions": functions, "output": output, "output_chars": chars}))
-        for index, case in enumerate(wire.decode(job["cases"]) if isinstance(job["cases"], bytes) else job["cases"]):
+        for index, case in enumerate(job["cases"]):
             result = run_case(namespace, job, index, case, capture)
             try:
                 message = wire.encode(result, job["limits"]["result_bytes"])

@@ -18,7 +18,7 @@ from grader.errors import GraderError
 from grader.sandbox import wire
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
-UID_BASE = 61000  # each worker's children run as their own unprivileged uid when we are root
+UID_BASE = 200000  # as root, a zygote's children run as UID_BASE + its pid: a uid no other live sandbox has
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Limits:
     file_bytes: int = 1 << 20
     processes: int = 16
 
-    def as_job(self, uid: int | None) -> dict:
+    def as_job(self, uid: int | None = None) -> dict:
         return {**self.__dict__, "uid": uid}
 
 
@@ -47,20 +47,20 @@ class JobResult:
     @property
     def reason(self) -> str | None:
         """'timeout', 'overflow', 'crash' or None for a child that ran every case and exited cleanly."""
-        if self.done.get("reason"):
-            return self.done["reason"]
-        if self.done.get("signal") or self.done.get("exit_code") not in (0, None):
-            return "crash"
-        return None
+        if self.done.get("finished"):
+            return None
+        return self.done.get("reason") or "crash"
 
 
 class Sandbox:
     """One zygote; `run(job)` is synchronous and thread-safe (one job at a time)."""
 
     def __init__(self, worker: int = 0):
-        self.uid = UID_BASE + worker if os.getuid() == 0 else None
+        self.worker = worker
+        self.uid: int | None = None  # known once the zygote has started
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
+        self._known: set[str] = set()  # case sets this zygote already holds
 
     def _start(self) -> subprocess.Popen:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
@@ -76,11 +76,24 @@ class Sandbox:
             raise GraderError(f"cannot start the sandbox: {error}") from None
 
     def run(self, job: dict) -> JobResult:
-        """Send one job ({kind, function, program, cases, limits, denied}) and collect its frames."""
+        """Send one job and collect its frames.
+
+        A job is {kind, function, program, limits, denied, cases, cases_key}: `cases` is the list of cases
+        (or it encoded with `wire.encode`); with a `cases_key`, it is sent to a zygote only the first time
+        that zygote meets the key, and the zygote keeps it for later jobs.
+        """
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._process = self._start()
+                self._known = set()
+                self.uid = UID_BASE + self._process.pid if os.getuid() == 0 else None
             process = self._process
+            job = {**job, "limits": {**job["limits"], "uid": self.uid}}
+            key = job.get("cases_key")
+            if key is not None:
+                if key in self._known:
+                    job = {**job, "cases": None}
+                self._known.add(key)
             payload = wire.encode(job)
             result = JobResult()
             try:

@@ -92,6 +92,20 @@ def _exit(code=0, *rest):
     raise SubmissionExit(code)
 
 
+class DeniedFinder:
+    """First on sys.meta_path: a denied module that is not loaded yet cannot be loaded by any route
+    (importlib.import_module, __import__ with forged globals, ...)."""
+
+    def __init__(self, denied):
+        self.denied = frozenset(denied)
+
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in self.denied:
+            raise ImportError(f"import of {name!r} is denied while grading (rule: no {top!r} in the sandbox)")
+        return None
+
+
 class ImportGuard:
     """The __import__ that submission code sees."""
 
@@ -132,6 +146,7 @@ def install(denied, helpers: types.ModuleType, submission_name: str) -> ImportGu
     """Put the guard in place for the rest of this (child) process's life."""
     guard = ImportGuard(denied, helpers, submission_name)
     builtins.__import__ = guard
+    sys.meta_path.insert(0, DeniedFinder(denied))
     for name in ("fork", "forkpty", "system", "popen", "kill", "killpg", "setsid", "setpgid", "setuid",
                  "setgid", "abort", "register_at_fork", "posix_spawn", "posix_spawnp", "execv", "execve",
                  "execl", "execle", "execlp", "execlpe", "execvp", "execvpe", "spawnl", "spawnle", "spawnlp",

@@ -11,6 +11,7 @@ Used on both sides of the boundary, so only the standard library and NumPy.
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 
@@ -95,7 +96,7 @@ def _decode(node, buffers: list):
             raise WireError(f"dtype {dtype} does not travel")
         shape = tuple(int(n) for n in node["shape"])
         data = buffers[node["i"]]
-        if len(data) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+        if len(data) != math.prod(shape) * dtype.itemsize:
             raise WireError("array bytes do not match its shape")
         array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
         return array[()] if node.get("scalar") else array

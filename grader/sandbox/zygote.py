@@ -9,6 +9,7 @@ Only the standard library and NumPy here.
 
 from __future__ import annotations
 
+import gc
 import os
 import select
 import shutil
@@ -82,18 +83,26 @@ def _kill_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _sweep(pid: int, uid: int | None) -> int | None:
+def _sweep(pid: int, uid: int | None, finished: bool) -> int | None:
     """Kill the child and everything it started; return the child's wait status.
 
-    Orphans of the child are reparented to us (a subreaper), so killing our children until none are
-    left reaches every descendant, even one that left the process group.
+    A child that said it finished gets a moment to exit by itself. Orphans of the child are reparented
+    to us (a subreaper), so killing our children until none are left reaches every descendant, even one
+    that left the process group.
     """
+    deadline = time.monotonic() + (1.0 if finished else 0.0)
+    while True:
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+        if reaped or time.monotonic() >= deadline:
+            break
+        time.sleep(0.0005)
     for kill in (os.killpg, os.kill):
         try:
             kill(pid, signal.SIGKILL)
         except OSError:
             pass
-    _, status = os.waitpid(pid, 0)
+    if not reaped:
+        _, status = os.waitpid(pid, 0)
     for _ in range(100):
         left = _children()
         if not left:
@@ -132,19 +141,30 @@ def _relay(read_fd: int, deadline: float, cap: int) -> str | None:
             return None
         kind, payload = frame
         if kind == b"E":
-            return None
+            return "finished"
         sent += len(payload)
         wire.write_frame(1, kind, payload)
 
 
 def serve() -> None:
     _become_subreaper()
+    gc.freeze()  # what is here now is never collected, so forked children do not copy it page by page
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    known: dict[str, list] = {}  # case sets sent once, decoded once, shared with every child by fork
     while True:
         frame = wire.read_frame(0, MAX_JOB_BYTES)
         if frame is None:
             return
         job = wire.decode(frame[1])
+        cases = job.get("cases")
+        if isinstance(cases, bytes):
+            cases = wire.decode(cases)
+        key = job.get("cases_key")
+        if key is not None:
+            if cases is not None:
+                known[key] = cases
+            cases = known[key]
+        job["cases"] = cases
         limits = job["limits"]
         workdir = tempfile.mkdtemp(prefix="grader-job-")
         uid = limits.get("uid")
@@ -159,11 +179,11 @@ def serve() -> None:
             os.close(read_fd)
             child.main(job, write_fd, workdir)
         os.close(write_fd)
-        reason = _relay(read_fd, started + limits["total_seconds"], limits["result_bytes"] * (job["n_cases"] + 2))
+        reason = _relay(read_fd, started + limits["total_seconds"], limits["result_bytes"] * (len(job["cases"]) + 2))
         os.close(read_fd)
-        status = _sweep(pid, uid)
+        status = _sweep(pid, uid, reason == "finished")
         shutil.rmtree(workdir, ignore_errors=True)
-        done = {"reason": reason, "seconds": time.monotonic() - started, "exit_code": None, "signal": None}
+        done = {"reason": None if reason == "finished" else reason or "crash", "finished": reason == "finished", "seconds": time.monotonic() - started, "exit_code": None, "signal": None}
         if status is not None:
             if os.WIFEXITED(status):
                 done["exit_code"] = os.WEXITSTATUS(status)

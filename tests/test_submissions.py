@@ -1,0 +1,65 @@
+"""Grade every bundled example submission and check exactly where it loses points.
+
+Each submission must lose points in exactly the units `tests/expected_outcomes.py` names and keep every
+other point; the reference must score 100%; every report must validate against the shipped schema.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.results import make_report_dict
+from grader.schema import validate_report
+from tests.conftest import REFERENCE, SUBMISSIONS
+from tests.expected_outcomes import EXPECTED
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_every_bundled_submission_has_an_expected_outcome():
+    bundled = {p.name for p in SUBMISSIONS.iterdir() if p.suffix in (".py", ".ipynb")}
+    assert bundled == set(EXPECTED)
+
+
+def test_reference_scores_full_marks(graded):
+    report = graded(REFERENCE)
+    assert report.status == "graded"
+    assert report.score == report.max_score == 100
+    assert all(test.status == "passed" and test.cases for test in report.tests)
+    validate_report(make_report_dict(report))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_submission_loses_points_exactly_where_the_mistake_is(graded, name):
+    expected = EXPECTED[name]
+    report = graded(SUBMISSIONS / name)
+    assert report.status == expected.status
+    losing = {test.function for test in report.tests if test.score < test.max_score}
+    assert losing == expected.fails, f"{name}: {expected.note}"
+    for test in report.tests:
+        if test.function not in expected.fails:
+            assert test.score == test.max_score and test.status == "passed", (name, test.function, test.feedback)
+        else:
+            assert test.feedback and "All" not in test.feedback.split("\n")[0], (name, test.function)
+    assert report.score == pytest.approx(sum(t.score for t in report.tests))
+    validate_report(make_report_dict(report))
+
+
+def test_hostile_submissions_were_contained(graded):
+    """The damage each hostile file attempts is reported where it happened and went no further."""
+    flood = graded(SUBMISSIONS / "hostile_print_flood.py").test("compute_cost")
+    printed = [case for case in flood.cases if case.output_chars]
+    assert printed and all(len(case.output) <= 4000 < case.output_chars for case in printed)
+
+    loop = graded(SUBMISSIONS / "hostile_infinite_loop.py").test("linear_backward")
+    assert loop.status == "timeout" and loop.cases[0].status == "timeout"
+    assert all(case.status == "not_run" for case in loop.cases[1:])
+
+    hog = graded(SUBMISSIONS / "hostile_memory_hog.py").test("update_parameters")
+    assert all(case.error and case.error["type"] == "MemoryError" for case in hog.cases)
+
+    torch_report = graded(SUBMISSIONS / "hostile_imports_torch.py")
+    assert any("torch" in p["message"] and "denied" in p["message"] for p in torch_report.load_problems)
+
+    sleeper = graded(SUBMISSIONS / "hostile_sleep_at_import.py")
+    assert any(p["message"].startswith("Timeout") for p in sleeper.load_problems)
