@@ -1,2 +1,308 @@
-"""pytest front end for the grader (inactive unless ``--submission`` is given)."""
+"""pytest front end: `pytest --submission PATH` grades a submission as pytest items.
+
+Inactive unless `--submission` is given: then it only registers its options and the `points`
+marker. Given `--submission`, it
+- loads no conftest.py at all (like --noconftest), so a student's conftest.py cannot run;
+- collects nothing from the submission's folder, and nothing at all unless paths are given
+  (the instructor's own check files); a path inside the submission's folder is refused;
+- adds one item per graded function plus `end_to_end`, grades the submission once per session
+  (before the first test runs) and makes each item pass or fail with the feedback of `check`;
+- scores an instructor's test marked `@pytest.mark.points(n)`: n points if it passes, 0 if not;
+- writes scores into pytest-json-report metadata (see grader/pytest_report.py) and the terminal summary.
+Student code still runs only in the sandbox; this process compares and scores.
+"""
+
 from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.errors import GraderError
+from grader.pytest_report import (
+    GRADED, INSTRUCTOR, KEY, make_graded_metadata, make_instructor_metadata, make_scored_report,
+    make_session_header,
+)
+
+GROUP = "backprop-grader"
+OPT_SUBMISSION, OPT_SEED, OPT_DEVICE, OPT_RUBRIC = "--submission", "--grader-seed", "--grader-device", "--grader-rubric"
+HELP_SUBMISSION = ("grade this submission (.py, .ipynb, or a folder holding one) as pytest items; "
+                   "without it the plugin does nothing")
+HELP_SEED = "the seed of the random cases (default 0, as `python -m grader`)"
+HELP_DEVICE = "where autograd runs: auto (default), cpu or cuda"
+HELP_RUBRIC = "a TOML rubric overriding points, case counts and limits"
+MARKER_POINTS = "points(n): the points a test is worth; an instructor's check scores only with this marker"
+COLLECTOR = "backprop-grader"  # node id of the graded items' parent: backprop-grader::linear_backward
+PLUGIN_NAME = "backprop-grader-session"
+FIXTURES_NAME = "backprop-grader-fixtures"
+
+STATE = pytest.StashKey["GradingSession"]()
+RECORD = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup(GROUP, "backprop-grader: grade a submission with pytest")
+    group.addoption(OPT_SUBMISSION, dest="grader_submission", metavar="PATH", default=None, help=HELP_SUBMISSION)
+    group.addoption(OPT_SEED, dest="grader_seed", type=int, default=0, metavar="N", help=HELP_SEED)
+    group.addoption(OPT_DEVICE, dest="grader_device", default="auto", choices=("auto", "cpu", "cuda"), help=HELP_DEVICE)
+    group.addoption(OPT_RUBRIC, dest="grader_rubric", metavar="FILE", default=None, help=HELP_RUBRIC)
+
+
+def submission_folder(path: Path) -> Path:
+    """The folder nothing may be collected from: the submission's own, or the folder it is."""
+    path = path.resolve()
+    return path if path.is_dir() else path.parent
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Before any conftest.py loads: with --submission, load none, and refuse paths in its folder."""
+    options = early_config.known_args_namespace
+    given = getattr(options, "grader_submission", None)
+    if not given:
+        return
+    options.noconftest = True
+    folder = submission_folder(early_config.invocation_params.dir / given)
+    for arg in options.file_or_dir or ():
+        path = (early_config.invocation_params.dir / str(arg).split("::")[0]).resolve()
+        if _inside(path, folder):
+            raise pytest.UsageError(f"{arg} is in the submission's folder ({folder}); with {OPT_SUBMISSION}, "
+                                    "nothing is collected from there: keep instructor checks elsewhere")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_POINTS)
+    given = config.getoption("grader_submission")
+    if not given:
+        return
+    session = GradingSession.from_config(config, Path(config.invocation_params.dir) / given, given)
+    config.stash[STATE] = session
+    config.pluginmanager.register(session, PLUGIN_NAME)
+    from grader import pytest_fixtures
+
+    config.pluginmanager.register(pytest_fixtures, FIXTURES_NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(STATE, None)
+    if session is not None:
+        session.close()
+        config.pluginmanager.unregister(session, PLUGIN_NAME)
+        config.pluginmanager.unregister(name=FIXTURES_NAME)
+        del config.stash[STATE]
+
+
+# --- the graded items ---------------------------------------------------------------------------
+class GradedCheckFailed(Exception):
+    """A graded function did not pass every case; its feedback is the failure report."""
+
+
+class GradedSubmission(pytest.Collector):
+    """The parent of the graded items; lives at the session's path, never at the submission's."""
+
+    def collect(self) -> list[pytest.Item]:
+        state = self.config.stash[STATE]
+        return [GradedItem.from_parent(self, name=unit, unit=unit, points=points)
+                for unit, points in state.units.items()]
+
+
+class GradedItem(pytest.Item):
+    """One graded function (or the end-to-end check): passes only with every case right."""
+
+    def __init__(self, *, unit: str, points: float, **kwargs):
+        super().__init__(**kwargs)
+        self.unit = unit
+        self.add_marker(pytest.mark.points(points))
+
+    def runtest(self) -> None:
+        state = self.config.stash[STATE]
+        test = state.test(self.unit)
+        if test is None:  # not gradable at all: `grade` writes no tests then, so no record either
+            raise GradedCheckFailed(f"{self.unit}: {state.report.fatal}")
+        self.stash[RECORD] = make_graded_metadata(test)
+        if test.status != "passed":
+            raise GradedCheckFailed(describe_test(test))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, GradedCheckFailed):
+            return str(excinfo.value)
+        if isinstance(excinfo.value, GraderError):
+            return f"grader: error: {excinfo.value}"
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.config.stash[STATE].path, None, f"{COLLECTOR}::{self.unit}"
+
+
+def describe_test(test) -> str:
+    """The item's failure text: the feedback `check` prints for the test, then its score."""
+    return f"{test.feedback}\nScore: {test.score:g} / {test.max_score:g}"
+
+
+# --- one session's grading ----------------------------------------------------------------------
+class GradingSession:
+    """State of one `pytest --submission` run: the loaded submission, one Grader, the Report."""
+
+    def __init__(self, config: pytest.Config, path: Path, given: str, rubric, seed: int, device: str, sub):
+        self.config, self.path, self.given = config, path, given
+        self.rubric, self.seed, self.device, self.sub = rubric, seed, device, sub
+        self.folder = submission_folder(path)
+        self.units = {name: unit.points for name, unit in rubric.units.items()}
+        self._grader = None
+        self.report = None
+        self.error: GraderError | None = None
+        self.records: list[dict] = []
+
+    @classmethod
+    def from_config(cls, config: pytest.Config, path: Path, given: str) -> "GradingSession":
+        from grader.loader import load_submission
+        from grader.rubric import load_rubric
+
+        try:
+            rubric = load_rubric(config.getoption("grader_rubric"))
+            sub = load_submission(path)  # parses only; nothing of the student's runs here
+        except GraderError as error:
+            raise pytest.UsageError(str(error)) from None
+        return cls(config, path, given, rubric, config.getoption("grader_seed"), config.getoption("grader_device"), sub)
+
+    @property
+    def grader(self):
+        if self._grader is None:
+            from grader.grade import Grader
+
+            self._grader = Grader(self.rubric, seed=self.seed, device=self.device)
+        return self._grader
+
+    def grade(self, units: list[str]) -> None:
+        """Grade the selected units once; a grader fault is kept and reported by every item.
+
+        With no graded unit selected (only instructor checks), the report has no tests: it still
+        says what submission, seed, rubric and versions the checks ran with.
+        """
+        only = None if set(units) >= set(self.units) else tuple(units)
+        try:
+            if only == ():
+                self.report = self.grader.new_report(self.given)
+            else:
+                self.report = self.grader.grade_submission(self.sub, only)
+            self.report.submission = self.given  # the path as given, as `grade` writes it
+        except GraderError as error:
+            self.error = error
+
+    def test(self, unit: str):
+        """The graded result of one unit; None when the submission could not be graded at all."""
+        if self.error is not None:
+            raise self.error
+        if self.report is None:
+            self.grade([unit])
+        if self.report is None:
+            raise self.error
+        if self.report.fatal:
+            return None
+        found = self.report.test(unit)
+        if found is None:  # graded with only= other units: grade this one too
+            extra = self.grader.grade_submission(self.sub, (unit,))
+            self.report.tests.append(found := extra.tests[0])
+        return found
+
+    def close(self) -> None:
+        if self._grader is not None:
+            self._grader.close()
+            self._grader = None
+
+    # --- hooks, active only while registered ---
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        """Without paths, collect only the graded items: not the current folder, not testpaths."""
+        if self.config.args_source == pytest.Config.ArgsSource.ARGS:
+            return None
+        session.perform_collect([])
+        return True
+
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        return True if _inside(collection_path.resolve(), self.folder) else None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
+        for item in items:
+            _points(item)  # a malformed points marker is a usage error, found before anything runs
+        collector = GradedSubmission.from_parent(session, name=COLLECTOR, nodeid=COLLECTOR)
+        graded = collector.collect()
+        session.ihook.pytest_collectreport(report=pytest.CollectReport(COLLECTOR, "passed", None, graded))
+        items[:0] = graded
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session):
+        """Grade the selected units once, before the first test, so no test's duration carries it."""
+        if not session.config.option.collectonly:
+            self.grade([item.unit for item in session.items if isinstance(item, GradedItem)])
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        """Record each scored test's outcome, before pytest-json-report asks for its metadata."""
+        report = yield
+        if isinstance(item, GradedItem):
+            return report
+        points = _points(item)
+        if points is None or RECORD in item.stash:
+            return report
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            status = "error" if report.when == "setup" and report.failed else report.outcome
+            feedback = call.excinfo.exconly() if call.excinfo is not None else ""
+            item.stash[RECORD] = make_instructor_metadata(item.nodeid, points, status, feedback)
+        return report
+
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        record = item.stash.get(RECORD, None)
+        if record is not None:
+            self.records.append(record)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo) -> dict | None:
+        record = item.stash.get(RECORD, None)
+        return {KEY: record} if record is not None else None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_json_modifyreport(self, json_report: dict) -> None:
+        if self.report is not None:
+            json_report[KEY] = make_session_header(self.report)
+
+    def scored(self) -> dict | None:
+        if self.report is None:
+            return None
+        graded = [r for r in self.records if r["kind"] == GRADED]
+        return make_scored_report(make_session_header(self.report), graded,
+                                  [r for r in self.records if r["kind"] == INSTRUCTOR])
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        write = terminalreporter.write_line
+        terminalreporter.write_sep("=", GROUP)
+        if self.error is not None:
+            write(f"grader: error: {self.error}")
+            return
+        scored = self.scored()
+        if scored is None:
+            write("nothing was graded")
+            return
+        write(f"Submission: {scored['submission']}  (seed {scored['seed']}, device {scored['device']})")
+        for problem in scored["load_problems"]:
+            write(f"  ! {problem['where']}: {problem['message']}")
+        if scored.get("feedback"):
+            write(scored["feedback"])
+        for test in scored["tests"] + scored.get("instructor_checks", []):
+            write(f"{test['status'].upper():8s} {test['name']:28s} {test['score']:6.2f} / {test['max_score']:g}")
+        write(f"Score: {scored['score']:g} / {scored['max_score']:g}")
+
+
+def _points(item: pytest.Item) -> float | None:
+    marker = item.get_closest_marker("points")
+    if marker is None:
+        return None
+    if len(marker.args) != 1 or isinstance(marker.args[0], bool) or not isinstance(marker.args[0], (int, float)) or marker.args[0] < 0:
+        raise pytest.UsageError(f"{item.nodeid}: use @pytest.mark.points(n) with one number n >= 0")
+    return float(marker.args[0])
