@@ -1,0 +1,129 @@
+"""Gradescope: a report as `results.json`, and `gradescope run`, the command an installed autograder runs.
+
+Format: https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format"); checked by
+schemas/gradescope.schema.json. Gradescope runs `run_autograder` in /autograder, with the submission in
+/autograder/submission, and reads /autograder/results/results.json. Everything our process prints goes to
+/autograder/results/stdout, which only instructors see; students see the JSON's "output" fields.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from grader.errors import GraderError
+from grader.platforms.common import (RUBRIC_NAME, clip, grade_path, load_problem_lines, rich_markdown, summary,
+                                     write_json)
+from grader.results import Report, TestResult
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+TEST_OUTPUT_CHARS = 8000
+OUTPUT_CHARS = 60000
+FATAL_TEST = "Loading your submission"
+
+
+def _seconds(value: float) -> int:
+    return max(0, math.ceil(value))
+
+
+def make_test(test: TestResult, number: int, visibility: str = "visible") -> dict:
+    """One graded unit as a Gradescope test: passed only with every case right, else failed."""
+    return {
+        "name": test.name,
+        "number": str(number),
+        "score": test.score,
+        "max_score": test.max_score,
+        "status": "passed" if test.status == "passed" else "failed",
+        "output": clip(test.feedback or test.status, TEST_OUTPUT_CHARS),
+        "output_format": "text",
+        "visibility": visibility,
+    }
+
+
+def make_output(report: Report, markdown: str | None = None) -> tuple[str, str]:
+    """The top-level (output, output_format): a short summary, then the Markdown report where one exists."""
+    lines = [summary(report)]
+    problems = load_problem_lines(report)
+    if problems:
+        lines += ["", "Problems found while reading your submission:"] + [f"- {p}" for p in problems]
+    if markdown:
+        return clip("\n".join(lines) + "\n\n" + markdown, OUTPUT_CHARS), "md"
+    return clip("\n".join(lines), OUTPUT_CHARS), "text"
+
+
+def make_results(report: Report, markdown: str | None = None, visibility: str = "visible") -> dict:
+    """results.json for a report; a submission that could not be graded at all is one failed test."""
+    output, output_format = make_output(report, markdown)
+    if report.fatal:
+        tests = [{"name": FATAL_TEST, "number": "1", "score": 0.0, "max_score": report.max_score, "status": "failed",
+                  "output": clip(report.fatal, TEST_OUTPUT_CHARS), "output_format": "text", "visibility": visibility}]
+    else:
+        tests = [make_test(test, number, visibility) for number, test in enumerate(report.tests, start=1)]
+    return {
+        "score": report.score,
+        "execution_time": _seconds(report.seconds),
+        "output": output,
+        "output_format": output_format,
+        "visibility": visibility,
+        "tests": tests,
+        "extra_data": {"max_score": report.max_score, "status": report.status, "seed": report.seed,
+                       "device": report.device, "rubric": report.rubric_fingerprint, "versions": report.versions},
+    }
+
+
+def make_error_results(message: str, seconds: float = 0.0) -> dict:
+    """results.json when the autograder itself failed (not the student): Gradescope's best practice is
+    to write a results file even then, so the student sees a message rather than a bare failure."""
+    text = clip(f"The autograder could not grade this submission because of a problem on the course's side, "
+                f"not in your code: {message}\nPlease tell the course staff; they can regrade it.", TEST_OUTPUT_CHARS)
+    return {"score": 0.0, "execution_time": _seconds(seconds), "output": text, "output_format": "text",
+            "tests": [{"name": "Autograder error", "number": "1", "score": 0.0, "max_score": 0.0, "status": "failed",
+                       "output": text, "output_format": "text", "visibility": "visible"}],
+            "extra_data": {"status": "grader_error"}}
+
+
+# --- the command ---------------------------------------------------------------------------------
+def find_rubric(root: Path, given: str | None) -> Path | None:
+    """--rubric wins; otherwise the rubric.toml that build-zip shipped in ROOT/source, if any."""
+    if given:
+        return Path(given)
+    shipped = root / "source" / RUBRIC_NAME
+    return shipped if shipped.is_file() else None
+
+
+def cmd_run(args) -> int:
+    """Grade ROOT/submission and write ROOT/results/results.json, whatever happens."""
+    root = Path(args.root)
+    out = root / "results" / "results.json"
+    started = time.perf_counter()
+    code = 0
+    try:
+        report = grade_path(root / "submission", find_rubric(root, args.rubric), args.seed, args.device)
+        data = make_results(report, rich_markdown(report), args.visibility)
+        data["execution_time"] = _seconds(time.perf_counter() - started)
+    except GraderError as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        data, code = make_error_results(str(error), time.perf_counter() - started), 2
+    except Exception as error:  # noqa: BLE001 - a results file must exist even when the grader has a bug
+        traceback.print_exc()
+        data, code = make_error_results(f"{type(error).__name__} in the grader", time.perf_counter() - started), 1
+    write_json(out, data)
+    print(f"{data['output'].splitlines()[0]}\nwrote {out}")
+    return code
+
+
+def add_parser(sub, common) -> None:
+    """`gradescope run` and `gradescope build-zip` (the latter lives in gradescope_zip.py)."""
+    from grader.platforms import gradescope_zip
+
+    parser = sub.add_parser("gradescope", help="grade as a Gradescope autograder, or build the zip to upload")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    run = actions.add_parser("run", help="grade ROOT/submission and write ROOT/results/results.json")
+    run.add_argument("--root", default="/autograder", help="Gradescope's autograder folder (default /autograder)")
+    common(run)
+    run.add_argument("--visibility", default="visible", choices=VISIBILITIES, help="when students see the tests (default visible)")
+    run.set_defaults(action_handler=cmd_run)
+    gradescope_zip.add_parser(actions)
