@@ -1,0 +1,81 @@
+"""Autolab: a short human summary on stdout, then the autoresult as the last line.
+
+Format (https://docs.autolabproject.com/lab/, "Writing Autograders"): the last text line on stdout is a
+JSON object, `{"scores": {"Prob1": 10, ...}, "scoreboard": [...]}` (scoreboard optional), with problem
+names exactly as configured on the lab; everything above it is shown to the student as feedback.
+Checked by schemas/autolab.schema.json. Our problems are the rubric's units, one per graded function
+plus end_to_end, scored in the rubric's points; the scoreboard is `[total]`.
+
+The student's own prints never reach this stdout: the sandbox sends them to /dev/null at the file
+descriptor level and keeps only a capped copy that we do not print. The autoresult is printed after
+the sandbox has shut down, so nothing can follow it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from grader.platforms.common import load_problem_lines, one_line, summary
+from grader.results import Report
+from grader.rubric import UNITS
+
+FEEDBACK_LINES = 4  # per unit that lost points: enough to act on, short enough to read
+
+
+def make_autoresult(report: Report, units: tuple[str, ...] = UNITS, scoreboard: bool = True) -> dict:
+    """{"scores": {unit: points}} for every unit (0 where the unit was not graded), plus [total]."""
+    scores = {unit: 0.0 for unit in units}
+    if not report.fatal:
+        scores.update({test.function: test.score for test in report.tests})
+    data: dict = {"scores": scores}
+    if scoreboard:
+        data["scoreboard"] = [report.score]
+    return data
+
+
+def autoresult_line(report: Report, scoreboard: bool = True) -> str:
+    """The autoresult as exactly one line (json.dumps escapes any newline inside a string)."""
+    return json.dumps(make_autoresult(report, scoreboard=scoreboard), separators=(", ", ": "))
+
+
+def make_summary(report: Report) -> str:
+    """A few lines for the student: overall score, then one line per unit with its first feedback line."""
+    lines = [one_line(summary(report), 400)]
+    lines += [f"  ! {p}" for p in load_problem_lines(report)]
+    for test in report.tests:
+        lines.append(f"{test.status.upper():8s} {test.name:28s} {test.score:6.2f} / {test.max_score:g}")
+        if test.status != "passed":
+            feedback = [one_line(line, 240) for line in test.feedback.splitlines() if line.strip()]
+            lines += [" " * 9 + line for line in feedback[:FEEDBACK_LINES]]
+    return "\n".join(lines)
+
+
+def parse_autoresult(stdout: str) -> dict:
+    """What Autolab reads: the JSON on the last text line of the output (for tests and for checking a run)."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("no output")
+    return json.loads(lines[-1])
+
+
+def cmd_run(args) -> int:
+    from grader.platforms.common import grade_path
+
+    report = grade_path(args.path, args.rubric, args.seed, args.device)  # the sandbox is closed when this returns
+    sys.stderr.flush()
+    out = sys.stdout
+    out.write(make_summary(report) + "\n")
+    out.write(autoresult_line(report, scoreboard=not args.no_scoreboard) + "\n")
+    out.flush()
+    return 0
+
+
+def add_parser(sub, common) -> None:
+    parser = sub.add_parser("autolab", help="grade as an Autolab autograder (autoresult on the last line)")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    run = actions.add_parser("run", help="grade PATH; print a summary, then {\"scores\": ...} as the last line")
+    run.add_argument("path", help="the handin: a .py file, a .ipynb notebook, or a folder holding one")
+    common(run)
+    run.add_argument("--no-scoreboard", action="store_true", help="leave out the \"scoreboard\": [total] entry")
+    run.set_defaults(action_handler=cmd_run)
