@@ -1,0 +1,185 @@
+"""Grade one function from inside a notebook: `from grader import check; check(linear_backward)`.
+
+The function is not run here. Its source (`inspect.getsource`, which Jupyter supports through its
+cell cache) and the sources of the notebook's own functions it calls become a small submission: one
+import line per module or imported helper it uses, simple constants, then the definitions. That goes
+through the same loader, sandbox, comparison and feedback as `python -m grader check`, on the public
+seed, so the student sees what the grader will say about that function.
+"""
+
+from __future__ import annotations
+
+import atexit
+import inspect
+import sys
+import textwrap
+import types
+from dataclasses import replace
+from pathlib import Path
+
+from grader import END_TO_END
+from grader.errors import GraderError
+from grader.loader import Submission, from_source
+from grader.rubric import UNITS, Rubric, load_rubric
+
+PUBLIC_SEED = 0  # the seed `python -m grader check` uses by default
+NOTEBOOK = "<notebook>"
+CHAIN = ("L_model_forward", "compute_cost", "L_model_backward", "update_parameters")  # end_to_end's functions
+_LITERALS = (bool, int, float, complex, str, bytes, type(None))
+_GRADERS: dict[tuple, object] = {}
+
+
+def check(function, namespace: dict | None = None, *, seed: int = PUBLIC_SEED, device: str = "auto",
+          rubric: str | Path | Rubric | None = None, show: bool = True):
+    """Grade one graded function (or "end_to_end") and print its feedback; returns its TestResult.
+
+    `function` is the function itself or its name; `namespace` (default: the function's globals, or
+    the notebook's) is where the functions it calls are looked up.
+    """
+    from grader.results import TestResult
+
+    name, root, namespace = _resolve(function, namespace)
+    sub = submission_from_namespace(name, namespace, root)
+    grader = _grader(seed, device, rubric)
+    report = grader.grade_submission(sub, only=(name,))
+    test = report.test(name)
+    if test is None:  # the submission could not be graded at all
+        points = float(grader.rubric.units[name].points)
+        test = TestResult(name, name, points, problem=report.fatal, feedback=report.fatal or "")
+    if show:
+        from grader.render_terminal import print_report
+
+        print_report(replace(report, submission=f"{name} (from the notebook)", max_score=test.max_score))
+    return test
+
+
+def _resolve(function, namespace: dict | None) -> tuple[str, object, dict]:
+    if isinstance(function, str):
+        name, root = function, None
+        if namespace is None:
+            namespace = vars(sys.modules["__main__"])  # the notebook's own namespace under Jupyter
+    elif callable(function):
+        name, root = getattr(function, "__name__", ""), function
+        if namespace is None:
+            namespace = getattr(function, "__globals__", None) or vars(sys.modules["__main__"])
+    else:
+        raise GraderError(f"check() takes a function or its name, not {type(function).__name__}")
+    if name not in UNITS:
+        raise GraderError(f"{name!r} is not graded; check one of: {', '.join(UNITS)}")
+    return name, root, namespace
+
+
+def _grader(seed: int, device: str, rubric):
+    """One Grader per (seed, device, rubric), kept for the session: the oracle's answers are paid once."""
+    from grader.grade import Grader
+
+    if not isinstance(rubric, Rubric):
+        rubric = load_rubric(rubric)
+    key = (seed, device, rubric.fingerprint())
+    if key not in _GRADERS:
+        if not _GRADERS:
+            atexit.register(close_graders)
+        _GRADERS[key] = Grader(rubric, seed=seed, device=device)
+    return _GRADERS[key]
+
+
+def close_graders() -> None:
+    """Stop the sandboxes of every cached Grader (run at exit)."""
+    while _GRADERS:
+        _GRADERS.popitem()[1].close()
+
+
+# --- from live functions back to source ---------------------------------------------------------
+def submission_from_namespace(name: str, namespace: dict, root=None) -> Submission:
+    """The submission that defines `name` (or the whole chain, for end_to_end), from live objects."""
+    roots = list(CHAIN) if name == END_TO_END else [name]
+    collector = _Collector(namespace)
+    for unit in roots:
+        obj = root if root is not None and unit == name else namespace.get(unit)
+        if obj is not None:
+            collector.add_root(unit, obj)
+    sub = Submission(path=NOTEBOOK, name="notebook")
+    pieces = [("\n".join(collector.imports) + "\n", "<imports>")] if collector.imports else []
+    pieces += collector.sources
+    for text, filename in pieces:
+        part = from_source(text, filename)
+        sub.statements += part.statements
+        sub.problems += part.problems
+        sub.dropped += part.dropped
+        for defined, where in part.defined.items():
+            sub.defined.setdefault(defined, where)
+    return sub
+
+
+class _Collector:
+    """Walks the globals a function uses: imports for modules, source for the notebook's own code."""
+
+    def __init__(self, namespace: dict):
+        self.namespace, self.module = namespace, namespace.get("__name__")
+        self.imports: list[str] = []
+        self.sources: list[tuple[str, str]] = []
+        self._seen: set[str] = set()
+
+    def add_root(self, name: str, obj) -> None:
+        """A function to grade: always by its source, wherever it was defined."""
+        if name not in self._seen and isinstance(obj, (types.FunctionType, type)):
+            self._seen.add(name)
+            self._add_source(name, obj)
+
+    def add(self, name: str, obj) -> None:
+        if name in self._seen:
+            return
+        self._seen.add(name)
+        if isinstance(obj, types.ModuleType):
+            self.imports.append(f"import {obj.__name__}" if name == obj.__name__ else f"import {obj.__name__} as {name}")
+        elif isinstance(obj, (types.FunctionType, type)) and getattr(obj, "__module__", None) == self.module:
+            self._add_source(name, obj)
+        elif callable(obj):  # imported: a helper of dnn_utils, np.dot imported as dot, ...
+            module = getattr(obj, "__module__", None)
+            qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "")
+            if isinstance(module, str) and isinstance(qualname, str) and qualname.isidentifier():
+                self.imports.append(f"from {module} import {qualname}" + (f" as {name}" if name != qualname else ""))
+        elif _is_literal(obj):
+            self.imports.append(f"{name} = {obj!r}")
+
+    def _add_source(self, name: str, obj) -> None:
+        try:
+            lines, lineno = inspect.getsourcelines(obj)
+            filename = inspect.getsourcefile(obj) or inspect.getfile(obj)
+        except (OSError, TypeError):
+            return  # no source to be had (defined by exec without a cell cache): it stays missing
+        text = textwrap.dedent("".join(lines))
+        shown = filename if filename.startswith("<") else Path(filename).name
+        self.sources.append(("\n" * (max(lineno, 1) - 1) + text, shown))  # true line numbers in feedback
+        code = getattr(obj, "__code__", None)
+        for used in sorted(_global_names(code) if code else _class_names(obj)):
+            if used in self.namespace and used != name:
+                self.add(used, self.namespace[used])
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _class_names(cls: type) -> set[str]:
+    names: set[str] = set()
+    for value in vars(cls).values():
+        code = getattr(value, "__code__", None)
+        if code is not None:
+            names |= _global_names(code)
+    return names
+
+
+def _is_literal(value, depth: int = 0) -> bool:
+    """A value whose repr rebuilds it without a call (the loader keeps only such assignments)."""
+    if type(value) is float:
+        return value == value and abs(value) != float("inf")
+    if type(value) in _LITERALS:
+        return True
+    if type(value) in (tuple, list) and depth < 3:
+        return all(_is_literal(v, depth + 1) for v in value)
+    return False
