@@ -95,7 +95,7 @@ class Grader:
             test.problem = problem
             return test
         job = {"kind": "end_to_end" if check.unit == END_TO_END else "function", "function": check.function,
-               "program": sub.program, "cases_key": self.case_set.key(check.unit), "cases": self.case_set.job_cases(check.unit),
+               "program": sub.program, "program_key": sub.fingerprint, "cases_key": self.case_set.key(check.unit), "cases": self.case_set.job_cases(check.unit),
                "limits": self.rubric.limits.as_job(self.sandbox.uid), "denied": list(self.rubric.denied)}
         result = self.sandbox.run(job)
         self._note_load(result, sub, loaded, report)

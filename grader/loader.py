@@ -10,6 +10,7 @@ so a syntax error costs only the definition it is in. Nothing here executes stud
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,14 @@ class Submission:
     @property
     def program(self) -> list[dict]:
         return [s.as_job() for s in self.statements]
+
+    @property
+    def fingerprint(self) -> str:
+        """Names exactly these statements (a sandbox compiles each program it meets once)."""
+        digest = hashlib.sha256()
+        for s in self.statements:
+            digest.update(f"{s.filename}\0{s.lineno}\0{s.source}\0".encode())
+        return digest.hexdigest()
 
 
 # --- which statements run -----------------------------------------------------------------------
