@@ -47,7 +47,7 @@ def make_summary(report: Report) -> str:
         lines.append(f"{test.status.upper():8s} {test.name:28s} {test.score:6.2f} / {test.max_score:g}")
         if test.status != "passed":
             feedback = [one_line(line, 240) for line in test.feedback.splitlines() if line.strip()]
-            lines += [" " * 9 + line for line in feedback[:FEEDBACK_LINES]]
+            lines += ["         - " + line for line in feedback[:FEEDBACK_LINES]]  # no line of ours parses as JSON
     return "\n".join(lines)
 
 
