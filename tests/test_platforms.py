@@ -403,3 +403,36 @@ def test_autolab_missing_handin_prints_no_autoresult(tmp_path):
     result = run_cli("autolab", "run", str(tmp_path / "nothing.py"))
     assert result.returncode == 2 and "no such submission" in result.stderr
     assert '"scores"' not in result.stdout  # no zeros recorded for the course's own mistake
+
+
+# --- the container image (no Docker engine in the test environment: the Dockerfile is checked as text) ---
+def test_dockerfile_builds_a_cpu_image_of_this_project():
+    import fnmatch
+    import importlib.metadata
+    import shlex
+
+    lines, current = [], ""
+    for raw in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        if raw.strip().startswith("#") or not raw.strip():
+            continue
+        current += raw.rstrip("\\").strip() + " "
+        if not raw.rstrip().endswith("\\"):
+            lines.append(current.strip())
+            current = ""
+    instructions = [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
+    assert instructions[0][0] == "FROM" and re.match(r"python:3\.1[1-9]", instructions[0][1])
+    args = dict(value.split("=", 1) for kind, value in instructions if kind == "ARG")
+    assert args["TORCH_VERSION"] == importlib.metadata.version("torch").split("+")[0]
+    runs = [value for kind, value in instructions if kind == "RUN"]
+    torch_run = next(i for i, run in enumerate(runs) if "torch==${TORCH_VERSION}" in run)
+    assert "--index-url https://download.pytorch.org/whl/cpu" in runs[torch_run]
+    project_run = next(i for i, run in enumerate(runs) if "pip install ." in run)
+    assert torch_run < project_run  # CPU torch first: nothing later pulls a CUDA build
+    ignored = [line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+    copied = [src for kind, value in instructions if kind == "COPY" for src in shlex.split(value)[:-1]]
+    assert set(copied) == {"pyproject.toml", "README.md", "grader", "reference"}
+    for src in copied:
+        assert (ROOT / src).exists() and not any(fnmatch.fnmatch(src, pattern) for pattern in ignored)
+    entry = json.loads(next(value for kind, value in instructions if kind == "ENTRYPOINT"))
+    assert entry == ["python", "-m", "grader"]

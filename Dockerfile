@@ -1,0 +1,31 @@
+# A small image of backprop-grader for graders that run containers (Autolab/Tango, Coursera, CI).
+# CPU-only torch: grading needs no GPU, and the default (CUDA) wheels are gigabytes.
+#
+#   docker build -t backprop-grader .
+#   docker run --rm -v "$PWD/submissions:/work:ro" backprop-grader check /work/correct_student.py
+#   docker run --rm -v "$PWD/handin:/work:ro" backprop-grader autolab run /work/handin.py --seed 1234
+#
+# The grader runs as root inside the container so that the sandbox can give student code an
+# unprivileged uid of its own; run as another user, student code runs with the grader's uid.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# First, so that nothing later can pull a CUDA build to satisfy "torch>=2.1".
+ARG TORCH_VERSION=2.13.0
+RUN pip install "torch==${TORCH_VERSION}" --index-url https://download.pytorch.org/whl/cpu
+
+WORKDIR /opt/backprop-grader
+COPY pyproject.toml README.md ./
+COPY grader ./grader
+COPY reference ./reference
+RUN pip install . \
+    && cd / && rm -rf /opt/backprop-grader \
+    && python -m grader --version
+
+WORKDIR /work
+ENTRYPOINT ["python", "-m", "grader"]
+CMD ["--help"]
