@@ -316,6 +316,7 @@ def test_zip_run_autograder_on_a_fake_autograder_tree(tmp_path, rubric, report_o
     with zipfile.ZipFile(tmp_path / "autograder.zip") as archive:
         archive.extractall(root / "source")
     submission = leaky_submission(root / "submission", [results])
+    results.write_text(json.dumps({"score": 1000, "output": MARKER}))  # as a same-uid student could leave it
     started = time.monotonic()
     done = subprocess.run(["bash", str(root / "source" / "run_autograder")], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "AUTOGRADER_ROOT": str(root), "GRADER_PYTHON": sys.executable})
@@ -354,6 +355,8 @@ def test_gradescope_run_writes_a_result_for_hostile_and_broken_setups(tmp_path):
 def test_coursera_run_on_a_fake_shared_folder(tmp_path, rubric):
     shared = tmp_path / "shared"
     leaky_submission(shared / "submission", [shared / "feedback.json", shared / "htmlFeedback.html"])
+    for name in ("feedback.json", "htmlFeedback.html"):  # as a same-uid student could leave them
+        (shared / name).write_text(json.dumps({"fractionalScore": 1.0, "feedback": MARKER}))
     result = run_cli("coursera", "run", "--shared", str(shared), "--rubric", str(rubric), "--seed", str(SEED))
     assert result.returncode == 0, result.stderr
     feedback = json.loads((shared / "feedback.json").read_text(encoding="utf-8"))
