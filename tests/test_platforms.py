@@ -215,6 +215,10 @@ def test_every_format_validates_for_graded_submissions(report_of, name):
 
 def test_scores_reflect_the_grading(report_of):
     correct, buggy = report_of(SUBMISSIONS / "correct_student.py"), report_of(SUBMISSIONS / "bug_dW_transposed.py")
+    rich = gradescope.make_results(buggy, markdown="## linear_backward\n\n**dW** is transposed")
+    validate_platform("gradescope", rich)
+    assert rich["output_format"] == "md" and rich["output"].startswith("Score: ") and "**dW**" in rich["output"]
+    assert gradescope.make_results(buggy)["output_format"] == "text"
     assert gradescope.make_results(correct)["score"] == correct.max_score
     assert coursera.make_feedback(correct)["fractionalScore"] == 1.0
     failed = {t["name"] for t in gradescope.make_results(buggy)["tests"] if t["status"] == "failed"}
