@@ -1,66 +1,320 @@
-"""Grade many submissions: one JSON report each, and summary.csv with a row per submission."""
+"""Grade a class: parallel workers, one JSON per submission written as it finishes, resumable.
+
+Nothing is lost: each report is written atomically (and fsynced) the moment it is done, a submission
+whose grading raises anything still gets a report with status "error", and an interrupted batch is
+finished by running the same command again: a submission whose report already records the same rubric
+fingerprint, seed and grader version (and is newer than the submission) is skipped. summary.csv and the
+class report are rebuilt at the end from the reports of every submission in the batch, so a resumed
+batch ends with exactly what an uninterrupted one would.
+
+Workers are threads in this process, each with its own `Grader` (its own sandbox zygote, so student
+code runs in parallel processes) sharing one `CaseSet`: autograd's answers are computed once per batch.
+The parent's share of the work (decoding and comparing arrays) is small enough that the GIL does not
+limit two to four workers; see benchmarks/batch.py.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
 import os
+import queue
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
+from grader import __version__
 from grader.errors import GraderError
 from grader.loader import SUFFIXES
 from grader.rubric import UNITS
 
+SUMMARY_NAME = "summary.csv"
+GRADER_FAULT = "The grader failed on this submission"  # such reports are retried when the batch is rerun
+TABLE_LIMIT = 100  # print one line per submission up to this many
+_UNSAFE = re.compile(r"[^\w.-]+")
 
+
+@dataclass(frozen=True)
+class Item:
+    index: int
+    path: Path
+    name: str  # unique in the batch: the report is <name>.json
+
+    @property
+    def report_file(self) -> str:
+        return f"{self.name}.json"
+
+
+# --- what to grade --------------------------------------------------------------------------------
 def expand(paths: list[str]) -> list[Path]:
     """Each path is a submission, or a folder whose entries (.py, .ipynb, or folders) each are one."""
     found: list[Path] = []
+    seen: set[Path] = set()
     for given in paths:
         path = Path(given)
         if not path.exists():
             raise GraderError(f"no such path: {given}")
-        if path.is_file():
-            found.append(path)
-            continue
-        for entry in sorted(path.iterdir()):
-            if entry.name.startswith((".", "_")):
-                continue
-            if (entry.is_file() and entry.suffix in SUFFIXES) or entry.is_dir():
+        entries = [path] if path.is_file() else [
+            e for e in sorted(path.iterdir())
+            if not e.name.startswith((".", "_")) and ((e.is_file() and e.suffix in SUFFIXES) or e.is_dir())]
+        for entry in entries:
+            if entry.resolve() not in seen:
+                seen.add(entry.resolve())
                 found.append(entry)
     return found
 
 
-def write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+def _clean(text: str) -> str:
+    return _UNSAFE.sub("_", text).strip("._") or "submission"
 
 
-def summary_row(name: str, report: dict) -> dict:
-    row = {"submission": name, "status": report["status"], "score": report["score"], "max_score": report["max_score"]}
-    scores = {t["function"]: t["score"] for t in report.get("tests", [])}
-    row.update({unit: scores.get(unit, 0.0) for unit in UNITS})
-    return row
+def report_names(paths: list[Path]) -> list[str]:
+    """A file name per submission, unique (ignoring case) and the same in every run over the same set.
+
+    The stem when it is unique (alice.py -> alice); else the whole name (a.py, a.ipynb); else that
+    with a hash of the resolved path (two folders both holding alice.py).
+    """
+    names = [_clean(p.stem if p.is_file() else p.name) for p in paths]
+    rules = (lambda p: _clean(p.name),
+             lambda p: f"{_clean(p.name)}-{hashlib.sha1(str(p.resolve()).encode()).hexdigest()[:8]}")
+    for rule in rules:
+        count = Counter(n.lower() for n in names)
+        names = [rule(p) if count[n.lower()] > 1 else n for p, n in zip(paths, names)]
+    return names
 
 
+# --- files -----------------------------------------------------------------------------------------
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a sibling temporary file, fsync it, rename it over `path`: a reader never sees half a file."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _newest_mtime(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_mtime
+    return max((Path(root, f).stat().st_mtime for root, _, files in os.walk(path) for f in files),
+               default=path.stat().st_mtime)
+
+
+def previous_report(item: Item, out: Path, key: tuple[str, int, str]) -> dict | None:
+    """The report already written for this submission, if it is a finished one under the same key."""
+    file = out / item.report_file
+    try:
+        report = json.loads(file.read_text(encoding="utf-8"))
+        found = (report["rubric"]["fingerprint"], report["seed"], report["versions"]["grader"])
+        if (found != key or Path(report["submission"]).resolve() != item.path.resolve()
+                or str(report.get("feedback", "")).startswith(GRADER_FAULT)
+                or _newest_mtime(item.path) > file.stat().st_mtime):
+            return None
+        return report
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def summary_csv(rows: list[tuple[Item, dict]]) -> str:
+    """One row per submission: its status, score and the score of every graded unit."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", "status", "score", "max_score", *UNITS, "path", "problem"])
+    for item, report in rows:
+        scores = {t["function"]: t["score"] for t in report["tests"]}
+        writer.writerow([item.name, report["status"], report["score"], report["max_score"],
+                         *(scores.get(u, 0.0) for u in UNITS), report["submission"], " ".join(report["feedback"].split())])
+    return buffer.getvalue()
+
+
+# --- the workers -----------------------------------------------------------------------------------
+class Pool:
+    """Threads taking submissions from a queue; each owns a Grader and replaces it when it fails."""
+
+    def __init__(self, items: list[Item], jobs: int, make_grader, out: Path, template):
+        self.todo: queue.Queue[Item] = queue.Queue()
+        for item in items:
+            self.todo.put(item)
+        self.finished: queue.Queue = queue.Queue()
+        self.stop = threading.Event()
+        self.failure: BaseException | None = None
+        self.make_grader, self.out, self.template = make_grader, out, template
+        self.threads = [threading.Thread(target=self._work, args=(i,), name=f"grader-{i}", daemon=True)
+                        for i in range(max(1, min(jobs, len(items))))]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def _work(self, worker: int) -> None:
+        grader = None
+        try:
+            while not self.stop.is_set():
+                try:
+                    item = self.todo.get_nowait()
+                except queue.Empty:
+                    return
+                report, grader = self._grade(worker, grader, item)
+                if report is None:  # stopping: leave it for the next run rather than record a fault
+                    return
+                write_atomic(self.out / item.report_file, json.dumps(report, indent=2) + "\n")
+                self.finished.put((item, report))
+        except BaseException as error:  # noqa: BLE001 - a write failed: stop the batch, say why
+            self.failure = error
+            self.stop.set()
+        finally:
+            if grader is not None:
+                _close_quietly(grader)
+            self.finished.put(None)
+
+    def _grade(self, worker: int, grader, item: Item):
+        """The report dict and the grader to keep; a fault is retried once with a fresh grader."""
+        from grader.results import make_report_dict
+
+        error: BaseException | None = None
+        for _attempt in range(2):
+            try:
+                if grader is None:
+                    grader = self.make_grader(worker)
+                return make_report_dict(grader.grade(item.path)), grader
+            except Exception as caught:  # noqa: BLE001 - anything: the submission still gets a report
+                error = caught
+                if grader is not None:
+                    _close_quietly(grader)
+                grader = None
+                if self.stop.is_set():
+                    return None, None
+        return self.fault_report(item, error), None
+
+    def fault_report(self, item: Item, error: BaseException) -> dict:
+        from grader.results import make_report_dict
+
+        report = self.template.new_report(str(item.path))
+        detail = " ".join(str(error).split())[:300]
+        report.fatal = f"{GRADER_FAULT} ({type(error).__name__}: {detail}); it is retried when the batch is run again"
+        return make_report_dict(report)
+
+
+def _close_quietly(grader) -> None:
+    try:
+        grader.close()
+    except Exception:  # noqa: BLE001 - a broken grader is being thrown away anyway
+        pass
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# --- the command -----------------------------------------------------------------------------------
 def grade_paths(args) -> int:
-    from grader.cli import _make_grader
-    from grader.results import make_report_dict
+    """`python -m grader grade PATHS --out DIR [-j N]`: grade what is not graded yet, then summarise."""
+    from grader.progress import Progress
+    from grader.rubric import load_rubric
 
-    submissions = expand(args.paths)
+    started = time.perf_counter()
+    rubric = load_rubric(args.rubric)
+    paths = expand(args.paths)
+    if not paths:
+        raise GraderError(f"no submissions (.py, .ipynb or folders) in {', '.join(args.paths)}")
+    items = [Item(i, p, n) for i, (p, n) in enumerate(zip(paths, report_names(paths)))]
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    with _make_grader(args) as grader:
-        for path in submissions:
-            report = make_report_dict(grader.grade(path))
-            name = path.stem if path.is_file() else path.name
-            write_atomic(out / f"{name}.json", json.dumps(report, indent=2) + "\n")
-            rows.append(summary_row(name, report))
-            print(f"{report['score']:7.2f} / {report['max_score']:g}  {report['status']:7s} {name}")
-    with open(out / "summary.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["submission", "status", "score", "max_score", *UNITS])
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {len(rows)} reports and summary.csv to {out}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise GraderError(f"cannot create the output folder {out}: {error}") from None
+    key = (rubric.fingerprint(), args.seed, __version__)
+    done: dict[int, dict] = {}
+    for item in items:
+        report = previous_report(item, out, key)
+        if report is not None:
+            done[item.index] = report
+    todo = [item for item in items if item.index not in done]
+    skipped = len(done)
+    jobs = args.jobs or default_jobs()
+    if jobs < 1:
+        raise GraderError(f"-j must be at least 1, not {jobs}")
+    progress = Progress(len(items), skipped=len(done), enabled=False if getattr(args, "no_progress", False) else None)
+    if todo:
+        _grade_all(todo, jobs, rubric, args, out, done, progress)
+    rows = [(item, done[item.index]) for item in items]
+    _write_summaries(out, rows, rubric, args.seed)
+    _print_results(rows, len(todo), skipped, time.perf_counter() - started, jobs, out)
     return 0
+
+
+def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict, progress) -> None:
+    from grader.grade import Grader
+
+    first = Grader(rubric, seed=args.seed, device=args.device, worker=0)  # computes autograd's answers, once
+    shared = first.case_set
+    spare = {0: first}
+
+    def make_grader(worker: int):
+        return spare.pop(worker, None) or Grader(rubric, seed=args.seed, device=args.device, worker=worker, case_set=shared)
+
+    pool = Pool(todo, jobs, make_grader, out, first)
+    pool.start()
+    running = len(pool.threads)
+    with progress:
+        try:
+            while running:
+                try:
+                    message = pool.finished.get(timeout=0.5)
+                except queue.Empty:
+                    progress.draw()
+                    continue
+                if message is None:
+                    running -= 1
+                    continue
+                item, report = message
+                done[item.index] = report
+                progress.advance(error=report["status"] == "error")
+        except KeyboardInterrupt:
+            pool.stop.set()
+            progress.close()
+            graded = sum(1 for item in todo if item.index in done)
+            print(f"grader: stopped after {graded} of {len(todo)} submissions; their reports are in {out}. "
+                  "Run the same command again to grade the rest.", file=sys.stderr)
+            raise
+    if pool.failure is not None:
+        raise GraderError(f"the batch stopped: {type(pool.failure).__name__}: {pool.failure}")
+
+
+def _write_summaries(out: Path, rows: list[tuple[Item, dict]], rubric, seed: int) -> None:
+    from grader.class_report import slim, write_class_report
+
+    slimmed = [(item, slim(report)) for item, report in rows]
+    write_atomic(out / SUMMARY_NAME, summary_csv(slimmed))
+    context = f"Seed {seed}, rubric {rubric.source} (fingerprint `{rubric.fingerprint()}`), grader {__version__}."
+    write_class_report(out, [(item.name, report) for item, report in slimmed], context, write_atomic)
+
+
+def _print_results(rows: list[tuple[Item, dict]], graded: int, skipped: int, seconds: float, jobs: int, out: Path) -> None:
+    errors = [(item, report) for item, report in rows if report["status"] == "error"]
+    shown = rows if len(rows) <= TABLE_LIMIT else errors
+    for item, report in shown:
+        print(f"{report['score']:7.2f} / {report['max_score']:g}  {report['status']:7s} {item.name}")
+    if len(rows) > TABLE_LIMIT:
+        print(f"({len(rows) - len(shown)} more rows in {out / SUMMARY_NAME})")
+    rate = f" ({graded / seconds:.1f}/s with {jobs} worker{'s' if jobs != 1 else ''})" if graded and seconds > 0 else ""
+    print(f"graded {graded} submission{'s' if graded != 1 else ''} in {seconds:.1f} s{rate}"
+          + (f", {skipped} already graded" if skipped else "")
+          + (f", {len(errors)} could not be graded" if errors else "")
+          + f"; wrote {out / SUMMARY_NAME} and {out / 'class_report.md'}")

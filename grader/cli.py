@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("paths", nargs="+", help="submissions, or folders of submissions")
     grade.add_argument("--out", default="results", help="the folder for the JSON reports and summary.csv (default ./results)")
     grade.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: the number of cores)")
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar (it is drawn only when standard error is a terminal anyway)")
     _common(grade)
 
     report = sub.add_parser("from-pytest-report", help="turn a pytest-json-report file into the grader's JSON")
