@@ -66,12 +66,23 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     if not given:
         return
     options.noconftest = True
-    folder = submission_folder(early_config.invocation_params.dir / given)
+    invocation = early_config.invocation_params.dir
+    folder = submission_folder(invocation / given)
     for arg in options.file_or_dir or ():
-        path = (early_config.invocation_params.dir / str(arg).split("::")[0]).resolve()
+        path = (invocation / str(arg).split("::")[0]).resolve()
         if _inside(path, folder):
             raise pytest.UsageError(f"{arg} is in the submission's folder ({folder}); with {OPT_SUBMISSION}, "
                                     "nothing is collected from there: keep instructor checks elsewhere")
+    if _inside(invocation.resolve(), folder):
+        return  # run from inside the submission's folder: pytest would take its settings anyway
+    # pytest found its rootdir and ini file before any plugin loaded, counting `--submission PATH`'s
+    # PATH as a test path: a configuration from the submission's folder was chosen by the student.
+    if early_config.inipath is not None and _inside(early_config.inipath.resolve(), folder):
+        raise pytest.UsageError(
+            f"pytest read its configuration from {early_config.inipath}, in the submission's folder; grade with "
+            f"{OPT_SUBMISSION}={given} (one word, so pytest does not take the path for a test path) or -c FILE")
+    if _inside(early_config.rootpath.resolve(), folder):
+        early_config.pluginmanager.set_blocked("cacheprovider")  # write no .pytest_cache into the submission
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -139,8 +150,8 @@ class GradedItem(pytest.Item):
 
 
 def describe_test(test) -> str:
-    """The item's failure text: the feedback `check` prints for the test, then its score."""
-    return f"{test.feedback}\nScore: {test.score:g} / {test.max_score:g}"
+    """The item's failure text: the feedback `check` prints for the test, then its points."""
+    return f"{test.feedback}\nPoints: {test.score:g} / {test.max_score:g}"
 
 
 # --- one session's grading ----------------------------------------------------------------------
