@@ -1,8 +1,129 @@
-"""Misconceptions recognised from evidence (filled in by the teaching-feedback work)."""
+"""Misconceptions recognised from evidence, and the layer map of the backward chain.
+
+For every failing case, the evidence modules say which known mistakes reproduce what came back (and
+which ones could have been recognised there at all). A mistake becomes a diagnosis of the test only
+when it holds on at least two thirds of the failing cases where it was testable; correct code has no
+failing cases, so it never gets one. The catalogue (grader/misconceptions.py) supplies the words.
+"""
 
 from __future__ import annotations
 
+from grader import END_TO_END
+from grader import evidence_backward as back
+from grader import evidence_forward as fwd
+from grader import layer_map
+from grader.checks import CaseInput, Check
+from grader.evidence_backward import CaseEvidence
+from grader.misconceptions import CATALOGUE, make_diagnosis
+from grader.results import CaseResult, TestResult
 
-def diagnose(test, check, inputs) -> None:
-    """Attach diagnoses (and, for the backward chain, a layer map) to a graded test, in place."""
+MAJORITY = 2 / 3
+BACKWARD_MAP_UNITS = ("L_model_backward", END_TO_END)
+
+
+def _stage(case: CaseResult) -> str | None:
+    """The first stage of the end-to-end chain that came back wrong (the check reports only that one)."""
+    for m in case.mismatches:
+        if m.kind == "mutated":
+            continue
+        head = m.path.split("[")[0]
+        if head in ("AL", "cost", "grads", "parameters"):
+            return head
     return None
+
+
+def case_evidence(unit: str, case: CaseResult, inp: CaseInput) -> tuple[CaseEvidence, back.BackwardReading | None]:
+    """What this failing case shows, and for the backward chain its layer-by-layer reading."""
+    ev = fwd.mutated(case.mismatches)
+    value, reading = case.value, None
+    if unit in ("initialize_parameters", "initialize_parameters_deep"):
+        ev.merge(fwd.init(value, inp))
+    elif unit == "linear_forward":
+        ev.merge(fwd.linear_forward(value, inp))
+    elif unit == "linear_activation_forward":
+        ev.merge(fwd.linear_activation_forward(value, inp))
+    elif unit == "L_model_forward":
+        ev.merge(fwd.network_forward_calls(case.calls, inp))
+        if isinstance(value, (tuple, list)) and value:
+            ev.merge(fwd.network_AL(value[0], inp))
+    elif unit == "compute_cost":
+        c, T = inp.case
+        ev.merge(fwd.cost(value, c.AL, c.Y, T.cost))
+    elif unit == "linear_backward":
+        ev.merge(back.linear_backward(value, inp))
+    elif unit == "linear_activation_backward":
+        ev.merge(back.linear_activation_backward(value, case.calls, inp))
+    elif unit == "L_model_backward":
+        reading = back.network_calls(case.calls, inp) or back.network_grads(value, inp)
+    elif unit == "update_parameters":
+        parameters, grads, learning_rate = inp.args
+        ev.merge(fwd.update(value, parameters, grads, learning_rate, inp.expected))
+    elif unit == END_TO_END and isinstance(value, dict):
+        reading = _end_to_end(case, inp, value, ev)
+    if reading is not None:
+        ev.merge(reading.evidence)
+    return ev, reading
+
+
+def _end_to_end(case: CaseResult, inp: CaseInput, value: dict, ev: CaseEvidence) -> back.BackwardReading | None:
+    c, T = inp.case
+    stage = _stage(case)
+    if stage == "AL":
+        ev.merge(fwd.network_AL(value.get("AL"), inp))
+    elif stage == "cost":
+        ev.merge(fwd.cost(value.get("cost"), c.AL, c.Y, T.cost))
+    elif stage == "grads":
+        return back.network_grads(value.get("grads"), inp)
+    elif stage == "parameters":
+        ev.merge(fwd.update(value.get("parameters"), c.parameters, T.grads, c.learning_rate, T.updated))
+    return None
+
+
+def diagnose(test: TestResult, check: Check, inputs: list[CaseInput]) -> None:
+    """Attach diagnoses (to the test and to each case that shows them) and the layer map, in place."""
+    by_index = {inp.index: inp for inp in inputs}
+    found: dict[int, CaseEvidence] = {}
+    maps: dict[int, back.BackwardReading] = {}
+    for case in test.cases:
+        if case.status != "failed" or case.index not in by_index:
+            continue  # a crash, a timeout or a pass shows no numbers to read
+        try:
+            ev, reading = case_evidence(check.unit, case, by_index[case.index])
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError, FloatingPointError):
+            continue  # odd values we cannot read: say nothing rather than something wrong
+        found[case.index] = ev
+        if reading is not None and check.unit in BACKWARD_MAP_UNITS:
+            maps[case.index] = reading
+    fired = _majority(found)
+    for case in test.cases:
+        ev = found.get(case.index)
+        if ev:
+            case.diagnoses = [make_diagnosis(code, ev.found[code]) for code in fired if code in ev.found]
+    test.diagnoses = [make_diagnosis(code, _summary(code, found, test)) for code in fired]
+    chosen = layer_map.choose(maps)
+    if chosen is not None:
+        test.layer_map = layer_map.annotate(*chosen, fired)
+
+
+def _majority(found: dict[int, CaseEvidence]) -> list[str]:
+    """Codes that hold on at least two thirds of the failing cases where they were testable, most common first."""
+    hits: dict[str, int] = {}
+    tested: dict[str, int] = {}
+    for ev in found.values():
+        for code in ev.found:
+            hits[code] = hits.get(code, 0) + 1
+        for code in ev.tested | set(ev.found):
+            tested[code] = tested.get(code, 0) + 1
+    order = list(CATALOGUE)
+    fired = [code for code in hits if hits[code] >= MAJORITY * tested[code]]
+    return sorted(fired, key=lambda code: (-hits[code], order.index(code)))
+
+
+def _summary(code: str, found: dict[int, CaseEvidence], test: TestResult) -> str:
+    shown = [index for index, ev in sorted(found.items()) if code in ev.found]
+    testable = sum(1 for ev in found.values() if code in ev.tested)
+    unread = sum(1 for c in test.cases if not c.passed and c.index not in found)
+    first = next(c for c in test.cases if c.index == shown[0])
+    others = f" ({unread} other failing case{'s' if unread != 1 else ''} raised an error or ran out of time)" if unread else ""
+    return (f"it fits {len(shown)} of the {testable} failing case{'s' if testable != 1 else ''} where it could be checked{others}; "
+            f"in case {first.index} ({first.description}), {found[shown[0]].found[code]}.")
