@@ -1,0 +1,249 @@
+"""Batch grading: unique report names, a report and a row for everything, resume after any interruption."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.batch import GRADER_FAULT, expand, report_names, summary_csv
+from grader.progress import Progress, format_seconds
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBMISSIONS = ROOT / "submissions"
+FAST = ("correct_student.py", "correct_notebook.ipynb", "bug_cost_sign.py", "bug_dW_transposed.py",
+        "broken_syntax_error.py", "partial_missing_functions.py", "hostile_exit.py", "bug_update_in_place.py")
+
+
+@pytest.fixture(scope="module")
+def rubric(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("rubric") / "rubric.toml"
+    path.write_text("[grading]\ncases = 3\n", encoding="utf-8")
+    return path
+
+
+def make_corpus(folder: Path, copies: int = 1) -> Path:
+    """The fast example submissions, `copies` times over, plus two that cannot be graded at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in range(copies):
+        for name in FAST:
+            source = SUBMISSIONS / name
+            shutil.copy(source, folder / f"{source.stem}_{k}{source.suffix}")
+    (folder / "empty_folder").mkdir(exist_ok=True)  # a folder holding no .py or .ipynb
+    (folder / "not_json.ipynb").write_text("{ this is not a notebook", encoding="utf-8")
+    return folder
+
+
+def run_cli(*argv: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader", *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, **kwargs)
+
+
+def reports(out: Path) -> dict[str, dict]:
+    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("*.json"))}
+
+
+def without_timing(value):
+    """A report with every `seconds` field removed: the only thing two gradings may differ in."""
+    if isinstance(value, dict):
+        return {k: without_timing(v) for k, v in value.items() if k != "seconds"}
+    if isinstance(value, list):
+        return [without_timing(v) for v in value]
+    return value
+
+
+# --- names and paths --------------------------------------------------------------------------------
+def test_report_names_are_unique_and_stable(tmp_path):
+    for name in ("a.py", "a.ipynb", "b.py", "B.ipynb", "c d.py", "c_d.py"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "b.py").write_text("", encoding="utf-8")
+    paths = expand([str(tmp_path), str(tmp_path / "other" / "b.py"), str(tmp_path / "a.py")])
+    assert len(paths) == 9  # a.py given twice counts once; folder "a" is a submission
+    names = report_names(paths)
+    assert len({n.lower() for n in names}) == len(names)
+    assert "b" not in names and all(n == n.strip(".") for n in names)
+    assert report_names(paths) == names  # the same set always gets the same names
+    assert report_names([tmp_path / "b.py"]) == ["b"]  # a stem alone when nothing collides
+
+
+def test_expand_rejects_a_missing_path(tmp_path):
+    from grader.errors import GraderError
+
+    with pytest.raises(GraderError):
+        expand([str(tmp_path / "nothing")])
+
+
+# --- a batch, in process ----------------------------------------------------------------------------
+def grade(argv: list[str]) -> int:
+    from grader.batch import grade_paths
+    from grader.cli import build_parser
+
+    return grade_paths(build_parser().parse_args(["grade", *argv]))
+
+
+def test_every_submission_gets_a_valid_report_and_a_row(tmp_path, rubric, capsys):
+    from grader.schema import validate_report
+
+    corpus = make_corpus(tmp_path / "in")
+    out = tmp_path / "out"
+    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
+    found = reports(out)
+    assert len(found) == len(FAST) + 2
+    for data in found.values():
+        validate_report(data)
+    rows = list(csv.DictReader((out / "summary.csv").open(encoding="utf-8")))
+    assert [r["submission"] for r in rows] == [Path(n).stem for n in found]  # sorted like the folder
+    status = {r["submission"]: r["status"] for r in rows}
+    assert status["empty_folder"] == "error" and status["not_json"] == "error"
+    assert status["correct_student_0"] == "graded" and float(next(r for r in rows if r["submission"] == "correct_student_0")["score"]) == 100
+    assert next(r for r in rows if r["submission"] == "empty_folder")["problem"]
+    assert (out / "class_report.md").read_text(encoding="utf-8").startswith("# Class report")
+    assert (out / "score_distribution.png").read_bytes().startswith(b"\x89PNG")
+    assert not list(out.glob(".*")), "temporary files were left behind"
+    printed = capsys.readouterr()
+    assert "graded 10 submissions" in printed.out and "\r" not in printed.err  # no bar without a terminal
+
+    # Run again: nothing is regraded, and everything written is the same.
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
+    assert "graded 0 submissions" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+    # A changed rubric, or a changed submission, is graded again.
+    other = tmp_path / "other.toml"
+    other.write_text("[grading]\ncases = 3\n[functions.compute_cost]\npoints = 9\n", encoding="utf-8")
+    assert grade([str(corpus / "correct_student_0.py"), "--out", str(out), "--rubric", str(other)]) == 0
+    assert "graded 1 submission " in capsys.readouterr().out
+    time.sleep(0.01)
+    (corpus / "bug_cost_sign_0.py").write_text((SUBMISSIONS / "correct_student.py").read_text(encoding="utf-8"), encoding="utf-8")
+    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
+    assert "graded 2 submissions" in capsys.readouterr().out  # the edited one and the one graded under `other`
+    assert json.loads((out / "bug_cost_sign_0.json").read_text(encoding="utf-8"))["score"] == 100
+
+
+def test_a_fault_in_the_grader_costs_one_report_and_is_retried(tmp_path, rubric, monkeypatch, capsys):
+    """A sandbox that fails on one submission: it gets an error report and a row; the others are graded."""
+    from grader.errors import GraderError
+    from grader.sandbox.client import Sandbox
+
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    for name in ("correct_student.py", "bug_cost_sign.py", "correct_notebook.ipynb"):
+        shutil.copy(SUBMISSIONS / name, corpus / name)
+    (corpus / "kills_its_worker.py").write_text(
+        "KILL_THE_SANDBOX = True\n" + (SUBMISSIONS / "correct_student.py").read_text(encoding="utf-8"), encoding="utf-8")
+    real_run, calls = Sandbox.run, []
+
+    def failing_run(self, job):
+        if "KILL_THE_SANDBOX" in json.dumps(job.get("program"), default=str):
+            calls.append(1)
+            self.close()
+            raise GraderError("the sandbox's fork server stopped unexpectedly")
+        return real_run(self, job)
+
+    monkeypatch.setattr(Sandbox, "run", failing_run)
+    out = tmp_path / "out"
+    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
+    assert len(calls) == 2  # tried once more with a fresh grader before giving up
+    rows = {r["submission"]: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
+    assert rows["kills_its_worker"]["status"] == "error" and float(rows["kills_its_worker"]["score"]) == 0
+    assert rows["kills_its_worker"]["problem"].startswith(GRADER_FAULT)
+    assert {r["status"] for n, r in rows.items() if n != "kills_its_worker"} == {"graded"}
+    assert float(rows["correct_student"]["score"]) == 100 and float(rows["correct_notebook"]["score"]) == 100
+    capsys.readouterr()
+
+    monkeypatch.setattr(Sandbox, "run", real_run)  # fixed: the next run retries only the fault
+    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
+    assert "graded 1 submission " in capsys.readouterr().out
+    rows = {r["submission"]: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
+    assert rows["kills_its_worker"]["status"] == "graded" and float(rows["kills_its_worker"]["score"]) == 100
+
+
+def test_summary_csv_has_a_row_per_report():
+    from grader.batch import Item
+
+    report = {"submission": "s/a.py", "status": "error", "score": 0.0, "max_score": 100.0, "tests": [],
+              "feedback": "This submission could not be graded:\n no file."}
+    rows = list(csv.reader(io.StringIO(summary_csv([(Item(0, Path("s/a.py"), "a"), report)]))))
+    assert rows[0][:4] == ["submission", "status", "score", "max_score"] and len(rows) == 2
+    assert rows[1][:3] == ["a", "error", "0.0"] and rows[1][-1] == "This submission could not be graded: no file."
+
+
+# --- interrupted batches, in a subprocess -------------------------------------------------------------
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_an_interrupted_batch_resumes_to_the_uninterrupted_result(tmp_path, rubric, how):
+    corpus = make_corpus(tmp_path / "in", copies=4)
+    total = len(FAST) * 4 + 2
+    argv = ["grade", str(corpus), "-j", "2", "--rubric", str(rubric)]
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert run_cli(*argv, "--out", str(whole)).returncode == 0
+
+    # The whole process group, as a power cut (SIGKILL) or a Ctrl-C at the terminal (SIGINT) would.
+    process = subprocess.Popen([sys.executable, "-m", "grader", *argv, "--out", str(cut)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list(cut.glob("*.json"))) < 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    os.killpg(process.pid, how)
+    _, err = process.communicate(timeout=60)
+    graded_before = len(list(cut.glob("*.json")))
+    assert 0 < graded_before < total, "the batch was not stopped partway; make the corpus bigger"
+    assert not (cut / "summary.csv").exists()
+    if how == signal.SIGINT:
+        assert process.returncode == 130 and "Run the same command again" in err
+
+    resumed = run_cli(*argv, "--out", str(cut))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{graded_before} already graded" in resumed.stdout or how == signal.SIGINT  # SIGINT may drop a fault
+    assert (cut / "summary.csv").read_bytes() == (whole / "summary.csv").read_bytes()
+    assert (cut / "class_report.md").read_bytes() == (whole / "class_report.md").read_bytes()
+    assert (cut / "score_distribution.png").read_bytes() == (whole / "score_distribution.png").read_bytes()
+    got, want = reports(cut), reports(whole)
+    assert got.keys() == want.keys() and len(got) == total
+    for name in want:
+        assert without_timing(got[name]) == without_timing(want[name]), name
+    assert not [p for p in cut.iterdir() if p.name.startswith(".")], "a temporary file survived the resume"
+
+
+# --- the progress bar ------------------------------------------------------------------------------------
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_only_on_a_terminal():
+    quiet = io.StringIO()
+    with Progress(10, stream=quiet) as bar:
+        bar.advance()
+    assert quiet.getvalue() == ""
+
+    now = [0.0]
+    screen = FakeTerminal()
+    bar = Progress(10, skipped=2, stream=screen, clock=lambda: now[0])
+    with bar:
+        now[0] = 2.0
+        bar.advance()
+        now[0] = 4.0
+        bar.advance(error=True)
+    assert bar.done == 4 and bar.rate() == pytest.approx(0.5) and bar.eta() == pytest.approx(12.0)
+    text = screen.getvalue()
+    assert "\r" in text and "3/10" in text and "0.5/s" in text and "ETA 12s" in text and "2 already graded" in text
+    assert text.endswith("\r") and "1 error" in text  # closing erases the line
+    assert Progress(10, stream=FakeTerminal(), enabled=False).enabled is False
+
+
+def test_progress_line_fits_and_formats_time():
+    bar = Progress(2000, stream=io.StringIO())
+    assert len(bar.line(40)) < 40 and "0/2000" in bar.line(40)
+    assert [format_seconds(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m"]
