@@ -1,34 +1,153 @@
-"""The feedback text of one test: what was expected, what came back, in the course's notation."""
+"""The feedback text of one test: what was expected, what came back, why, in the course's notation.
+
+`summarize` writes the plain text stored in the JSON report (and shown by every platform). The pieces
+(`mismatch_lines`, `error_lines`, `layer_map_table`, ...) are shared with the terminal and Markdown
+renderers, so all three say the same thing.
+"""
 
 from __future__ import annotations
 
 from grader.checks import Check
-from grader.results import CaseResult, TestResult
+from grader.compare import Mismatch
+from grader.layer_map import CELLS, explain
+from grader.results import CaseResult, Diagnosis, TestResult
+
+MAX_MISMATCHES = 4  # per case: the first few wrong quantities, each in full
+MARKS = {True: "ok", False: "WRONG", None: "?"}
 
 
-def case_line(case: CaseResult) -> str:
-    where = f"case {case.index} ({case.label}; {case.description})"
-    if case.status == "failed":
-        return f"{where}: " + "; ".join(m.message for m in case.mismatches[:3])
-    if case.status == "error":
-        if case.error:
-            frames = case.error.get("traceback") or []
-            at = f" at {frames[-1][0]}, line {frames[-1][1]}" if frames else ""
-            return f"{where}: raised {case.error.get('type')}: {case.error.get('message')}{at}"
-        return f"{where}: {case.note}"
-    return f"{where}: {case.note}"
+def number(x: float | None) -> str:
+    """A short, exact-enough number for a student to compare by eye."""
+    if x is None:
+        return "-"
+    if x == 0:
+        return "0"
+    return f"{x:.4g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.3e}"
 
 
-def summarize(test: TestResult, check: Check) -> str:
+def numbers(xs: list | None) -> str:
+    return "[" + ", ".join(number(x) for x in (xs or [])) + "]"
+
+
+def shape(s: list | None) -> str:
+    return "()" if s == [] else f"({', '.join(map(str, s))}{',' if len(s) == 1 else ''})" if s is not None else "?"
+
+
+def where(case: CaseResult) -> str:
+    return f"case {case.index} ({case.label}; {case.description})"
+
+
+# --- the pieces -----------------------------------------------------------------------------------
+def excerpt_note(m: Mismatch) -> str:
+    """Which entries an excerpt shows: a few either side of the largest error, in row-major order."""
+    if not m.index or not m.expected_shape:
+        return ""
+    flat = 0
+    for i, n in zip(m.index, m.expected_shape):
+        flat = flat * n + i
+    lo = max(0, flat - 3)
+    return f"flat entries {lo}..{lo + len(m.expected_excerpt or []) - 1} in row-major order, around index {tuple(m.index)}"
+
+
+def mismatch_lines(m: Mismatch) -> list[str]:
+    """One wrong quantity: what is wrong, the shapes, the largest errors and where, and an excerpt."""
+    lines = [m.message]
+    if m.kind == "value" and m.max_abs_error is not None:
+        at = f" at index {tuple(m.index)}" if m.index else ""
+        lines.append(f"  expected and returned shape {shape(m.expected_shape)}; largest absolute error {number(m.max_abs_error)}{at}; "
+                     f"largest relative error {number(m.max_rel_error)}")
+        if m.expected_excerpt is not None:
+            note = excerpt_note(m)
+            lines.append(f"  expected {numbers(m.expected_excerpt)}")
+            lines.append(f"  returned {numbers(m.got_excerpt)}" + (f"  ({note})" if note else ""))
+    elif m.kind == "shape" and m.expected_shape is not None:
+        lines.append(f"  expected shape {shape(m.expected_shape)}, returned shape {shape(m.got_shape)}")
+    return lines
+
+
+def error_lines(case: CaseResult) -> list[str]:
+    """A crash in the student's own words: the exception and their traceback lines (no grader frames)."""
+    error = case.error or {}
+    lines = [f"raised {error.get('type', 'an error')}: {error.get('message', '')}".rstrip(": ")]
+    frames = error.get("traceback") or []
+    if frames:
+        lines.append("  Traceback (your code, most recent call last):")
+        for frame in frames[-6:]:
+            file, line, function = _file(frame[0]), frame[1], frame[2]
+            text = frame[3] if len(frame) > 3 else ""
+            lines.append(f"    File \"{file}\", line {line}, in {function}")
+            if text:
+                lines.append(f"      {text.strip()}")
+    return lines
+
+
+def _file(path: str) -> str:
+    """The course helpers the grader serves are named as the student imports them, not by the grader's path."""
+    name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
+    return name if "/grader/" in str(path).replace("\\", "/") else str(path)
+
+
+def case_lines(case: CaseResult) -> list[str]:
+    """Everything about one failing case."""
+    head = f"{'Timed out' if case.status == 'timeout' else 'Failing'} {where(case)}:"
+    if case.status == "failed" and case.mismatches:
+        body = [line for m in case.mismatches[:MAX_MISMATCHES] for line in mismatch_lines(m)]
+        if len(case.mismatches) > MAX_MISMATCHES:
+            body.append(f"... and {len(case.mismatches) - MAX_MISMATCHES} more wrong quantities")
+    elif case.status in ("error", "failed") and case.error:
+        body = error_lines(case)
+    else:
+        body = [case.note or "no result"]
+    return [head] + ["  " + line for line in body]
+
+
+def diagnosis_lines(d: Diagnosis) -> list[str]:
+    return [f"Likely cause [{d.code}]: {d.title}.", f"  {d.message}", f"  Expected: {d.expected}"]
+
+
+def layer_map_table(rows: list[dict]) -> list[str]:
+    """The map as plain text: one line per layer, L first."""
+    L = rows[0]["layer"]
+    lines = ["  layer  " + "".join(f"{c:7s}" for c in CELLS) + "own step"]
+    for row in rows:
+        cells = "".join(f"{MARKS[row.get(c)]:7s}" for c in CELLS)
+        step = {True: "right", False: "wrong", None: "?"}[row.get("step")]
+        label = f"{row['layer']}{' (L)' if row['layer'] == L else ''}"
+        lines.append(f"  {label:7s}{cells}{step}")
+    return lines
+
+
+def layer_map_title(test: TestResult) -> str:
+    rows = test.layer_map or []
+    case = next((c for c in test.cases if rows and c.index == rows[0].get("case")), None)
+    return f"Where the error enters (case {case.index}, {case.description}; dA of layer L is dAL):" if case else "Where the error enters:"
+
+
+def passed_hint(test: TestResult) -> str:
+    """Which cases passed, when only a few did: 'only m = 1 passes' is itself a clue."""
+    passed = [c for c in test.cases if c.passed]
+    if not passed or len(passed) > 3 or len(passed) == len(test.cases):
+        return ""
+    return " Passed only: " + "; ".join(where(c) for c in passed) + "."
+
+
+# --- the whole text -------------------------------------------------------------------------------
+def summarize(test: TestResult, check: Check | None = None) -> str:
     if test.problem:
         return test.problem
     total, passed = len(test.cases), test.passed_cases
-    if passed == total:
-        return f"All {total} cases passed."
-    lines = [f"{passed} of {total} cases passed."]
+    if total and passed == total:
+        return "\n".join([f"All {total} cases passed."] + test.notices)
+    lines = [f"{passed} of {total} cases passed.{passed_hint(test)}"]
     for diagnosis in test.diagnoses:
-        lines.append(f"Likely cause ({diagnosis.code}): {diagnosis.message}")
+        lines += diagnosis_lines(diagnosis)
+    if test.layer_map:
+        lines.append(layer_map_title(test))
+        lines += layer_map_table(test.layer_map)
+        sentence = explain(test.layer_map, [d.code for d in test.diagnoses])
+        if sentence:
+            lines.append("  " + sentence)
     first = test.first_failure()
     if first is not None:
-        lines.append("First failing " + case_line(first))
+        lines += case_lines(first)
     return "\n".join(lines + test.notices)

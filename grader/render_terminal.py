@@ -1,23 +1,154 @@
-"""The terminal report of `check` (plain text; colour comes with the teaching-feedback work)."""
+"""The terminal report of `check`: a score table, then per failing function its diagnoses, layer map
+and the details of a failing case, drawn with `rich`.
+
+Colour only helps: every mark is also a word (ok / WRONG / ?), so the report reads the same with
+NO_COLOR set, piped into a file, or in a log (plain ASCII tables when the output is not a terminal).
+"""
 
 from __future__ import annotations
 
-from grader.results import Report
+import io
+import os
+
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from grader import feedback
+from grader.layer_map import CELLS, explain
+from grader.results import CaseResult, Report, TestResult
+
+PIPE_WIDTH = 110
+STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow"}
 
 
-def render_text(report: Report) -> str:
-    lines = [f"Submission: {report.submission}", f"Score: {report.score:g} / {report.max_score:g}  (seed {report.seed}, device {report.device})"]
-    if report.fatal:
-        return "\n".join(lines + ["", report.fatal])
-    for problem in report.load_problems:
-        lines.append(f"  ! {problem['where']}: {problem['message']}")
-    lines.append("")
+def _plain(console: Console) -> bool:
+    return console.no_color or not console.is_terminal or console.color_system is None
+
+
+def _box(console: Console):
+    return box.ROUNDED if console.is_terminal else box.ASCII
+
+
+def _mark(value, plain: bool) -> Text:
+    if plain:
+        return Text(feedback.MARKS[value])
+    return {True: Text("✓ ok", "green"), False: Text("✗ WRONG", "bold red"), None: Text("?", "dim")}[value]
+
+
+def score_table(report: Report, console: Console) -> Table:
+    table = Table(title=f"Score {report.score:g} / {report.max_score:g}", box=_box(console), title_justify="left")
+    for column, justify in (("status", "left"), ("function", "left"), ("score", "right"), ("cases", "right"), ("likely cause", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
     for test in report.tests:
-        lines.append(f"{test.status.upper():8s} {test.name:28s} {test.score:6.2f} / {test.max_score:g}")
-        if test.status != "passed":
-            lines += ["         " + line for line in test.feedback.splitlines()]
-    return "\n".join(lines)
+        cases = f"{test.passed_cases}/{len(test.cases)}" if test.cases else "-"
+        status = Text(test.status.upper(), STATUS_STYLE.get(test.status, ""))
+        table.add_row(status, test.name, f"{test.score:.2f} / {test.max_score:g}", cases, ", ".join(d.code for d in test.diagnoses))
+    return table
 
 
-def print_report(report: Report) -> None:
-    print(render_text(report))
+def layer_map_table(test: TestResult, console: Console) -> Table:
+    plain = _plain(console)
+    table = Table(box=_box(console))
+    for column in ("layer",) + CELLS + ("own step",):
+        table.add_column(column)
+    L = test.layer_map[0]["layer"]
+    for row in test.layer_map:
+        step = {True: "right", False: "wrong", None: "?"}[row.get("step")]
+        table.add_row(f"{row['layer']}{' (L)' if row['layer'] == L else ''}", *(_mark(row.get(c), plain) for c in CELLS), step)
+    return table
+
+
+NUMERIC_KINDS = ("value", "shape", "dtype", "nonfinite")
+
+
+def mismatch_table(mismatches: list, console: Console) -> Table:
+    table = Table(box=_box(console))
+    for column, justify in (("quantity", "left"), ("what is wrong", "left"), ("expected shape", "right"), ("returned shape", "right"),
+                            ("max abs error", "right"), ("max rel error", "right"), ("at index", "right")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for m in mismatches:
+        table.add_row(m.path, m.kind, feedback.shape(m.expected_shape), feedback.shape(m.got_shape),
+                      feedback.number(m.max_abs_error), feedback.number(m.max_rel_error),
+                      str(tuple(m.index)) if m.index else "-")
+    return table
+
+
+def case_block(case: CaseResult, console: Console) -> list:
+    """The details of one failing case: a table of wrong arrays with excerpts, or the crash, or the timeout."""
+    head = Text(f"{'Timed out' if case.status == 'timeout' else 'Failing'} {feedback.where(case)}", "bold")
+    if case.status == "failed" and case.mismatches:
+        shown = case.mismatches[: feedback.MAX_MISMATCHES]
+        numeric = [m for m in shown if m.kind in NUMERIC_KINDS]
+        parts: list = [head] + [Text(m.message) for m in shown if m.kind not in NUMERIC_KINDS]
+        if numeric:
+            parts.append(mismatch_table(numeric, console))
+        for m in numeric:
+            if m.kind == "value" and m.expected_excerpt is not None:
+                parts.append(Text(f"{m.path}, {feedback.excerpt_note(m)}:"))
+                parts.append(Text(f"  expected {feedback.numbers(m.expected_excerpt)}", "green"))
+                parts.append(Text(f"  returned {feedback.numbers(m.got_excerpt)}", "red"))
+            elif m.kind != "value":
+                parts.append(Text(m.message))
+        if len(case.mismatches) > feedback.MAX_MISMATCHES:
+            parts.append(Text(f"... and {len(case.mismatches) - feedback.MAX_MISMATCHES} more wrong quantities", "dim"))
+        return parts
+    if case.error:
+        return [head] + [Text(line, "red" if i == 0 else "") for i, line in enumerate(feedback.error_lines(case))]
+    return [head, Text(case.note or "no result", "yellow")]
+
+
+def test_panel(test: TestResult, console: Console) -> Panel:
+    parts: list = []
+    if test.problem:
+        parts.append(Text(test.problem, "red"))
+    else:
+        parts.append(Text(f"{test.passed_cases} of {len(test.cases)} cases passed.{feedback.passed_hint(test)}"))
+        for d in test.diagnoses:
+            parts += [Text(""), Text(f"Likely cause [{d.code}]: {d.title}", "bold yellow"), Text(d.message),
+                      Text.assemble(("Expected: ", "bold"), (d.expected, "cyan"))]
+        if test.layer_map:
+            parts += [Text(""), Text(feedback.layer_map_title(test), "bold"), layer_map_table(test, console)]
+            sentence = explain(test.layer_map, [d.code for d in test.diagnoses])
+            if sentence:
+                parts.append(Text(sentence, "italic"))
+        first = test.first_failure()
+        if first is not None:
+            parts += [Text("")] + case_block(first, console)
+    for notice in test.notices:
+        parts.append(Text(notice, "dim"))
+    title = f"{test.name}: {test.status.upper()} ({test.score:.2f} / {test.max_score:g})"
+    return Panel(Group(*parts), title=title, title_align="left", box=_box(console),
+                 border_style=STATUS_STYLE.get(test.status, ""))
+
+
+def render(report: Report, console: Console) -> None:
+    console.print(Text(f"Submission: {report.submission}", "bold"))
+    console.print(f"Seed {report.seed}, device {report.device}")
+    if report.fatal:
+        console.print(Text(report.fatal, "bold red"))
+        return
+    for problem in report.load_problems:
+        console.print(Text(f"! {problem['where']}: {problem['message']}", "yellow"))
+    console.print(score_table(report, console))
+    for test in report.tests:
+        if test.status != "passed" or test.notices:
+            console.print(test_panel(test, console))
+
+
+def render_text(report: Report, width: int = 100) -> str:
+    """The report as plain text (no colour codes), for files, logs and tests."""
+    buffer = io.StringIO()
+    render(report, Console(file=buffer, width=width, no_color=True, force_terminal=False, highlight=False))
+    return buffer.getvalue()
+
+
+def print_report(report: Report, console: Console | None = None) -> None:
+    """What `python -m grader check` prints: colour on a terminal, plain text elsewhere or with NO_COLOR."""
+    if console is None:
+        console = Console(highlight=False)
+        if not console.is_terminal and "COLUMNS" not in os.environ:
+            console = Console(highlight=False, width=PIPE_WIDTH)  # a file or a log: no reason to squeeze to 80
+    render(report, console)

@@ -1,0 +1,115 @@
+"""The whole report as Markdown, for platforms that show it (Gradescope, Coursera, a course forum).
+
+GitHub-flavoured Markdown only: headings, tables, lists, code spans and fenced blocks, no HTML, so it
+reads the same rendered or raw. Student text (messages, tracebacks) goes into code spans or fenced
+blocks, where Markdown does not interpret it.
+"""
+
+from __future__ import annotations
+
+from grader import feedback
+from grader.layer_map import CELLS, explain
+from grader.results import CaseResult, Report, TestResult
+
+MARK = {True: "✅ ok", False: "❌ **WRONG**", None: "❔"}
+STATUS = {"passed": "✅ passed", "failed": "❌ failed", "error": "❌ error", "timeout": "⏱ timeout"}
+
+
+def cell(text) -> str:
+    """Text safe inside a table cell: no pipes or newlines break the row."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def code(text) -> str:
+    """An inline code span that survives backticks in the text."""
+    text = str(text).replace("\n", " ")
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def block(lines: list[str], info: str = "text") -> list[str]:
+    fence = "````" if any("```" in line for line in lines) else "```"
+    return [f"{fence}{info}", *lines, fence]
+
+
+def score_table(report: Report) -> list[str]:
+    lines = ["| function | status | score | cases | likely cause |", "|---|---|--:|--:|---|"]
+    for test in report.tests:
+        cases = f"{test.passed_cases}/{len(test.cases)}" if test.cases else "-"
+        causes = ", ".join(code(d.code) for d in test.diagnoses)
+        lines.append(f"| {code(test.name)} | {STATUS.get(test.status, test.status)} | {test.score:.2f} / {test.max_score:g} | {cases} | {causes} |")
+    return lines
+
+
+def layer_map(test: TestResult) -> list[str]:
+    L = test.layer_map[0]["layer"]
+    lines = [f"**{feedback.layer_map_title(test)}**", "", "| layer | " + " | ".join(CELLS) + " | own step |",
+             "|---|" + "---|" * len(CELLS) + "---|"]
+    for row in test.layer_map:
+        step = {True: "right", False: "**wrong**", None: "❔"}[row.get("step")]
+        label = f"{row['layer']}{' (L)' if row['layer'] == L else ''}"
+        lines.append(f"| {label} | " + " | ".join(MARK[row.get(c)] for c in CELLS) + f" | {step} |")
+    sentence = explain(test.layer_map, [d.code for d in test.diagnoses])
+    return lines + (["", sentence] if sentence else [])
+
+
+def failing_case(case: CaseResult) -> list[str]:
+    head = f"**{'Timed out' if case.status == 'timeout' else 'Failing'} {cell(feedback.where(case))}**"
+    if case.status == "failed" and case.mismatches:
+        shown = case.mismatches[: feedback.MAX_MISMATCHES]
+        numeric = [m for m in shown if m.kind in ("value", "shape", "dtype", "nonfinite")]
+        lines = [head, ""] + [f"- {cell(m.message)}" for m in shown if m not in numeric]
+        if numeric:
+            lines += ["", "| quantity | what is wrong | expected shape | returned shape | max abs error | max rel error | at index |",
+                      "|---|---|--:|--:|--:|--:|--:|"]
+            lines += [f"| {code(m.path)} | {cell(m.message)} | {feedback.shape(m.expected_shape)} | {feedback.shape(m.got_shape)} | "
+                      f"{feedback.number(m.max_abs_error)} | {feedback.number(m.max_rel_error)} | {tuple(m.index) if m.index else '-'} |"
+                      for m in numeric]
+            excerpts = [m for m in numeric if m.kind == "value" and m.expected_excerpt is not None]
+            for m in excerpts:
+                lines += ["", f"{code(m.path)}, {feedback.excerpt_note(m)}:", *block(
+                    [f"expected {feedback.numbers(m.expected_excerpt)}", f"returned {feedback.numbers(m.got_excerpt)}"])]
+        if len(case.mismatches) > feedback.MAX_MISMATCHES:
+            lines += ["", f"... and {len(case.mismatches) - feedback.MAX_MISMATCHES} more wrong quantities."]
+        return lines
+    if case.error:
+        return [head, "", *block(feedback.error_lines(case))]
+    return [head, "", cell(case.note or "no result")]
+
+
+def test_section(test: TestResult) -> list[str]:
+    lines = [f"### {code(test.name)}: {STATUS.get(test.status, test.status)} ({test.score:.2f} / {test.max_score:g})", ""]
+    if test.problem:
+        return lines + [cell(test.problem), ""]
+    lines.append(f"{test.passed_cases} of {len(test.cases)} cases passed.{cell(feedback.passed_hint(test))}")
+    for d in test.diagnoses:
+        lines += ["", f"> **Likely cause {code(d.code)}: {cell(d.title)}.** {cell(d.message)}", ">",
+                  f"> Expected: {code(d.expected)}"]
+    if test.layer_map:
+        lines += [""] + layer_map(test)
+    first = test.first_failure()
+    if first is not None:
+        lines += [""] + failing_case(first)
+    for notice in test.notices:
+        lines += ["", f"*{cell(notice)}*"]
+    return lines + [""]
+
+
+def render_markdown(report: Report) -> str:
+    lines = [f"# Grading report: {code(report.submission)}", "",
+             f"**Score: {report.score:g} / {report.max_score:g}** (seed {report.seed}, device {report.device})", ""]
+    if report.fatal:
+        return "\n".join(lines + [cell(report.fatal), ""])
+    if report.load_problems:
+        lines += ["**While loading your code:**", ""]
+        lines += [f"- {cell(p['where'])}: {code(p['message'])}" for p in report.load_problems] + [""]
+    lines += score_table(report) + [""]
+    failing = [t for t in report.tests if t.status != "passed" or t.notices]
+    if failing:
+        lines += ["## What to fix", ""]
+        for test in failing:
+            lines += test_section(test)
+    else:
+        lines += ["Every check passed.", ""]
+    return "\n".join(lines)
