@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader import END_TO_END
 from grader.errors import GraderError
-from grader.loader import Submission, from_source
+from grader.loader import Problem, Submission, from_source
 from grader.rubric import UNITS, Rubric, load_rubric
 
 PUBLIC_SEED = 0  # the seed `python -m grader check` uses by default
@@ -41,7 +41,12 @@ def check(function, namespace: dict | None = None, *, seed: int = PUBLIC_SEED, d
     name, root, namespace = _resolve(function, namespace)
     sub = submission_from_namespace(name, namespace, root)
     grader = _grader(seed, device, rubric)
-    report = grader.grade_submission(sub, only=(name,))
+    if sub.defined:
+        report = grader.grade_submission(sub, only=(name,))
+    else:  # nothing to run: say so in the notebook's terms, not the whole submission's
+        report = grader.new_report(NOTEBOOK)
+        missing = ", ".join(CHAIN) if name == END_TO_END else name
+        report.fatal = f"{missing} is not defined here: run the cell that defines it, or pass the namespace that holds it."
     test = report.test(name)
     if test is None:  # the submission could not be graded at all
         points = float(grader.rubric.units[name].points)
@@ -108,6 +113,9 @@ def submission_from_namespace(name: str, namespace: dict, root=None) -> Submissi
         sub.dropped += part.dropped
         for defined, where in part.defined.items():
             sub.defined.setdefault(defined, where)
+    for name in collector.unfound:
+        sub.problems.append(Problem(NOTEBOOK, None, f"the source of {name} could not be found, so it is not "
+                                    "defined when your function runs; define it in a cell of its own", "notice"))
     return sub
 
 
@@ -118,6 +126,7 @@ class _Collector:
         self.namespace, self.module = namespace, namespace.get("__name__")
         self.imports: list[str] = []
         self.sources: list[tuple[str, str]] = []
+        self.unfound: list[str] = []  # used, but no source to be had
         self._seen: set[str] = set()
 
     def add_root(self, name: str, obj) -> None:
@@ -146,8 +155,9 @@ class _Collector:
         try:
             lines, lineno = inspect.getsourcelines(obj)
             filename = inspect.getsourcefile(obj) or inspect.getfile(obj)
-        except (OSError, TypeError):
-            return  # no source to be had (defined by exec without a cell cache): it stays missing
+        except (OSError, TypeError):  # exec'd without a cell cache; a class in a cell before Python 3.13
+            self.unfound.append(name)
+            return
         text = textwrap.dedent("".join(lines))
         shown = filename if filename.startswith("<") else Path(filename).name
         self.sources.append(("\n" * (max(lineno, 1) - 1) + text, shown))  # true line numbers in feedback
@@ -168,6 +178,7 @@ def _global_names(code: types.CodeType) -> set[str]:
 def _class_names(cls: type) -> set[str]:
     names: set[str] = set()
     for value in vars(cls).values():
+        value = getattr(value, "__func__", value)  # staticmethod, classmethod
         code = getattr(value, "__code__", None)
         if code is not None:
             names |= _global_names(code)

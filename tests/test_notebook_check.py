@@ -1,0 +1,182 @@
+"""`from grader import check; check(linear_backward)` in a notebook gives what `python -m grader check` says.
+
+Student code is imported here the way a notebook holds it (a module, or cells compiled under IPython-style
+names kept in linecache); `check` never runs it in this process, it rebuilds the source and grades that one
+unit in the sandbox. Scores, statuses and feedback must equal the command line's for the same seed and rubric.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import linecache
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+import grader
+from grader.errors import GraderError
+from grader.grade import Grader
+from grader.notebook import close_graders, submission_from_namespace
+from grader.rubric import load_rubric
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBMISSIONS = ROOT / "submissions"
+SEED = 5
+OPTIONS = {"seed": SEED, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def rubric(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("rubric") / "small.toml"
+    path.write_text("[grading]\ncases = 3\n")
+    yield path
+    close_graders()
+
+
+@pytest.fixture(scope="module")
+def command_line(rubric):
+    """The command line's grading of a whole file, one Grader for the module."""
+    with Grader(load_rubric(rubric), seed=SEED, device="cpu") as g:
+        yield lambda path: g.grade(path)
+
+
+@pytest.fixture
+def notebook_modules(monkeypatch):
+    """What a course notebook imports, present in this process (the sandbox has its own)."""
+    for name in ("h5py", "matplotlib", "matplotlib.pyplot", "testCases_v4a", "dnn_app_utils_v3"):
+        monkeypatch.setitem(sys.modules, name, Stub(name))
+    monkeypatch.setattr(sys.modules["matplotlib"], "pyplot", sys.modules["matplotlib.pyplot"], raising=False)
+    for name in ("dnn_utils", "dnn_utils_v2"):
+        monkeypatch.setitem(sys.modules, name, load(ROOT / "grader" / "sandbox" / "dnn_utils.py", name))
+
+
+class Stub(types.ModuleType):
+    """A module that has every attribute a notebook's top level touches (plt.rcParams[...] = ...)."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return {}
+
+
+def load(path: Path, name: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name, units", [
+    ("correct_student.py", ("linear_backward", "L_model_backward", "end_to_end")),
+    ("bug_dW_transposed.py", ("linear_backward", "linear_activation_backward", "end_to_end")),
+    ("bug_update_sign.py", ("update_parameters", "end_to_end")),
+    ("bug_relu_mask_from_dA.py", ("linear_activation_backward", "L_model_backward")),
+    ("partial_missing_functions.py", ("L_model_backward", "end_to_end")),
+])
+def test_check_says_what_the_command_line_says(notebook_modules, rubric, command_line, capsys, name, units):
+    module = load(SUBMISSIONS / name, f"student_{Path(name).stem}")
+    expected = command_line(SUBMISSIONS / name)
+    for unit in units:
+        want = expected.test(unit)
+        function = getattr(module, unit, None)
+        got = grader.check(function if function is not None else unit, vars(module), rubric=rubric, **OPTIONS)
+        assert (got.score, got.status) == (want.score, want.status), unit
+        if function is None and unit != "end_to_end":  # said in the notebook's terms
+            assert got.feedback.startswith(f"{unit} is not defined here: run the cell that defines it")
+        else:
+            assert got.feedback == want.feedback, unit
+        printed = capsys.readouterr().out  # drawn by render_terminal, as `check` draws it
+        assert unit in printed and (want.status.upper() in printed or got.feedback in printed)
+
+
+HELPERS = '''
+import numpy as np
+from numpy import dot as matrix_product
+
+KEEP_DIMS = True
+SCALE = (1.0, 2.0)
+
+
+def column_mean(dZ):
+    return np.sum(dZ, axis=1, keepdims=KEEP_DIMS) / dZ.shape[1]
+
+
+class Shapes:
+    @staticmethod
+    def examples(A):
+        return A.shape[1] * int(SCALE[0])
+
+
+def linear_backward(dZ, cache):
+    A_prev, W, b = cache
+    m = Shapes.examples(A_prev)
+    dW = matrix_product(dZ, A_prev.T) / m
+    db = column_mean(dZ)
+    dA_prev = matrix_product(W.T, dZ)
+    return dA_prev, dW, db
+'''
+
+
+def test_helpers_imports_and_constants_travel_with_the_function(tmp_path, rubric, capsys, monkeypatch):
+    (tmp_path / "helpers_student.py").write_text(HELPERS)
+    module = load(tmp_path / "helpers_student.py", "helpers_student")
+    assert "Shapes" in {p.message.split()[3] for p in submission_from_namespace("linear_backward", vars(module)).problems}
+    monkeypatch.setitem(sys.modules, "helpers_student", module)  # as an import leaves it: classes' source is found
+    sub = submission_from_namespace("linear_backward", vars(module))
+    sources = "\n".join(s.source for s in sub.statements)
+    for piece in ("import numpy as np", "from numpy import dot as matrix_product", "KEEP_DIMS = True",
+                  "SCALE = (1.0, 2.0)", "def column_mean", "class Shapes", "def linear_backward"):
+        assert piece in sources
+    line = HELPERS.splitlines().index("def linear_backward(dZ, cache):") + 1
+    assert sub.defined == {"linear_backward": f"helpers_student.py, line {line}"}  # the line in the student's file
+    result = grader.check(module.linear_backward, rubric=rubric, **OPTIONS)
+    assert result.status == "passed" and result.score == result.max_score
+    printed = capsys.readouterr().out
+    assert "linear_backward" in printed and "PASSED" in printed
+
+
+CELL = '''
+import numpy as np
+
+def linear_backward(dZ, cache):
+    A_prev, W, b = cache
+    m = A_prev.shape[1]
+    dW = np.dot(A_prev, dZ.T) / m   # transposed
+    db = np.sum(dZ, axis=1, keepdims=True) / m
+    return np.dot(W.T, dZ), dW, db
+'''
+
+
+def test_functions_defined_in_notebook_cells(rubric, command_line, monkeypatch, tmp_path, capsys):
+    """IPython compiles each cell under a name of its own and keeps its source in linecache."""
+    filename = "<ipython-input-7-3f2a9c>"
+    monkeypatch.setitem(linecache.cache, filename, (len(CELL), None, CELL.splitlines(True), filename))
+    main = types.ModuleType("__main__")
+    exec(compile(CELL, filename, "exec"), vars(main))
+    monkeypatch.setitem(sys.modules, "__main__", main)
+
+    by_object = grader.check(main.linear_backward, rubric=rubric, **OPTIONS)
+    by_name = grader.check("linear_backward", rubric=rubric, **OPTIONS)  # looked up in the notebook (__main__)
+    file = tmp_path / "cell.py"
+    file.write_text(CELL)
+    want = command_line(file).test("linear_backward")
+    for got in (by_object, by_name):
+        assert (got.score, got.status, got.feedback) == (want.score, want.status, want.feedback)
+        assert got.status == "failed" and "dW should have shape" in got.feedback
+    printed = capsys.readouterr().out
+    assert "linear_backward" in printed and "FAILED" in printed
+
+
+def test_what_cannot_be_checked(rubric, capsys):
+    with pytest.raises(GraderError, match="'sigmoid' is not graded"):
+        grader.check("sigmoid", {}, rubric=rubric, **OPTIONS)
+    with pytest.raises(GraderError, match="takes a function or its name"):
+        grader.check(42, rubric=rubric, **OPTIONS)
+    missing = grader.check("linear_backward", {"__name__": "__main__"}, rubric=rubric, **OPTIONS)
+    assert missing.status == "error" and missing.score == 0
+    assert missing.feedback.startswith("linear_backward is not defined here")
+    assert "is not defined here" in capsys.readouterr().out
+    quiet = grader.check("end_to_end", {"__name__": "__main__"}, rubric=rubric, show=False, **OPTIONS)
+    assert quiet.status == "error" and capsys.readouterr().out == ""
