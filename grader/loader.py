@@ -20,7 +20,7 @@ from grader.errors import GraderError
 
 SUFFIXES = (".py", ".ipynb")
 _KEEP_CELL_MAGICS = ("%%time", "%%capture")
-_MAGIC_LINE = re.compile(r"^\s*([%!]|\w+\s*=\s*[%!])|\?\s*$")
+_MAGIC_LINE = re.compile(r"^\s*([%!]|\w+\s*=\s*[%!]|[\w.]+\?{1,2}\s*$)")  # %magic, !shell, x = !cmd, name?
 _TOP_LEVEL_START = re.compile(r"^(async\s+def|def|class|import|from|@)\b|^@|^[A-Za-z_]\w*\s*(=|:)")
 _DEF_NAME = re.compile(r"^(?:async\s+)?def\s+(\w+)", re.M)
 
@@ -122,6 +122,7 @@ def _chunks(text: str) -> list[tuple[int, str]]:
 
 def _add_source(sub: Submission, text: str, filename: str) -> None:
     """Parse `text` (a file or a cell) and keep what defines the submission."""
+    text = _blank_magics(text.splitlines())  # also in a .py: notebooks exported or pasted keep their magics
     try:
         pieces = [(1, text, ast.parse(text))]
     except SyntaxError:
@@ -146,14 +147,19 @@ def _add_source(sub: Submission, text: str, filename: str) -> None:
                 sub.defined[node.name] = f"{filename}, line {offset + node.lineno - 1}"
 
 
+def _blank_magics(lines: list[str]) -> str:
+    """IPython-only lines become blank, so that line numbers stay true."""
+    return "\n".join("" if _MAGIC_LINE.match(line) else line for line in lines) + "\n"
+
+
 def _strip_magics(cell: str) -> str | None:
-    """IPython-only lines become blank (line numbers stay true); a cell magic drops its cell."""
+    """A cell without its IPython-only lines; None for a cell magic that makes it something else than Python."""
     lines = cell.splitlines()
     if lines and lines[0].lstrip().startswith("%%"):
         if not lines[0].strip().startswith(_KEEP_CELL_MAGICS):
             return None
         lines[0] = ""
-    return "\n".join("" if _MAGIC_LINE.search(line) else line for line in lines) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def _notebook_cells(path: Path) -> list[str]:

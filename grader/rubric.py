@@ -53,6 +53,9 @@ class Unit:
     points: float
     cases: int = DEFAULT_CASES
 
+    def __post_init__(self):
+        object.__setattr__(self, "points", float(self.points))  # 8 and 8.0 are one rubric
+
 
 @dataclass(frozen=True)
 class Rubric:
@@ -98,6 +101,12 @@ def load_rubric(path: str | Path | None) -> Rubric:
     if unknown:
         raise GraderError(f"rubric {path}: unknown section(s) {', '.join(sorted(unknown))}; use grading, limits, functions")
     grading, limits_table, functions = data.get("grading", {}), data.get("limits", {}), data.get("functions", {})
+    for section, table in (("grading", grading), ("limits", limits_table), ("functions", functions)):
+        if not isinstance(table, dict):
+            raise GraderError(f"rubric {path}: [{section}] must be a table, not {table!r}")
+    unknown = set(grading) - {"cases", "legacy_grads_keys", "deny_imports"}
+    if unknown:
+        raise GraderError(f"rubric {path}: unknown [grading] key(s) {', '.join(sorted(unknown))}; known: cases, legacy_grads_keys, deny_imports")
     cases = _number(grading, "cases", "grading", int, 1) if "cases" in grading else DEFAULT_CASES
     units = {n: Unit(p, cases) for n, p in DEFAULT_POINTS.items()}
     for name, table in functions.items():

@@ -194,10 +194,6 @@ def test_notebook_magics_are_dropped_and_line_numbers_stay_true(tmp_path):
                            "compute_cost": f"{path.name} [cell 4], line 2"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "grader/loader.py _MAGIC_LINE: the alternative `\\?\\s*$` blanks ANY line ending in '?', so a code line "
-    "with a trailing comment such as `Z = np.dot(W, A) + b  # W.A or A.W?` vanishes from the function; only a "
-    "whole line like `name?`/`name??` (regex ^\\s*[\\w.]+\\?{1,2}\\s*$) is IPython help"))
 def test_a_code_line_whose_comment_ends_with_a_question_mark_is_kept(tmp_path):
     path = write_notebook(tmp_path, [
         "import numpy as np\ndef linear_forward(A, W, b):\n    Z = np.dot(W, A) + b  # W.A or A.W?\n    return Z, (A, W, b)",
@@ -299,10 +295,6 @@ def test_a_syntax_error_outside_a_graded_function_names_no_function():
     assert "import numpy as np" in sources(sub)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "grader/loader.py _chunks(): a line that is not a top-level start (here `%matplotlib inline`) is glued to "
-    "the chunk above it, so the import on the line before fails to parse with it and is dropped; "
-    "the chunk should be split again at the failing line (or IPython-only lines blanked in .py files too)"))
 def test_a_shell_line_in_a_py_costs_only_itself():
     # A .py pasted from a notebook: the magic line is a syntax error, but the import above it must stay.
     sub = from_source("import numpy as np\n%matplotlib inline\n\ndef linear_forward(A, W, b):\n"

@@ -120,6 +120,8 @@ def decode(message: bytes):
         buffers, offset = [], 4 + n
         while offset < len(view):
             (k,) = _LEN.unpack_from(view, offset)
+            if offset + 4 + k > len(view):
+                raise WireError("a buffer runs past the end of the message")
             buffers.append(bytes(view[offset + 4:offset + 4 + k]))
             offset += 4 + k
         return _decode(header, buffers)
