@@ -123,6 +123,16 @@ def layer_map_title(test: TestResult) -> str:
     return f"Where the error enters (case {case.index}, {case.description}; dA of layer L is dAL):" if case else "Where the error enters:"
 
 
+def count_line(test: TestResult) -> str:
+    """How many cases passed, and how the others ended when not by a wrong answer."""
+    statuses = [c.status for c in test.cases]
+    extra = [f"{n} {what}" for n, what in ((statuses.count("error"), "raised an error"),
+                                           (statuses.count("timeout"), "ran out of time"),
+                                           (statuses.count("not_run"), "were not run after that")) if n]
+    more = f" ({'; '.join(extra)})" if extra else ""
+    return f"{test.passed_cases} of {len(test.cases)} cases passed{more}.{passed_hint(test)}"
+
+
 def passed_hint(test: TestResult) -> str:
     """Which cases passed, when only a few did: 'only m = 1 passes' is itself a clue."""
     passed = [c for c in test.cases if c.passed]
@@ -138,7 +148,7 @@ def summarize(test: TestResult, check: Check | None = None) -> str:
     total, passed = len(test.cases), test.passed_cases
     if total and passed == total:
         return "\n".join([f"All {total} cases passed."] + test.notices)
-    lines = [f"{passed} of {total} cases passed.{passed_hint(test)}"]
+    lines = [count_line(test)]
     for diagnosis in test.diagnoses:
         lines += diagnosis_lines(diagnosis)
     if test.layer_map:

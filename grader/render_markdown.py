@@ -82,7 +82,7 @@ def test_section(test: TestResult) -> list[str]:
     lines = [f"### {code(test.name)}: {STATUS.get(test.status, test.status)} ({test.score:.2f} / {test.max_score:g})", ""]
     if test.problem:
         return lines + [cell(test.problem), ""]
-    lines.append(f"{test.passed_cases} of {len(test.cases)} cases passed.{cell(feedback.passed_hint(test))}")
+    lines.append(cell(feedback.count_line(test)))
     for d in test.diagnoses:
         lines += ["", f"> **Likely cause {code(d.code)}: {cell(d.title)}.** {cell(d.message)}", ">",
                   f"> Expected: {code(d.expected)}"]

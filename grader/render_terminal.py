@@ -105,7 +105,7 @@ def test_panel(test: TestResult, console: Console) -> Panel:
     if test.problem:
         parts.append(Text(test.problem, "red"))
     else:
-        parts.append(Text(f"{test.passed_cases} of {len(test.cases)} cases passed.{feedback.passed_hint(test)}"))
+        parts.append(Text(feedback.count_line(test)))
         for d in test.diagnoses:
             parts += [Text(""), Text(f"Likely cause [{d.code}]: {d.title}", "bold yellow"), Text(d.message),
                       Text.assemble(("Expected: ", "bold"), (d.expected, "cyan"))]
