@@ -165,7 +165,6 @@ class GradingSession:
         self.units = {name: unit.points for name, unit in rubric.units.items()}
         self._grader = None
         self.report = None
-        self.error: GraderError | None = None
         self.records: list[dict] = []
 
     @classmethod
@@ -189,29 +188,22 @@ class GradingSession:
         return self._grader
 
     def grade(self, units: list[str]) -> None:
-        """Grade the selected units once; a grader fault is kept and reported by every item.
+        """Grade the selected units once (a grader fault raises GraderError).
 
         With no graded unit selected (only instructor checks), the report has no tests: it still
         says what submission, seed, rubric and versions the checks ran with.
         """
         only = None if set(units) >= set(self.units) else tuple(units)
-        try:
-            if only == ():
-                self.report = self.grader.new_report(self.given)
-            else:
-                self.report = self.grader.grade_submission(self.sub, only)
-            self.report.submission = self.given  # the path as given, as `grade` writes it
-        except GraderError as error:
-            self.error = error
+        if only == ():
+            self.report = self.grader.new_report(self.given)
+        else:
+            self.report = self.grader.grade_submission(self.sub, only)
+        self.report.submission = self.given  # the path as given, as `grade` writes it
 
     def test(self, unit: str):
         """The graded result of one unit; None when the submission could not be graded at all."""
-        if self.error is not None:
-            raise self.error
         if self.report is None:
             self.grade([unit])
-        if self.report is None:
-            raise self.error
         if self.report.fatal:
             return None
         found = self.report.test(unit)
@@ -248,9 +240,16 @@ class GradingSession:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session):
-        """Grade the selected units once, before the first test, so no test's duration carries it."""
+        """Grade the selected units once, before the first test, so no test's duration carries it.
+
+        A grader fault (CUDA asked for but absent, a sandbox that cannot start) is the instructor's to
+        fix, not the student's: it ends the run as a usage error, as it ends `python -m grader`.
+        """
         if not session.config.option.collectonly:
-            self.grade([item.unit for item in session.items if isinstance(item, GradedItem)])
+            try:
+                self.grade([item.unit for item in session.items if isinstance(item, GradedItem)])
+            except GraderError as error:
+                raise pytest.UsageError(f"grader: error: {error}") from None
         return (yield)
 
     @pytest.hookimpl(wrapper=True, trylast=True)
@@ -291,15 +290,11 @@ class GradingSession:
                                   [r for r in self.records if r["kind"] == INSTRUCTOR])
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
+        scored = self.scored()
+        if scored is None:  # collect-only, or stopped before grading
+            return
         write = terminalreporter.write_line
         terminalreporter.write_sep("=", GROUP)
-        if self.error is not None:
-            write(f"grader: error: {self.error}")
-            return
-        scored = self.scored()
-        if scored is None:
-            write("nothing was graded")
-            return
         write(f"Submission: {scored['submission']}  (seed {scored['seed']}, device {scored['device']})")
         for problem in scored["load_problems"]:
             write(f"  ! {problem['where']}: {problem['message']}")

@@ -27,6 +27,7 @@ EXAMPLE = ROOT / "examples" / "instructor_check_example.py"
 SEED = 3
 RUBRIC = "[grading]\ncases = 3\n\n[limits]\ncase_seconds = 1\nload_seconds = 1\nfunction_seconds = 5\n"
 NOT_GRADABLE = "nothing_graded.py"  # an extra submission that defines none of the functions
+CUDA = __import__("torch").cuda.is_available()
 BUNDLED = sorted(p.name for p in SUBMISSIONS.iterdir() if p.suffix in (".py", ".ipynb"))
 
 pytestmark = pytest.mark.timeout(300)
@@ -241,6 +242,8 @@ def test_the_plugin_stays_out_of_a_run_without_submission(pytester):
     (["--submission=missing.py"], "no such submission"),
     ([f"--submission={CORRECT}", "--grader-rubric=missing.toml"], "no such rubric"),
     ([f"--submission={CORRECT}", "test_bad_marker.py"], "pytest.mark.points(n)"),
+    pytest.param([f"--submission={CORRECT}", "--grader-device=cuda"], "grader: error: --device cuda",
+                 marks=pytest.mark.skipif(CUDA, reason="a CUDA device is present: nothing to refuse")),
 ])
 def test_mistakes_in_the_command_are_usage_errors(pytester, args, message):
     pytester.makepyfile(test_bad_marker="import pytest\n\n@pytest.mark.points('ten')\ndef test_x():\n    pass\n")
