@@ -2,7 +2,7 @@
 
 Run it with the plugin:
 
-    pytest --submission path/to/student.ipynb examples/instructor_check_example.py
+    pytest --submission=path/to/student.ipynb examples/instructor_check_example.py
 
 `submission` runs the student's functions in the sandbox (each call is a fresh, limited process);
 `grader_cases` holds the oracle's cases for the seed (`--grader-seed`). The check is worth the points
