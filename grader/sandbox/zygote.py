@@ -104,6 +104,10 @@ def _sweep(pid: int, uid: int | None, finished: bool) -> int | None:
     if not reaped:
         _, status = os.waitpid(pid, 0)
     for _ in range(100):
+        try:  # any live descendant would be our child by now: no child, nothing to look for
+            os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
         left = _children()
         if not left:
             break
