@@ -35,7 +35,8 @@ class CaseInput:
     case: object = None  # the NetworkCase / LayerCase / dims it came from, for diagnosis
 
     def to_job(self) -> dict:
-        return {"args": list(self.args), "standins": self.standins}
+        """What the sandbox gets: the arguments only (stand-ins are answered from the trusted side)."""
+        return {"args": list(self.args)}
 
 
 @dataclass(frozen=True)

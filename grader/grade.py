@@ -13,11 +13,12 @@ from pathlib import Path
 
 from grader import END_TO_END, __version__
 from grader.checks import CHECKS, CaseInput, CaseSet, Check
-from grader.compare import Mismatch, Tolerance, changed_inputs
+from grader.compare import Tolerance, changed_inputs
 from grader.loader import Submission, load_submission
 from grader.results import CaseResult, Report, TestResult
 from grader.rubric import Rubric
 from grader.sandbox.client import JobResult, Sandbox
+from grader.standins import StandInAnswers, wrong_call
 
 
 def versions() -> dict:
@@ -96,8 +97,10 @@ class Grader:
             return test
         job = {"kind": "end_to_end" if check.unit == END_TO_END else "function", "function": check.function,
                "program": sub.program, "program_key": sub.fingerprint, "cases_key": self.case_set.key(check.unit), "cases": self.case_set.job_cases(check.unit),
+               "standins": sorted({h for case in inputs for h in case.standins}),
                "limits": self.rubric.limits.as_job(self.sandbox.uid), "denied": list(self.rubric.denied)}
-        result = self.sandbox.run(job)
+        answers = StandInAnswers(inputs)
+        result = self.sandbox.run(job, answers)
         self._note_load(result, sub, loaded, report)
         problem = self._unavailable(check, sub, loaded)
         if problem:
@@ -107,7 +110,7 @@ class Grader:
             test.notices.append("The rubric accepts the pre-2019 grads keys (dA1..dAL for the gradients of A[0]..A[L-1]).")
         stopped = False
         for case in inputs:
-            outcome = self._case(check, case, result, stopped)
+            outcome = self._case(check, case, result, stopped, answers.calls.get(case.index, []))
             stopped = stopped or outcome.status == "timeout"
             test.cases.append(outcome)
         return test
@@ -140,8 +143,8 @@ class Grader:
             if error["type"] == "Timeout":
                 sub.statements = [s for s in sub.statements if (s.filename, s.lineno) != (error["filename"], error["lineno"])]
 
-    def _case(self, check: Check, case: CaseInput, result: JobResult, stopped: bool) -> CaseResult:
-        out = CaseResult(case.index, case.label, case.description, "error")
+    def _case(self, check: Check, case: CaseInput, result: JobResult, stopped: bool, calls: list) -> CaseResult:
+        out = CaseResult(case.index, case.label, case.description, "error", calls=calls)
         got = result.cases.get(case.index)
         limits = self.rubric.limits
         if got is None:
@@ -154,14 +157,13 @@ class Grader:
             return out
         out.seconds = float(got.get("seconds", 0.0))
         out.output, out.output_chars = str(got.get("output", ""))[: limits.output_chars], int(got.get("output_chars", 0))
-        out.calls = got.get("calls") or []
         status = got.get("status")
         if status == "timeout":
             out.status, out.note = "timeout", f"no answer within {limits.case_seconds:g} s on a case with {case.description}"
         elif status == "error":
             out.error = got.get("error") if isinstance(got.get("error"), dict) else {"type": "Error", "message": "", "traceback": []}
             if out.error.get("type") == "HelperCallMismatch":  # a wrong call is a wrong answer, not a crash
-                out.status, out.mismatches = "failed", [helper_call_mismatch(check, out.calls)]
+                out.status, out.mismatches = "failed", [wrong_call(check.function, out.calls)]
         else:
             out.value = got.get("value")
             mismatches = check.judge(case, got.get("value"), self.tolerance, self.rubric.legacy_grads_keys)
@@ -170,16 +172,6 @@ class Grader:
             out.mismatches = mismatches
             out.status = "failed" if mismatches else "passed"
         return out
-
-
-def helper_call_mismatch(check: Check, calls: list) -> Mismatch:
-    """Say which call to a graded helper went wrong, after which correct ones."""
-    wrong = next((c for c in calls if c.get("matched") is None), {})
-    helper = wrong.get("helper", "a helper")
-    right = [f"{c['helper']} for {c['matched']}" for c in calls if c.get("matched")]
-    after = f" (after correct calls: {', '.join(right)})" if right else " (it was the first call)"
-    return Mismatch(helper, "call", f"your {check.function} called {helper} with arguments that a correct "
-                    f"{check.function} does not pass on this case{after}")
 
 
 def _crash_note(result: JobResult) -> str:

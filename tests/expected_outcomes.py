@@ -131,6 +131,9 @@ EXPECTED: dict[str, Outcome] = {
     "hostile_imports_torch.py": Outcome(_fails("L_model_backward", END_TO_END), note=(
         "Top-level import torch (denied, the module still loads); L_model_backward only tries to import the answer key "
         "or grader.oracle (import statement, bare __import__, sys.modules['importlib']) and raises when it cannot.")),
+    "hostile_reads_standin_answers.py": Outcome(_fails("L_model_forward", END_TO_END), note=(
+        "L_model_forward computes nothing: it searches the stand-in for linear_activation_forward (attributes, "
+        "closure, gc.get_objects()) for the answers; none are in the sandbox, so it raises.")),
     "hostile_writes_files.py": Outcome(NONE, note=(
         "compute_cost tries to write /tmp/..., a file next to itself and to append to its own source (all in "
         "try/except), then returns the right value: nothing loses points; the source file must be unchanged.")),

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 from grader.errors import GraderError
@@ -75,12 +76,14 @@ class Sandbox:
         except OSError as error:
             raise GraderError(f"cannot start the sandbox: {error}") from None
 
-    def run(self, job: dict) -> JobResult:
+    def run(self, job: dict, answer: Callable[[dict, int], dict] | None = None) -> JobResult:
         """Send one job and collect its frames.
 
         A job is {kind, function, program, limits, denied, cases, cases_key}: `cases` is the list of cases
         (or it encoded with `wire.encode`); with a `cases_key`, it is sent to a zygote only the first time
-        that zygote meets the key, and the zygote keeps it for later jobs.
+        that zygote meets the key, and the zygote keeps it for later jobs. `job["standins"]` names the graded
+        helpers replaced inside the child; each call to one comes here as a question {i, helper, args},
+        and `answer(question, cases_finished)` gives the reply ({"matched": label, "answer": value} or {"matched": None}).
         """
         with self._lock:
             if self._process is None or self._process.poll() is not None:
@@ -110,7 +113,13 @@ class Sandbox:
                     try:
                         message = wire.decode(body)
                     except wire.WireError as error:
+                        if kind == b"Q":  # the child waits for an answer: it gets a refusal
+                            wire.write_frame(process.stdin.fileno(), b"A", wire.encode({"matched": None}))
                         result.done = {"reason": "corrupt", "detail": str(error)}
+                        continue
+                    if kind == b"Q":
+                        reply = answer(message, len(result.cases)) if answer and isinstance(message, dict) else None
+                        wire.write_frame(process.stdin.fileno(), b"A", wire.encode(reply or {"matched": None}))
                         continue
                     if kind == b"L" and isinstance(message, dict):
                         result.load = message

@@ -127,27 +127,58 @@ def _sweep(pid: int, uid: int | None, finished: bool) -> int | None:
     return status
 
 
-def _relay(read_fd: int, deadline: float, cap: int) -> str | None:
-    """Pass the child's frames on until it closes its end; say why we stopped early, if we did."""
-    sent = 0
+class _Frames:
+    """Frames from the child's pipe, read without ever blocking past the job's deadline.
+
+    A child may write half a frame and stall, or flood: only complete frames within the cap come out.
+    """
+
+    def __init__(self, fd: int, cap: int):
+        self.fd, self.cap, self.buffer, self.taken = fd, cap, bytearray(), 0
+        os.set_blocking(fd, False)
+
+    def next(self, deadline: float):
+        """(kind, payload), None at end of file, or a reason string: 'timeout' or 'overflow'."""
+        while True:
+            if len(self.buffer) >= 5:
+                n = int.from_bytes(self.buffer[1:5], "big")
+                if self.taken + n > self.cap:
+                    return "overflow"
+                if len(self.buffer) >= 5 + n:
+                    kind, payload = bytes(self.buffer[:1]), bytes(self.buffer[5:5 + n])
+                    del self.buffer[:5 + n]
+                    self.taken += n
+                    return kind, payload
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return "timeout"
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return None
+            self.buffer += chunk
+
+
+def _relay(read_fd: int, answer_fd: int, deadline: float, cap: int) -> str | None:
+    """Pass the child's frames on until it says it is done; a stand-in's question goes to the parent, and
+    the parent's answer back to the child. Say why we stopped, if it was early."""
+    frames = _Frames(read_fd, cap)
     while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return "timeout"
-        ready, _, _ = select.select([read_fd], [], [], left)
-        if not ready:
-            return "timeout"
-        try:
-            frame = wire.read_frame(read_fd, cap - sent)
-        except wire.WireError:
-            return "overflow"
-        if frame is None:
-            return None
+        frame = frames.next(deadline)
+        if frame is None or isinstance(frame, str):
+            return frame
         kind, payload = frame
         if kind == b"E":
             return "finished"
-        sent += len(payload)
         wire.write_frame(1, kind, payload)
+        if kind == b"Q":
+            answer = wire.read_frame(0, MAX_JOB_BYTES)  # the trusted parent always answers at once
+            try:
+                wire.write_frame(answer_fd, b"A", answer[1] if answer else b"")
+            except OSError:  # the child is gone: nobody to answer
+                pass
 
 
 def _compiled(statement: dict) -> dict:
@@ -160,7 +191,7 @@ def _compiled(statement: dict) -> dict:
 def serve() -> None:
     _become_subreaper()
     gc.freeze()  # what is here now is never collected, so forked children do not copy it page by page
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a dead child or parent is an error to handle, not our end
     known: dict[str, list] = {}  # case sets sent once, decoded once, shared with every child by fork
     compiled: tuple = (None, [])
     while True:
@@ -189,15 +220,19 @@ def serve() -> None:
             os.chown(workdir, uid, uid)
         else:
             uid = None
-        read_fd, write_fd = os.pipe()
+        read_fd, write_fd = os.pipe()  # results and questions, child to us
+        answer_read, answer_write = os.pipe()  # answers, us to child
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:
             os.close(read_fd)
-            child.main(job, write_fd, workdir)
+            os.close(answer_write)
+            child.main(job, write_fd, answer_read, workdir)
         os.close(write_fd)
-        reason = _relay(read_fd, started + limits["total_seconds"], limits["result_bytes"] * (len(job["cases"]) + 2))
+        os.close(answer_read)
+        reason = _relay(read_fd, answer_write, started + limits["total_seconds"], limits["result_bytes"] * (len(job["cases"]) + 2))
         os.close(read_fd)
+        os.close(answer_write)
         status = _sweep(pid, uid, reason == "finished")
         shutil.rmtree(workdir, ignore_errors=True)
         done = {"reason": None if reason == "finished" else reason or "crash", "finished": reason == "finished", "seconds": time.monotonic() - started, "exit_code": None, "signal": None}

@@ -1,0 +1,61 @@
+"""The answers behind the stand-ins, kept in the trusted process.
+
+When a checked function calls a graded helper (L_model_backward calling linear_activation_backward),
+the sandbox asks here. Only a call that a correct caller makes on the case that is running gets an
+answer, and the answer is that call's correct output; nothing else ever enters the sandbox, so student
+code cannot read answers it did not earn. Every call is logged, for feedback and diagnosis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.checks import CaseInput
+from grader.compare import Mismatch
+
+
+def matches(got, want) -> bool:
+    """Does an argument a student passed equal what a correct caller passes (within float32 slack)?"""
+    if isinstance(want, np.ndarray):
+        if type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes():
+            return True  # the very values: the usual case, and a fast one
+        try:
+            got = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        return got.shape == want.shape and bool(np.all(np.abs(got - want) <= 1e-6 + 1e-5 * np.abs(want)))
+    if isinstance(want, (tuple, list)):
+        return isinstance(got, (tuple, list)) and len(got) == len(want) and all(map(matches, got, want))
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(matches(got[k], want[k]) for k in want)
+    return type(got) is type(want) and got == want
+
+
+class StandInAnswers:
+    """Answers one job's questions; `calls[i]` is what case i called, and which layer each call matched."""
+
+    def __init__(self, inputs: list[CaseInput]):
+        self.inputs = inputs
+        self.calls: dict[int, list] = {}
+
+    def __call__(self, question: dict, finished: int) -> dict:
+        index, helper, args = question.get("i"), question.get("helper"), question.get("args")
+        if index != finished or not 0 <= finished < len(self.inputs) or not isinstance(args, tuple):
+            return {"matched": None}  # only the running case may ask
+        log = self.calls.setdefault(index, [])
+        for want, answer, label in self.inputs[index].standins.get(helper, ()):
+            if matches(args, want):
+                log.append({"helper": helper, "matched": label})
+                return {"matched": label, "answer": answer}
+        log.append({"helper": helper, "matched": None, "args": args})
+        return {"matched": None}
+
+
+def wrong_call(function: str, calls: list) -> Mismatch:
+    """Say which call to a graded helper went wrong, after which correct ones."""
+    wrong = next((c for c in calls if c.get("matched") is None), {})
+    helper = wrong.get("helper", "a helper")
+    right = [f"{c['helper']} for {c['matched']}" for c in calls if c.get("matched")]
+    after = f" (after correct calls: {', '.join(right)})" if right else " (it was the first call)"
+    return Mismatch(helper, "call", f"your {function} called {helper} with arguments that a correct "
+                    f"{function} does not pass on this case{after}")
