@@ -138,7 +138,7 @@ def render(report: Report, console: Console) -> None:
             console.print(test_panel(test, console))
 
 
-def render_text(report: Report, width: int = 100) -> str:
+def render_text(report: Report, width: int = PIPE_WIDTH) -> str:
     """The report as plain text (no colour codes), for files, logs and tests."""
     buffer = io.StringIO()
     render(report, Console(file=buffer, width=width, no_color=True, force_terminal=False, highlight=False))

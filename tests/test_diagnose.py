@@ -166,3 +166,17 @@ def test_a_diagnosis_needs_two_thirds_of_the_cases_where_it_was_testable():
     assert _majority({0: ev(["DB_WRONG_AXIS"]), 1: ev(["DB_WRONG_AXIS"]), 2: ev([], ["DB_WRONG_AXIS"])}) == ["DB_WRONG_AXIS"]
     assert _majority({0: ev(["DB_WRONG_AXIS"]), 1: ev(), 2: ev()}) == ["DB_WRONG_AXIS"]  # untestable cases do not count against it
     assert _majority({}) == []
+
+
+# --- another seed ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def other_seed():
+    from grader.grade import Grader
+
+    with Grader(seed=1, device="cpu") as grader:
+        yield grader
+
+
+@pytest.mark.parametrize("path", sorted(p for p, c in {**SUBMISSIONS, **MISTAKES}.items() if c))
+def test_diagnoses_do_not_depend_on_the_seed(other_seed, path):
+    assert codes_of(other_seed.grade(ROOT / path)) == set(EXPECTED_DIAGNOSES[path])
