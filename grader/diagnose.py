@@ -100,7 +100,7 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput]) -> None:
         if ev:
             case.diagnoses = [make_diagnosis(code, ev.found[code]) for code in fired if code in ev.found]
     test.diagnoses = [make_diagnosis(code, _summary(code, found, test)) for code in fired]
-    chosen = layer_map.choose(maps)
+    chosen = layer_map.choose(maps, fired)
     if chosen is not None:
         test.layer_map = layer_map.annotate(*chosen, fired)
 

@@ -205,10 +205,15 @@ def _row(layer: int, L: int, grads: dict, T, fit: StepFit) -> dict:
         dA = fit.cause not in DAL_CAUSES
     else:
         dA = True if (dW and db) else None
+    dA_prev = _known(grads.get(f"dA{layer - 1}"), T.grads[f"dA{layer - 1}"])
     if fit.explained and fit.dZ is not None:
         dZ = close(fit.dZ, T.dZ[layer])
+    elif dW and db:
+        dZ = True
+    elif dW is False and db is False and dA_prev is False:
+        dZ = False  # every output of the linear step is wrong: what they share is dZ
     else:
-        dZ = True if (dW and db) else None
+        dZ = None
     return {"layer": layer, "dA": dA, "dZ": dZ, "dW": dW, "db": db}
 
 

@@ -13,14 +13,15 @@ CELLS = ("dA", "dZ", "dW", "db")
 _TOP = ("DAL_SIGN", "DAL_DIVIDED_BY_M", "DAL_IS_DZ")
 
 
-def choose(readings: dict[int, tuple]) -> tuple | None:
+def choose(readings: dict, fired: list[str] = ()) -> tuple | None:
     """The case to show: a failing one with a few layers (2 to 5) if there is one, else the first."""
     usable = [(index, reading) for index, reading in sorted(readings.items()) if reading.rows]
     if not usable:
         return None
     wrong = [u for u in usable if any(row.get(c) is False for row in u[1].rows for c in CELLS)]
     good = [u for u in wrong if 2 <= len(u[1].rows) <= 5]
-    return (good or wrong or usable)[0]
+    read = [u for u in good if set(fired) & set().union(*u[1].codes.values())]  # a recognised mistake says most
+    return (read or good or wrong or usable)[0]
 
 
 def annotate(index: int, reading, fired: list[str]) -> list[dict]:
@@ -41,28 +42,39 @@ def name(cell: str, layer: int, L: int) -> str:
 def _where(row: dict, cell: str, rows: list[dict], L: int) -> str:
     l, codes = row["layer"], row.get("codes") or []
     dA = name("dA", l, L)
-    if any(code in _TOP for code in codes) or (cell == "dA" and l == L):
+    if any(code in _TOP for code in codes) or (cell == "dA" and l == L and row.get("dA") is False):
         return ("The error enters at the top: dAL, the gradient that starts the backward pass, is already wrong, "
                 "so every layer below inherits it. Look at how you compute dAL.")
     if "DAL_EVERY_LAYER" in codes:
         return f"The error enters at layer {l}: its step was fed dAL instead of {dA}, the dA_prev that layer {l + 1} returned."
     if "WRONG_LAYER_CACHE" in codes:
         return f"The error enters at layer {l}: {dA} is right, but its step was given the cache of another layer instead of caches[{l - 1}]."
-    if "WRONG_ACTIVATION_BACKWARD" in codes and all(row.get(c) is None for c in ("dZ", "dW", "db")):
+    refused = row.get("step") is False and all(row.get(c) is None for c in ("dZ", "dW", "db"))
+    if refused and "WRONG_ACTIVATION_BACKWARD" in codes:
         return f"The error enters at layer {l}: its step was given the wrong activation string."
+    if refused:  # a stand-in refused the call: say which argument is known to be right or wrong
+        if row.get("dA") is False:
+            return (f"The error enters at layer {l}: the dA your L_model_backward passed to it is not {dA} "
+                    f"(grads['dA{l}'], the dA_prev that layer {l + 1} returned).")
+        if row.get("dA") is True:
+            return f"The error enters at layer {l}: the dA passed to it is right, so look at the cache and the activation passed with it."
+        return f"The error enters at layer {l}: your L_model_backward called its step with arguments a correct one does not pass."
     if cell == "dA":
         above = next((r for r in rows if r["layer"] == l + 1), {})
         fine = [name(c, l + 1, L) for c in ("dZ", "dW", "db") if above.get(c) is True]
         because = f" although {', '.join(fine)} are right" if fine else ""
         return (f"The error enters between layers {l + 1} and {l}: {dA} (the dA_prev of layer {l + 1}) is wrong{because}. "
                 f"Look at how dA_prev = W.T dZ is computed and stored in grads['dA{l}'], and at whether a later step changes it in place.")
+    known = f"{dA} is right but " if row.get("dA") is True else ""
     if cell == "dZ":
-        return (f"The error enters at layer {l}: {dA} is right but dZ{l} is wrong, so dW{l}, db{l} and dA{l - 1} are too. "
-                f"Look at how dZ{l} = {dA} * g'(Z{l}) is computed (the activation's backward step).")
+        look = f"how you compute dAL and how dZ{l} = dAL * g'(Z{l})" if l == L and row.get("dA") is not True else f"how dZ{l} = {dA} * g'(Z{l})"
+        return (f"The error enters at layer {l}: {known}dZ{l} is wrong, so dW{l}, db{l} and dA{l - 1} are too. "
+                f"Look at {look} is computed (the activation's backward step).")
     wrong = [name(c, l, L) for c in ("dW", "db") if row.get(c) is False]
-    right = dA + (f" and dZ{l}" if row.get("dZ") else "")
-    return (f"The error enters at layer {l}: {right} {'are' if row.get('dZ') else 'is'} right but {' and '.join(wrong)} "
-            f"{'is' if len(wrong) == 1 else 'are'} wrong. Look at how linear_backward computes {' and '.join(c[:2] for c in wrong)}.")
+    right = [q for q, ok in ((dA, row.get("dA")), (f"dZ{l}", row.get("dZ"))) if ok is True]
+    known = f"{' and '.join(right)} {'is' if len(right) == 1 else 'are'} right but " if right else ""
+    return (f"The error enters at layer {l}: {known}{' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong. "
+            f"Look at how linear_backward computes {' and '.join(c[:2] for c in wrong)}.")
 
 
 def explain(rows: list[dict] | None, codes: list[str] = ()) -> str:
@@ -72,7 +84,7 @@ def explain(rows: list[dict] | None, codes: list[str] = ()) -> str:
     L = rows[0]["layer"]
     first = next(((row, cell) for row in rows for cell in CELLS if row.get(cell) is False), None)
     if first is None:
-        first = next(((row, "dA") for row in rows if row.get("codes")), None)
+        first = next(((row, "dA") for row in rows if row.get("codes") or row.get("step") is False), None)
     if first is None:
         if all(row.get(c) is True for row in rows for c in CELLS):
             if "LEGACY_GRADS_KEYS" in codes:
@@ -92,5 +104,5 @@ def explain(rows: list[dict] | None, codes: list[str] = ()) -> str:
     faulty = [str(r["layer"]) for r in below if r.get("step") is False]
     if faulty:
         many = len(faulty) > 1
-        return where + f" Layer{'s' if many else ''} {', '.join(faulty)} {'make' if many else 'makes'} the same kind of mistake {'themselves' if many else 'itself'}."
+        return where + f" Layer{'s' if many else ''} {', '.join(faulty)} also {'go' if many else 'goes'} wrong in {'their' if many else 'its'} own step."
     return where

@@ -108,8 +108,13 @@ def test_explain_reads_synthetic_maps():
 
     assert "at the top" in explain([row(2, False, False, False, False), row(1, False, False, False, False, True)])
     only_dW = explain([row(2, True, True, False, True, False), row(1, True, True, False, True, False)])
-    assert "layer 2: dAL and dZ2 are right but dW2 is wrong" in only_dW and "Layer 1 makes" in only_dW
+    assert "layer 2: dAL and dZ2 are right but dW2 is wrong" in only_dW and "Layer 1 also goes wrong in its own step" in only_dW
     assert explain([row(1, True, True, True, True, True)]).startswith("Every dA")
+    refused = [row(3, True, True, True, True, True), row(2, True, None, None, None, False), row(1, None, None, None, None)]
+    assert "the dA passed to it is right, so look at the cache" in explain(refused)
+    assert "Nothing below layer 2 was computed" in explain(refused)
+    refused[1]["dA"] = False
+    assert "is not dA2 (grads['dA2']" in explain(refused)
     assert explain([]) == ""
 
 
