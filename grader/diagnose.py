@@ -12,6 +12,7 @@ from grader import END_TO_END
 from grader import evidence_backward as back
 from grader import evidence_forward as fwd
 from grader import layer_map
+from grader.call_details import refused_call_mismatches
 from grader.checks import CaseInput, Check
 from grader.evidence_backward import CaseEvidence
 from grader.misconceptions import CATALOGUE, make_diagnosis
@@ -87,6 +88,8 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput]) -> None:
     for case in test.cases:
         if case.status != "failed" or case.index not in by_index:
             continue  # a crash, a timeout or a pass shows no numbers to read
+        if any(m.kind == "call" for m in case.mismatches):
+            case.mismatches += refused_call_mismatches(case.calls, by_index[case.index])
         try:
             ev, reading = case_evidence(check.unit, case, by_index[case.index])
         except (ValueError, TypeError, IndexError, KeyError, AttributeError, FloatingPointError):

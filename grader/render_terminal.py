@@ -90,7 +90,7 @@ def case_block(case: CaseResult, console: Console) -> list:
                 parts.append(Text(f"{m.path}, {feedback.excerpt_note(m)}:"))
                 parts.append(Text(f"  expected {feedback.numbers(m.expected_excerpt)}", "green"))
                 parts.append(Text(f"  returned {feedback.numbers(m.got_excerpt)}", "red"))
-            elif m.kind != "value":
+            elif m.kind != "value" and not m.message.startswith(m.path):  # the table has it, unless there is context
                 parts.append(Text(m.message))
         if len(case.mismatches) > feedback.MAX_MISMATCHES:
             parts.append(Text(f"... and {len(case.mismatches) - feedback.MAX_MISMATCHES} more wrong quantities", "dim"))

@@ -95,3 +95,15 @@ def test_a_timeout_gives_the_limit_and_the_case_size(quick_grader):
     assert "0 of 5 cases passed (1 ran out of time; 4 were not run after that)." in text
     assert f"Timed out case {case.index}" in text
     assert "no answer within 0.5 s" in text and case.description in text and "m=" in case.description
+
+
+def test_a_refused_call_shows_which_argument_was_wrong(graded):
+    test = graded(SUBMISSIONS / "bug_relu_mask_from_dA.py").test("linear_activation_backward")
+    case = test.first_failure()
+    kinds = [m.kind for m in case.mismatches]
+    assert kinds[0] == "call" and "value" in kinds
+    dZ = next(m for m in case.mismatches if m.kind == "value")
+    assert dZ.path == "dZ" and dZ.message.startswith("in the call to linear_backward, the argument dZ has wrong values")
+    assert dZ.expected_excerpt and dZ.got_excerpt and "in the call to linear_backward" in test.feedback
+    forward = graded(SUBMISSIONS / "bug_last_layer_loop_index.py").test("L_model_forward").first_failure()
+    assert any(m.path == "W" and m.kind == "shape" and "for layer 3" in m.message for m in forward.mismatches)
