@@ -84,7 +84,7 @@ _ENTRIES = (
         "dA_prev = np.dot(W.T, dZ)"),
     Misconception(
         "COST_NOT_0D", "The cost is not a 0-d value",
-        "np.dot(Y, np.log(AL).T) has shape (1, 1), so the cost comes out as [[J]] instead of the number J. "
+        "A product such as np.dot(Y, np.log(AL).T) has shape (1, 1), so the cost comes out as [[J]] instead of the number J. "
         "The course asks for np.squeeze(cost), which turns [[17]] into 17 (shape ()), so that the cost can be "
         "printed, plotted and compared as a number.",
         "cost = np.squeeze(cost)  # shape ()"),
@@ -196,7 +196,7 @@ _ENTRIES = (
         "which copies the dict but not its arrays). It looks right when tested alone, but the caller still "
         "holds those arrays: in the full chain the saved parameters, the cache or grads['dA' + str(l)] are "
         "silently overwritten. Work on a copy (np.array(dA, copy=True), W = W - ...).",
-        "dZ = np.array(dA, copy=True); parameters[key] = parameters[key] - learning_rate * grads['d' + key]"),
+        "work on copies: dZ = np.array(dA, copy=True); W = W - learning_rate * dW (not W -= ...)"),
     # --- initialisation --------------------------------------------------------------------------
     Misconception(
         "INIT_WEIGHTS_ZERO", "The weights start at zero",
