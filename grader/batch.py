@@ -7,10 +7,8 @@ fingerprint, seed and grader version (and is newer than the submission) is skipp
 class report are rebuilt at the end from the reports of every submission in the batch, so a resumed
 batch ends with exactly what an uninterrupted one would.
 
-Workers are threads in this process, each with its own `Grader` (its own sandbox zygote, so student
-code runs in parallel processes) sharing one `CaseSet`: autograd's answers are computed once per batch.
-The parent's share of the work (decoding and comparing arrays) is small enough that the GIL does not
-limit two to four workers; see benchmarks/batch.py.
+Autograd's answers (the `CaseSet`) are computed once per batch, here, and shared by the workers:
+forked processes, each with its own `Grader` and sandbox (see batch_pool.py for why not threads).
 """
 
 from __future__ import annotations
@@ -20,11 +18,9 @@ import hashlib
 import io
 import json
 import os
-import queue
 import re
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -129,92 +125,18 @@ def previous_report(item: Item, out: Path, key: tuple[str, int, str]) -> dict | 
 
 
 def summary_csv(rows: list[tuple[Item, dict]]) -> str:
-    """One row per submission: its status, score and the score of every graded unit."""
+    """One row per submission (from its slim report): its status, score and the score of every graded unit."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["submission", "status", "score", "max_score", *UNITS, "path", "problem"])
     for item, report in rows:
         scores = {t["function"]: t["score"] for t in report["tests"]}
         writer.writerow([item.name, report["status"], report["score"], report["max_score"],
-                         *(scores.get(u, 0.0) for u in UNITS), report["submission"], " ".join(report["feedback"].split())])
+                         *(scores.get(u, 0.0) for u in UNITS), str(item.path), " ".join(report["feedback"].split())])
     return buffer.getvalue()
 
 
-# --- the workers -----------------------------------------------------------------------------------
-class Pool:
-    """Threads taking submissions from a queue; each owns a Grader and replaces it when it fails."""
-
-    def __init__(self, items: list[Item], jobs: int, make_grader, out: Path, template):
-        self.todo: queue.Queue[Item] = queue.Queue()
-        for item in items:
-            self.todo.put(item)
-        self.finished: queue.Queue = queue.Queue()
-        self.stop = threading.Event()
-        self.failure: BaseException | None = None
-        self.make_grader, self.out, self.template = make_grader, out, template
-        self.threads = [threading.Thread(target=self._work, args=(i,), name=f"grader-{i}", daemon=True)
-                        for i in range(max(1, min(jobs, len(items))))]
-
-    def start(self) -> None:
-        for thread in self.threads:
-            thread.start()
-
-    def _work(self, worker: int) -> None:
-        grader = None
-        try:
-            while not self.stop.is_set():
-                try:
-                    item = self.todo.get_nowait()
-                except queue.Empty:
-                    return
-                report, grader = self._grade(worker, grader, item)
-                if report is None:  # stopping: leave it for the next run rather than record a fault
-                    return
-                write_atomic(self.out / item.report_file, json.dumps(report, indent=2) + "\n")
-                self.finished.put((item, report))
-        except BaseException as error:  # noqa: BLE001 - a write failed: stop the batch, say why
-            self.failure = error
-            self.stop.set()
-        finally:
-            if grader is not None:
-                _close_quietly(grader)
-            self.finished.put(None)
-
-    def _grade(self, worker: int, grader, item: Item):
-        """The report dict and the grader to keep; a fault is retried once with a fresh grader."""
-        from grader.results import make_report_dict
-
-        error: BaseException | None = None
-        for _attempt in range(2):
-            try:
-                if grader is None:
-                    grader = self.make_grader(worker)
-                return make_report_dict(grader.grade(item.path)), grader
-            except Exception as caught:  # noqa: BLE001 - anything: the submission still gets a report
-                error = caught
-                if grader is not None:
-                    _close_quietly(grader)
-                grader = None
-                if self.stop.is_set():
-                    return None, None
-        return self.fault_report(item, error), None
-
-    def fault_report(self, item: Item, error: BaseException) -> dict:
-        from grader.results import make_report_dict
-
-        report = self.template.new_report(str(item.path))
-        detail = " ".join(str(error).split())[:300]
-        report.fatal = f"{GRADER_FAULT} ({type(error).__name__}: {detail}); it is retried when the batch is run again"
-        return make_report_dict(report)
-
-
-def _close_quietly(grader) -> None:
-    try:
-        grader.close()
-    except Exception:  # noqa: BLE001 - a broken grader is being thrown away anyway
-        pass
-
-
+# --- the command -----------------------------------------------------------------------------------
 def default_jobs() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -222,14 +144,17 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-# --- the command -----------------------------------------------------------------------------------
 def grade_paths(args) -> int:
     """`python -m grader grade PATHS --out DIR [-j N]`: grade what is not graded yet, then summarise."""
+    from grader.class_report import slim
     from grader.progress import Progress
     from grader.rubric import load_rubric
 
     started = time.perf_counter()
     rubric = load_rubric(args.rubric)
+    jobs = args.jobs or default_jobs()
+    if jobs < 1:
+        raise GraderError(f"-j must be at least 1, not {jobs}")
     paths = expand(args.paths)
     if not paths:
         raise GraderError(f"no submissions (.py, .ipynb or folders) in {', '.join(args.paths)}")
@@ -237,20 +162,19 @@ def grade_paths(args) -> int:
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        for stale in out.glob(".*.tmp"):  # left by a batch killed while writing
+            stale.unlink(missing_ok=True)
     except OSError as error:
-        raise GraderError(f"cannot create the output folder {out}: {error}") from None
+        raise GraderError(f"cannot use the output folder {out}: {error}") from None
     key = (rubric.fingerprint(), args.seed, __version__)
-    done: dict[int, dict] = {}
+    done: dict[int, dict] = {}  # item index -> slim report
     for item in items:
         report = previous_report(item, out, key)
         if report is not None:
-            done[item.index] = report
+            done[item.index] = slim(report)
     todo = [item for item in items if item.index not in done]
     skipped = len(done)
-    jobs = args.jobs or default_jobs()
-    if jobs < 1:
-        raise GraderError(f"-j must be at least 1, not {jobs}")
-    progress = Progress(len(items), skipped=len(done), enabled=False if getattr(args, "no_progress", False) else None)
+    progress = Progress(len(items), skipped=skipped, enabled=False if getattr(args, "no_progress", False) else None)
     if todo:
         _grade_all(todo, jobs, rubric, args, out, done, progress)
     rows = [(item, done[item.index]) for item in items]
@@ -260,50 +184,39 @@ def grade_paths(args) -> int:
 
 
 def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict, progress) -> None:
+    from grader.batch_pool import ProcessPool
     from grader.grade import Grader
 
     first = Grader(rubric, seed=args.seed, device=args.device, worker=0)  # computes autograd's answers, once
     shared = first.case_set
-    spare = {0: first}
 
-    def make_grader(worker: int):
-        return spare.pop(worker, None) or Grader(rubric, seed=args.seed, device=args.device, worker=worker, case_set=shared)
+    def make_grader(worker: int):  # runs in a worker, after the fork
+        return Grader(rubric, seed=args.seed, device=args.device, worker=worker, case_set=shared)
 
-    pool = Pool(todo, jobs, make_grader, out, first)
-    pool.start()
-    running = len(pool.threads)
+    def on_done(item: Item, report: dict) -> None:
+        done[item.index] = report
+        progress.advance(error=report["status"] == "error")
+
+    pool = ProcessPool(todo, jobs, make_grader, out, first)
     with progress:
         try:
-            while running:
-                try:
-                    message = pool.finished.get(timeout=0.5)
-                except queue.Empty:
-                    progress.draw()
-                    continue
-                if message is None:
-                    running -= 1
-                    continue
-                item, report = message
-                done[item.index] = report
-                progress.advance(error=report["status"] == "error")
+            pool.run(on_done, progress.draw)
         except KeyboardInterrupt:
-            pool.stop.set()
             progress.close()
             graded = sum(1 for item in todo if item.index in done)
             print(f"grader: stopped after {graded} of {len(todo)} submissions; their reports are in {out}. "
                   "Run the same command again to grade the rest.", file=sys.stderr)
             raise
     if pool.failure is not None:
-        raise GraderError(f"the batch stopped: {type(pool.failure).__name__}: {pool.failure}")
+        raise GraderError(f"the batch stopped: {pool.failure}")
 
 
 def _write_summaries(out: Path, rows: list[tuple[Item, dict]], rubric, seed: int) -> None:
-    from grader.class_report import slim, write_class_report
+    from grader.class_report import write_class_report
 
-    slimmed = [(item, slim(report)) for item, report in rows]
-    write_atomic(out / SUMMARY_NAME, summary_csv(slimmed))
+    write_atomic(out / SUMMARY_NAME, summary_csv(rows))
     context = f"Seed {seed}, rubric {rubric.source} (fingerprint `{rubric.fingerprint()}`), grader {__version__}."
-    write_class_report(out, [(item.name, report) for item, report in slimmed], context, write_atomic)
+    write_class_report(out, [(item.name, report) for item, report in rows], context, write_atomic)
 
 
 def _print_results(rows: list[tuple[Item, dict]], graded: int, skipped: int, seconds: float, jobs: int, out: Path) -> None:

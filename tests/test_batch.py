@@ -132,8 +132,9 @@ def test_every_submission_gets_a_valid_report_and_a_row(tmp_path, rubric, capsys
     assert json.loads((out / "bug_cost_sign_0.json").read_text(encoding="utf-8"))["score"] == 100
 
 
-def test_a_fault_in_the_grader_costs_one_report_and_is_retried(tmp_path, rubric, monkeypatch, capsys):
-    """A sandbox that fails on one submission: it gets an error report and a row; the others are graded."""
+def test_a_fault_in_the_grader_or_a_dead_worker_costs_one_report_and_is_retried(tmp_path, rubric, monkeypatch, capsys):
+    """A sandbox that fails on one submission, a worker killed on another: each gets an error report and a
+    row, the others are graded, and the next run grades those two again."""
     from grader.errors import GraderError
     from grader.sandbox.client import Sandbox
 
@@ -141,33 +142,40 @@ def test_a_fault_in_the_grader_costs_one_report_and_is_retried(tmp_path, rubric,
     corpus.mkdir()
     for name in ("correct_student.py", "bug_cost_sign.py", "correct_notebook.ipynb"):
         shutil.copy(SUBMISSIONS / name, corpus / name)
-    (corpus / "kills_its_worker.py").write_text(
-        "KILL_THE_SANDBOX = True\n" + (SUBMISSIONS / "correct_student.py").read_text(encoding="utf-8"), encoding="utf-8")
-    real_run, calls = Sandbox.run, []
+    correct = (SUBMISSIONS / "correct_student.py").read_text(encoding="utf-8")
+    (corpus / "breaks_the_sandbox.py").write_text("BREAK_THE_SANDBOX = True\n" + correct, encoding="utf-8")
+    (corpus / "kills_its_worker.py").write_text("KILL_THE_WORKER = True\n" + correct, encoding="utf-8")
+    real_run, calls = Sandbox.run, tmp_path / "calls"
 
-    def failing_run(self, job):
-        if "KILL_THE_SANDBOX" in json.dumps(job.get("program"), default=str):
-            calls.append(1)
+    def failing_run(self, job, *args, **kwargs):  # runs in the forked workers
+        program = json.dumps(job.get("program"), default=str)
+        if "BREAK_THE_SANDBOX" in program:
+            with calls.open("a") as log:
+                log.write("call\n")
             self.close()
             raise GraderError("the sandbox's fork server stopped unexpectedly")
-        return real_run(self, job)
+        if "KILL_THE_WORKER" in program:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_run(self, job, *args, **kwargs)
 
     monkeypatch.setattr(Sandbox, "run", failing_run)
     out = tmp_path / "out"
     assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
-    assert len(calls) == 2  # tried once more with a fresh grader before giving up
+    assert calls.read_text().count("call") == 2  # tried once more with a fresh grader before giving up
     rows = {r["submission"]: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
-    assert rows["kills_its_worker"]["status"] == "error" and float(rows["kills_its_worker"]["score"]) == 0
-    assert rows["kills_its_worker"]["problem"].startswith(GRADER_FAULT)
-    assert {r["status"] for n, r in rows.items() if n != "kills_its_worker"} == {"graded"}
+    for name, why in (("breaks_the_sandbox", "GraderError"), ("kills_its_worker", "SIGKILL")):
+        assert rows[name]["status"] == "error" and float(rows[name]["score"]) == 0
+        assert rows[name]["problem"].startswith(GRADER_FAULT) and why in rows[name]["problem"]
     assert float(rows["correct_student"]["score"]) == 100 and float(rows["correct_notebook"]["score"]) == 100
+    assert rows["bug_cost_sign"]["status"] == "graded"
     capsys.readouterr()
 
-    monkeypatch.setattr(Sandbox, "run", real_run)  # fixed: the next run retries only the fault
+    monkeypatch.setattr(Sandbox, "run", real_run)  # fixed: the next run retries only the two faults
     assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
-    assert "graded 1 submission " in capsys.readouterr().out
+    assert "graded 2 submissions" in capsys.readouterr().out
     rows = {r["submission"]: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
-    assert rows["kills_its_worker"]["status"] == "graded" and float(rows["kills_its_worker"]["score"]) == 100
+    assert {r["status"] for r in rows.values()} == {"graded"}
+    assert float(rows["kills_its_worker"]["score"]) == 100 and float(rows["breaks_the_sandbox"]["score"]) == 100
 
 
 def test_summary_csv_has_a_row_per_report():
