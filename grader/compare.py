@@ -99,7 +99,8 @@ def compare_array(path: str, got, expected: np.ndarray, tol: Tolerance) -> Misma
                         shape, shape, index=where)
     flat = int(np.argmax(error))
     index = [int(i) for i in np.unravel_index(flat, expected.shape)] if expected.ndim else []
-    rel = error / np.maximum(np.abs(expected), tol.atol)
+    magnitude = np.abs(expected)  # relative to the entry, or to the array's scale where the entry is ~0
+    rel = error / np.maximum(magnitude, max(tol.atol, tol.atol_scale * float(magnitude.max())))
     return Mismatch(
         path, "value", f"{path} has wrong values: largest error {float(error.reshape(-1)[flat]):.3g} at index {tuple(index)}",
         shape, shape, float(error.max()), float(rel.max()), index, _excerpt(expected, flat), _excerpt(got64, flat),

@@ -162,6 +162,7 @@ class Grader:
             out.status, out.note = "timeout", f"no answer within {limits.case_seconds:g} s on a case with {case.description}"
         elif status == "error":
             out.error = got.get("error") if isinstance(got.get("error"), dict) else {"type": "Error", "message": "", "traceback": []}
+            out.value = got.get("value")  # the end-to-end chain's stages that ran before the error, for diagnosis
             if out.error.get("type") == "HelperCallMismatch":  # a wrong call is a wrong answer, not a crash
                 out.status, out.mismatches = "failed", [wrong_call(check.function, out.calls)]
         else:
