@@ -155,11 +155,11 @@ def grade_paths(args) -> int:
     jobs = args.jobs or default_jobs()
     if jobs < 1:
         raise GraderError(f"-j must be at least 1, not {jobs}")
-    paths = expand(args.paths)
+    out = Path(args.out)
+    paths = [p for p in expand(args.paths) if p.resolve() != out.resolve()]  # --out may sit among the submissions
     if not paths:
         raise GraderError(f"no submissions (.py, .ipynb or folders) in {', '.join(args.paths)}")
     items = [Item(i, p, n) for i, (p, n) in enumerate(zip(paths, report_names(paths)))]
-    out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         for stale in out.glob(".*.tmp"):  # left by a batch killed while writing

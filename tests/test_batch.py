@@ -96,7 +96,7 @@ def test_every_submission_gets_a_valid_report_and_a_row(tmp_path, rubric, capsys
     from grader.schema import validate_report
 
     corpus = make_corpus(tmp_path / "in")
-    out = tmp_path / "out"
+    out = corpus / "results"  # inside the folder graded: not a submission itself
     assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
     found = reports(out)
     assert len(found) == len(FAST) + 2
