@@ -67,9 +67,11 @@ def _close_quietly(grader) -> None:
             pass
 
 
-def _serve(worker: int, conn: Connection, make_grader, out, template, parent: int) -> None:
+def _serve(worker: int, conn: Connection, siblings: list[Connection], make_grader, out, template, parent: int) -> None:
     """A worker's life: take an item, grade it, write its report, send back its slim; stop on None or EOF."""
     signal.signal(signal.SIGINT, _on_interrupt)  # Ctrl-C is the batch's to handle; a worker just ends with it
+    for other in siblings:  # the batch's ends of the pipes: holding a copy would hide the batch's death
+        other.close()
     grader = None
     try:
         while True:
@@ -117,7 +119,8 @@ class ProcessPool:
     def _start(self) -> Worker:
         parent_end, child_end = self.context.Pipe()
         process = self.context.Process(target=_serve, name=f"grader-worker-{self.next_id}", daemon=True,
-                                       args=(self.next_id, child_end, self.make_grader, self.out, self.template, os.getpid()))
+                                       args=(self.next_id, child_end, [parent_end] + [w.conn for w in self.workers], self.make_grader, self.out,
+                                             self.template, os.getpid()))
         process.start()
         child_end.close()
         self.next_id += 1  # a replacement never reuses a sandbox uid that a dead worker's jobs may still hold
