@@ -189,22 +189,35 @@ def test_summary_csv_has_a_row_per_report():
 
 
 # --- interrupted batches, in a subprocess -------------------------------------------------------------
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
-def test_an_interrupted_batch_resumes_to_the_uninterrupted_result(tmp_path, rubric, how):
+@pytest.mark.parametrize("how,whole_group", [(signal.SIGKILL, True), (signal.SIGINT, True), (signal.SIGKILL, False)],
+                         ids=["power-cut", "ctrl-c", "kill-9-the-batch-alone"])
+def test_an_interrupted_batch_resumes_to_the_uninterrupted_result(tmp_path, rubric, how, whole_group):
     corpus = make_corpus(tmp_path / "in", copies=4)
     total = len(FAST) * 4 + 2
     argv = ["grade", str(corpus), "-j", "2", "--rubric", str(rubric)]
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert run_cli(*argv, "--out", str(whole)).returncode == 0
 
-    # The whole process group, as a power cut (SIGKILL) or a Ctrl-C at the terminal (SIGINT) would.
+    # The whole process group, as a power cut (SIGKILL) or a Ctrl-C at the terminal (SIGINT) would; or the
+    # batch process alone, after which its workers and sandboxes must end by themselves.
     process = subprocess.Popen([sys.executable, "-m", "grader", *argv, "--out", str(cut)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
     while len(list(cut.glob("*.json"))) < 3 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.01)
-    os.killpg(process.pid, how)
+    (os.killpg if whole_group else os.kill)(process.pid, how)
     _, err = process.communicate(timeout=60)
+    if not whole_group:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)  # is any worker or zygote of the batch left?
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("the workers outlived the batch by 30 s")
     graded_before = len(list(cut.glob("*.json")))
     assert 0 < graded_before < total, "the batch was not stopped partway; make the corpus bigger"
     assert not (cut / "summary.csv").exists()
