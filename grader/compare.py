@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from grader.sandbox.wire import Opaque
+from grader.sandbox.wire import Opaque, same
 
 
 @dataclass(frozen=True)
@@ -137,17 +137,7 @@ def changed_inputs(names: tuple[str, ...], before: tuple, after) -> list[Mismatc
     if not isinstance(after, (tuple, list)) or len(after) != len(before):
         return found
     for name, b, a in zip(names, before, after):
-        if not _same(b, a):
+        if not same(b, a):
             found.append(Mismatch(name, "mutated", f"the function changed its argument {name} in place; "
                                   "the caller's values must stay as they were (work on a copy)"))
     return found
-
-
-def _same(before, after) -> bool:
-    if isinstance(before, np.ndarray):
-        return isinstance(after, np.ndarray) and after.shape == before.shape and bool(np.array_equal(after, before))
-    if isinstance(before, (tuple, list)):
-        return isinstance(after, (tuple, list)) and len(after) == len(before) and all(map(_same, before, after))
-    if isinstance(before, dict):
-        return isinstance(after, dict) and after.keys() == before.keys() and all(_same(before[k], after[k]) for k in before)
-    return before == after

@@ -73,17 +73,6 @@ def _fresh(value):
     return value
 
 
-def _same(before, after) -> bool:
-    if isinstance(before, np.ndarray):
-        return (isinstance(after, np.ndarray) and after.shape == before.shape and after.dtype == before.dtype
-                and after.tobytes() == before.tobytes())
-    if isinstance(before, (tuple, list)):
-        return isinstance(after, (tuple, list)) and len(after) == len(before) and all(map(_same, before, after))
-    if isinstance(before, dict):
-        return isinstance(after, dict) and after.keys() == before.keys() and all(_same(before[k], after[k]) for k in before)
-    return type(before) is type(after) and before == after
-
-
 class StandIn:
     """A correct helper that knows nothing: each call is a question to the trusted grader, which answers
     only a call that a correct caller makes on the running case, with that call's correct outputs."""
@@ -204,7 +193,7 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
     if job["kind"] == "end_to_end" and result["status"] != "ok":
         result["value"] = partial
     result["seconds"] = time.perf_counter() - started
-    if not _same(case["args"], args):  # only a changed argument travels back, for the parent to compare
+    if not wire.same(case["args"], args):  # only a changed argument travels back, for the parent to compare
         result["args_after"] = args
     result["output"], result["output_chars"] = capture.take()
     return result
