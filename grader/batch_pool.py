@@ -118,9 +118,9 @@ class ProcessPool:
 
     def _start(self) -> Worker:
         parent_end, child_end = self.context.Pipe()
+        inherited = [parent_end] + [w.conn for w in self.workers]
         process = self.context.Process(target=_serve, name=f"grader-worker-{self.next_id}", daemon=True,
-                                       args=(self.next_id, child_end, [parent_end] + [w.conn for w in self.workers], self.make_grader, self.out,
-                                             self.template, os.getpid()))
+                                       args=(self.next_id, child_end, inherited, self.make_grader, self.out, self.template, os.getpid()))
         process.start()
         child_end.close()
         self.next_id += 1  # a replacement never reuses a sandbox uid that a dead worker's jobs may still hold
@@ -172,7 +172,7 @@ class ProcessPool:
                 for worker in busy:
                     if worker.conn in ready:
                         try:
-                            kind, index, payload = worker.conn.recv()
+                            kind, _index, payload = worker.conn.recv()
                         except (EOFError, OSError):
                             self._replace(worker, on_done)
                             continue
@@ -187,5 +187,7 @@ class ProcessPool:
                         self._replace(worker, on_done)
         finally:
             gc.unfreeze()
+        if self.pending and self.failure is None:  # every new worker died before it could take a submission
+            self.failure = f"grading workers keep dying before they start; {len(self.pending)} submissions were not graded"
         for worker in self.workers:  # each was sent None when the work ran out; interrupted, they are left to exit
             worker.process.join(timeout=10)
