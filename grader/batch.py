@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import __version__
+from grader import build_version
 from grader.errors import GraderError
 from grader.loader import SUFFIXES
 from grader.rubric import UNITS
@@ -166,7 +166,7 @@ def grade_paths(args) -> int:
             stale.unlink(missing_ok=True)
     except OSError as error:
         raise GraderError(f"cannot use the output folder {out}: {error}") from None
-    key = (rubric.fingerprint(), args.seed, __version__)
+    key = (rubric.fingerprint(), args.seed, build_version())
     done: dict[int, dict] = {}  # item index -> slim report
     for item in items:
         report = previous_report(item, out, key)
@@ -215,7 +215,7 @@ def _write_summaries(out: Path, rows: list[tuple[Item, dict]], rubric, seed: int
     from grader.class_report import write_class_report
 
     write_atomic(out / SUMMARY_NAME, summary_csv(rows))
-    context = f"Seed {seed}, rubric {rubric.source} (fingerprint `{rubric.fingerprint()}`), grader {__version__}."
+    context = f"Seed {seed}, rubric {rubric.source} (fingerprint `{rubric.fingerprint()}`), grader {build_version()}."
     write_class_report(out, [(item.name, report) for item, report in rows], context, write_atomic)
 
 

@@ -11,7 +11,7 @@ import platform
 import time
 from pathlib import Path
 
-from grader import END_TO_END, __version__
+from grader import END_TO_END, build_version
 from grader.checks import CHECKS, CaseInput, CaseSet, Check
 from grader.compare import Tolerance, changed_inputs
 from grader.loader import Submission, load_submission
@@ -25,7 +25,7 @@ def versions() -> dict:
     import numpy
     import torch
 
-    return {"grader": __version__, "torch": torch.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
+    return {"grader": build_version(), "torch": torch.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
 
 
 class Grader:

@@ -72,7 +72,8 @@ class Sandbox:
         stderr = None if os.environ.get("GRADER_SANDBOX_DEBUG") else subprocess.DEVNULL
         try:
             return subprocess.Popen([sys.executable, "-I", str(ZYGOTE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=stderr, env=env, cwd="/", bufsize=0)
+                                    stderr=stderr, env=env, cwd="/", bufsize=0,
+                                    start_new_session=True)  # terminal signals go to the grader alone
         except OSError as error:
             raise GraderError(f"cannot start the sandbox: {error}") from None
 

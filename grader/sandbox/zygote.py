@@ -192,6 +192,7 @@ def serve() -> None:
     _become_subreaper()
     gc.freeze()  # what is here now is never collected, so forked children do not copy it page by page
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a dead child or parent is an error to handle, not our end
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader, which ends us by closing our stdin
     known: dict[str, list] = {}  # case sets sent once, decoded once, shared with every child by fork
     compiled: tuple = (None, [])
     while True:
@@ -230,11 +231,14 @@ def serve() -> None:
             child.main(job, write_fd, answer_read, workdir)
         os.close(write_fd)
         os.close(answer_read)
-        reason = _relay(read_fd, answer_write, started + limits["total_seconds"], limits["result_bytes"] * (len(job["cases"]) + 2))
-        os.close(read_fd)
-        os.close(answer_write)
-        status = _sweep(pid, uid, reason == "finished")
-        shutil.rmtree(workdir, ignore_errors=True)
+        reason = "crash"
+        try:
+            reason = _relay(read_fd, answer_write, started + limits["total_seconds"], limits["result_bytes"] * (len(job["cases"]) + 2))
+        finally:  # even when the parent is gone and we are about to exit: nothing of the job outlives it
+            os.close(read_fd)
+            os.close(answer_write)
+            status = _sweep(pid, uid, reason == "finished")
+            shutil.rmtree(workdir, ignore_errors=True)
         done = {"reason": None if reason == "finished" else reason or "crash", "finished": reason == "finished", "seconds": time.monotonic() - started, "exit_code": None, "signal": None}
         if status is not None:
             if os.WIFEXITED(status):
