@@ -17,6 +17,7 @@ def codes(*names: str) -> frozenset[str]:
 SUBMISSIONS: dict[str, frozenset[str]] = {
     "submissions/correct_student.py": NONE,
     "submissions/correct_vectorized_style.py": NONE,
+    "submissions/correct_keyword_calls.py": NONE,
     "submissions/correct_notebook.ipynb": NONE,
     "reference/deep_nn.py": NONE,
     "submissions/bug_cost_not_squeezed.py": codes("COST_NOT_0D"),

@@ -56,6 +56,9 @@ EXPECTED: dict[str, Outcome] = {
     "correct_student.py": Outcome(NONE, note=(
         "Correct, course template style (np.dot, loops, # GRADED FUNCTION markers, asserts). Keeps the template's "
         "np.random.seed(1) / np.random.seed(3) inside the initialization functions: the init checks must accept that.")),
+    "correct_keyword_calls.py": Outcome(NONE, note=(
+        "Correct; calls its graded helpers with keyword arguments in an order of its own (the stand-ins must "
+        "place them by parameter name), np.matmul, its own sigmoid/relu, a one-line update_parameters.")),
     "correct_vectorized_style.py": Outcome(NONE, note=(
         "Correct, own style: @, np.sum(..., keepdims=True), f-strings, relu/sigmoid inline (no dnn_utils), "
         "comprehensions; keeps float32 inputs float32.")),

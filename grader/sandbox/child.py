@@ -77,13 +77,20 @@ class StandIn:
     """A correct helper that knows nothing: each call is a question to the trusted grader, which answers
     only a call that a correct caller makes on the running case, with that call's correct outputs."""
 
-    def __init__(self, name: str, index: int, channel: tuple[int, int]):
-        self.__name__, self._index, self._channel = name, index, channel
+    def __init__(self, name: str, index: int, channel: tuple[int, int], params: tuple[str, ...]):
+        self.__name__, self._index, self._channel, self._params = name, index, channel, params
+
+    def _positional(self, args: tuple, kwargs: dict) -> tuple:
+        """Keyword arguments in their place, by the parameter names the student's own helper uses."""
+        if not kwargs:
+            return args
+        rest = [kwargs.pop(name) for name in self._params[len(args):] if name in kwargs]
+        return args + tuple(rest) + tuple(kwargs.values())
 
     def __call__(self, *args, **kwargs):
         result_fd, answer_fd = self._channel
         wire.write_frame(result_fd, b"Q", wire.encode({"i": self._index, "helper": self.__name__,
-                                                       "args": args + tuple(kwargs.values())}))
+                                                       "args": self._positional(args, kwargs)}))
         frame = wire.read_frame(answer_fd, 1 << 30)
         reply = wire.decode(frame[1]) if frame else {}
         if not reply.get("matched"):
@@ -166,9 +173,11 @@ def _end_to_end(namespace: dict, args: tuple, out: dict):
 
 def run_case(namespace: dict, job: dict, index: int, case: dict, capture: CappedText, channel=None) -> dict:
     saved = {}
-    for helper in job.get("standins") or ():
+    for helper, interface_params in (job.get("standins") or {}).items():
         saved[helper] = namespace.get(helper)
-        namespace[helper] = StandIn(helper, index, channel)
+        code = getattr(saved[helper], "__code__", None)
+        params = code.co_varnames[:code.co_argcount] if code else tuple(interface_params)
+        namespace[helper] = StandIn(helper, index, channel, params)
     args = _fresh(tuple(case["args"]))
     result = {"i": index, "status": "ok"}
     partial: dict = {}
