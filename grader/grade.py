@@ -99,7 +99,7 @@ class Grader:
                "program": sub.program, "program_key": sub.fingerprint, "cases_key": self.case_set.key(check.unit), "cases": self.case_set.job_cases(check.unit),
                "standins": {h: CHECKS[h].arg_names for h in sorted({h for case in inputs for h in case.standins})},
                "limits": self.rubric.limits.as_job(self.sandbox.uid), "denied": list(self.rubric.denied)}
-        answers = StandInAnswers(inputs)
+        answers = StandInAnswers([case.standins for case in inputs])
         result = self.sandbox.run(job, answers)
         self._note_load(result, sub, loaded, report)
         problem = self._unavailable(check, sub, loaded)

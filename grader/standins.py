@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import CaseInput
 from grader.compare import Mismatch
 
 
@@ -34,16 +33,16 @@ def matches(got, want) -> bool:
 class StandInAnswers:
     """Answers one job's questions; `calls[i]` is what case i called, and which layer each call matched."""
 
-    def __init__(self, inputs: list[CaseInput]):
-        self.inputs = inputs
+    def __init__(self, tables: list[dict]):
+        self.tables = tables  # per case: {helper: [(args, answer, label)]}, as in CaseInput.standins
         self.calls: dict[int, list] = {}
 
     def __call__(self, question: dict, finished: int) -> dict:
         index, helper, args = question.get("i"), question.get("helper"), question.get("args")
-        if index != finished or not 0 <= finished < len(self.inputs) or not isinstance(args, tuple):
+        if index != finished or not 0 <= finished < len(self.tables) or not isinstance(args, tuple):
             return {"matched": None}  # only the running case may ask
         log = self.calls.setdefault(index, [])
-        for want, answer, label in self.inputs[index].standins.get(helper, ()):
+        for want, answer, label in self.tables[index].get(helper, ()):
             if matches(args, want):
                 log.append({"helper": helper, "matched": label})
                 return {"matched": label, "answer": answer}

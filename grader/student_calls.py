@@ -57,10 +57,15 @@ def call_many(sandbox: Sandbox, sub: Submission, rubric: Rubric, function: str,
     `standins` ({helper: [(args, answer, label)]}, as in `CaseInput.standins`) replaces graded helpers
     by correct answers for those calls, to check a function in isolation.
     """
-    cases = [{"args": list(args), "standins": standins or {}} for args in calls]
+    from grader.checks import CHECKS
+    from grader.standins import StandInAnswers
+
+    cases = [{"args": list(args)} for args in calls]
+    helpers = {h: CHECKS[h].arg_names for h in sorted(standins or {})}
     job = {"kind": "function", "function": function, "program": sub.program, "cases": wire.encode(cases),
-           "n_cases": len(cases), "limits": rubric.limits.as_job(sandbox.uid), "denied": list(rubric.denied)}
-    return [_outcome(result_case, rubric) for result_case in _cases(sandbox.run(job), len(cases))]
+           "standins": helpers, "limits": rubric.limits.as_job(sandbox.uid), "denied": list(rubric.denied)}
+    answers = StandInAnswers([standins or {}] * len(cases))
+    return [_outcome(result_case, rubric) for result_case in _cases(sandbox.run(job, answers), len(cases))]
 
 
 def _cases(result: JobResult, count: int) -> list[dict | None | JobResult]:
