@@ -10,6 +10,7 @@ to be shared by every submission graded with it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,9 +35,17 @@ class CaseInput:
     standins: dict = field(default_factory=dict)  # helper -> [(args, answer, label)]
     case: object = None  # the NetworkCase / LayerCase / dims it came from, for diagnosis
 
-    def to_job(self) -> dict:
-        """What the sandbox gets: the arguments only (stand-ins are answered from the trusted side)."""
-        return {"args": list(self.args)}
+    def to_job(self, salt: bytes) -> dict:
+        """What the sandbox gets: the arguments, and the stand-ins' answers sealed with their questions."""
+        from grader.sandbox import seal, wire
+
+        sealed = {}
+        for helper, table in self.standins.items():
+            sealed[helper] = {}
+            for args, answer, label in table:
+                key = seal.key_for(salt, wire.encode(tuple(args)))
+                sealed[helper][seal.lookup_id(key)] = seal.xor(wire.encode((label, answer)), key)
+        return {"args": list(self.args), "sealed": sealed}
 
 
 @dataclass(frozen=True)
@@ -233,6 +242,7 @@ class CaseSet:
                                          for c, T in zip(nets[:count], truths)]
         self._jobs: dict[str, bytes] = {}
         self._id = f"{seed}-{id(self)}"
+        self._salt = os.urandom(16)  # stand-in answers are sealed afresh for every case set
 
     def key(self, function: str) -> str:
         """Names this case set's cases of `function` for a sandbox that keeps them between jobs."""
@@ -243,5 +253,5 @@ class CaseSet:
         if function not in self._jobs:
             from grader.sandbox import wire
 
-            self._jobs[function] = wire.encode([c.to_job() for c in self.inputs[function]])
+            self._jobs[function] = wire.encode({"salt": self._salt, "cases": [c.to_job(self._salt) for c in self.inputs[function]]})
         return self._jobs[function]

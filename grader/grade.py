@@ -156,6 +156,8 @@ class Grader:
                 out.note = _crash_note(result)
             return out
         out.seconds = float(got.get("seconds", 0.0))
+        if isinstance(got.get("calls"), list):  # the child's own account, which includes the calls it answered itself
+            out.calls = got["calls"]
         out.output, out.output_chars = str(got.get("output", ""))[: limits.output_chars], int(got.get("output_chars", 0))
         status = got.get("status")
         if status == "timeout":

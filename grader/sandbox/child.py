@@ -20,6 +20,7 @@ import numpy as np
 
 import dnn_utils
 import guard
+import seal
 import wire
 
 SUBMISSION = "submission"
@@ -77,8 +78,10 @@ class StandIn:
     """A correct helper that knows nothing: each call is a question to the trusted grader, which answers
     only a call that a correct caller makes on the running case, with that call's correct outputs."""
 
-    def __init__(self, name: str, index: int, channel: tuple[int, int], params: tuple[str, ...]):
+    def __init__(self, name: str, index: int, channel: tuple[int, int], params: tuple[str, ...],
+                 sealed: dict, salt: bytes, log: list):
         self.__name__, self._index, self._channel, self._params = name, index, channel, params
+        self._sealed, self._salt, self._log = sealed, salt, log
 
     def _positional(self, args: tuple, kwargs: dict) -> tuple:
         """Keyword arguments in their place, by the parameter names the student's own helper uses."""
@@ -88,13 +91,22 @@ class StandIn:
         return args + tuple(rest) + tuple(kwargs.values())
 
     def __call__(self, *args, **kwargs):
-        result_fd, answer_fd = self._channel
-        wire.write_frame(result_fd, b"Q", wire.encode({"i": self._index, "helper": self.__name__,
-                                                       "args": self._positional(args, kwargs)}))
+        args = self._positional(args, kwargs)
+        encoded = wire.encode(args)
+        key = seal.key_for(self._salt, encoded)
+        sealed = self._sealed.get(seal.lookup_id(key))
+        if sealed is not None:  # the exact arguments of a correct call: they open its answer
+            label, answer = wire.decode(seal.xor(sealed, key))
+            self._log.append({"helper": self.__name__, "matched": label})
+            return answer
+        result_fd, answer_fd = self._channel  # close but not exact, or wrong: the trusted grader decides
+        wire.write_frame(result_fd, b"Q", wire.encode({"i": self._index, "helper": self.__name__, "args": args}))
         frame = wire.read_frame(answer_fd, 1 << 30)
         reply = wire.decode(frame[1]) if frame else {}
         if not reply.get("matched"):
+            self._log.append({"helper": self.__name__, "matched": None, "args": args})
             raise HelperCallMismatch(f"{self.__name__} was called with arguments that a correct caller does not pass on this case")
+        self._log.append({"helper": self.__name__, "matched": reply["matched"]})
         return reply["answer"]
 
 
@@ -173,11 +185,13 @@ def _end_to_end(namespace: dict, args: tuple, out: dict):
 
 def run_case(namespace: dict, job: dict, index: int, case: dict, capture: CappedText, channel=None) -> dict:
     saved = {}
+    calls: list = []
     for helper, interface_params in (job.get("standins") or {}).items():
         saved[helper] = namespace.get(helper)
         code = getattr(saved[helper], "__code__", None)
         params = code.co_varnames[:code.co_argcount] if code else tuple(interface_params)
-        namespace[helper] = StandIn(helper, index, channel, params)
+        sealed = (case.get("sealed") or {}).get(helper, {})
+        namespace[helper] = StandIn(helper, index, channel, params, sealed, job.get("salt", b""), calls)
     args = _fresh(tuple(case["args"]))
     result = {"i": index, "status": "ok"}
     partial: dict = {}
@@ -204,6 +218,7 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
     result["seconds"] = time.perf_counter() - started
     if not wire.same(case["args"], args):  # only a changed argument travels back, for the parent to compare
         result["args_after"] = args
+    result["calls"] = calls
     result["output"], result["output_chars"] = capture.take()
     return result
 
