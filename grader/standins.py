@@ -1,9 +1,8 @@
-"""The answers behind the stand-ins, kept in the trusted process.
+"""The trusted side of the stand-ins for the graded helpers a checked function calls.
 
-When a checked function calls a graded helper (L_model_backward calling linear_activation_backward),
-the sandbox asks here. Only a call that a correct caller makes on the case that is running gets an
-answer, and the answer is that call's correct output; nothing else ever enters the sandbox, so student
-code cannot read answers it did not earn. Every call is logged, for feedback and diagnosis.
+A call with the exact arguments of a correct call opens its sealed answer inside the sandbox
+(`grader/sandbox/seal.py`); any other call comes here. Only a call that a correct caller makes on the
+running case, within float32 slack, gets an answer, and the answer is that call's correct output.
 """
 
 from __future__ import annotations
