@@ -21,7 +21,6 @@ RUN pip install "torch==${TORCH_VERSION}" --index-url https://download.pytorch.o
 WORKDIR /opt/backprop-grader
 COPY pyproject.toml README.md ./
 COPY grader ./grader
-COPY reference ./reference
 RUN pip install . \
     && cd / && rm -rf /opt/backprop-grader \
     && python -m grader --version

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# The answer key (`reference`) is in no install, editable or not: the tests import it from this checkout.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 SUBMISSIONS = ROOT / "submissions"
 REFERENCE = ROOT / "reference" / "deep_nn.py"
 

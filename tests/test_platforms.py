@@ -289,8 +289,9 @@ def test_build_zip_contents(tmp_path, rubric):
     for name in ("setup.sh", "run_autograder"):  # at the root of the archive, executable
         assert stat.S_IMODE(infos[name].external_attr >> 16) & 0o111
     for name in ("pyproject.toml", "README.md", "grader/__init__.py", "grader/platforms/templates/setup.sh",
-                 "grader/platforms/schemas/gradescope.schema.json", "grader/sandbox/zygote.py", "reference/deep_nn.py"):
+                 "grader/platforms/schemas/gradescope.schema.json", "grader/sandbox/zygote.py"):
         assert f"{gradescope_zip.SOURCE_DIR}/{name}" in names
+    assert not [n for n in names if "/reference/" in n]  # the answer key never ships (tests/test_answer_key.py)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/tests/" in n]
     assert "torch==$TORCH_VERSION" in setup and 'TORCH_VERSION="2.13.0"' in setup
     assert "--index-url https://download.pytorch.org/whl/cpu" in setup
@@ -438,7 +439,7 @@ def test_dockerfile_builds_a_cpu_image_of_this_project():
     ignored = [line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
                if line.strip() and not line.startswith("#")]
     copied = [src for kind, value in instructions if kind == "COPY" for src in shlex.split(value)[:-1]]
-    assert set(copied) == {"pyproject.toml", "README.md", "grader", "reference"}
+    assert set(copied) == {"pyproject.toml", "README.md", "grader"}
     for src in copied:
         assert (ROOT / src).exists() and not any(fnmatch.fnmatch(src, pattern) for pattern in ignored)
     entry = json.loads(next(value for kind, value in instructions if kind == "ENTRYPOINT"))

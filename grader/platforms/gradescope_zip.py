@@ -6,7 +6,8 @@ Gradescope wants setup.sh and run_autograder at the root of the zip, and unpacks
     setup.sh            installs Python >= 3.11, CPU-only torch and this project (from the copy below)
     run_autograder      runs `python -m grader gradescope run --root /autograder --seed N`
     rubric.toml         the instructor's rubric, when one is given (found there by `gradescope run`)
-    backprop-grader/    this project's source: pyproject.toml, README.md, grader/, reference/
+    backprop-grader/    this project's source: pyproject.toml, README.md, grader/ (never reference/, the answer key:
+                        student code runs on that machine, so nothing there may hold the answers)
 
 The zip is deterministic (sorted entries, fixed timestamps), so the same inputs give the same bytes.
 """
@@ -25,7 +26,7 @@ from grader.platforms.common import RUBRIC_NAME
 
 TEMPLATES = Path(__file__).with_name("templates")
 SOURCE_DIR = "backprop-grader"
-PACKAGES = ("grader", "reference")
+PACKAGES = ("grader",)  # not "reference": the answer key is for the project's own tests only
 PROJECT_FILES = ("pyproject.toml", "README.md")
 SKIP_PARTS = {"__pycache__", ".pytest_cache"}
 SKIP_SUFFIXES = (".pyc", ".pyo", ".tmp")

@@ -24,9 +24,8 @@ fi
 "$VENV/bin/python" -m pip install "torch==$TORCH_VERSION" --index-url https://download.pytorch.org/whl/cpu
 "$VENV/bin/python" -m pip install "$SOURCE/@SOURCE_DIR@"
 
-# Student code runs in the sandbox as unprivileged uids; the grader runs as root. Keep the answer key
-# (the `reference` package) and this source copy readable by root only.
-REFERENCE="$("$VENV/bin/python" -c 'import os, reference; print(os.path.dirname(reference.__file__))')"
-chmod -R go-rwx "$REFERENCE" "$SOURCE"
+# Student code runs in the sandbox as unprivileged uids; the grader runs as root. Keep this source copy
+# (and the rubric in it) readable by root only. The zip holds no answer key to protect.
+chmod -R go-rwx "$SOURCE"
 
 "$VENV/bin/python" -m grader --version
