@@ -3,9 +3,10 @@
 Nothing is lost: each report is written atomically (and fsynced) the moment it is done, a submission
 whose grading raises anything still gets a report with status "error", and an interrupted batch is
 finished by running the same command again: a submission whose report already records the same rubric
-fingerprint, seed and grader version (and is newer than the submission) is skipped. summary.csv and the
-class report are rebuilt at the end from the reports of every submission in the batch, so a resumed
-batch ends with exactly what an uninterrupted one would.
+fingerprint, seed, grader version and digest of the submission's bytes is skipped. The digest, never a
+modification time, decides: a corrected copy with an older mtime (`cp -p`, an unzip) is graded again.
+summary.csv and the class report are rebuilt at the end from the reports of every submission in the
+batch, so a resumed batch ends with exactly what an uninterrupted one would.
 
 Autograd's answers (the `CaseSet`) are computed once per batch, here, and shared by the workers:
 forked processes, each with its own `Grader` and sandbox (see batch_pool.py for why not threads).
@@ -42,6 +43,7 @@ class Item:
     index: int
     path: Path
     name: str  # unique in the batch: the report is <name>.json
+    digest: str = ""  # of the submission's bytes, taken before grading ("" when unreadable: never resumed)
 
     @property
     def report_file(self) -> str:
@@ -102,22 +104,50 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-def _newest_mtime(path: Path) -> float:
-    if path.is_file():
-        return path.stat().st_mtime
-    return max((Path(root, f).stat().st_mtime for root, _, files in os.walk(path) for f in files),
-               default=path.stat().st_mtime)
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def submission_digest(path: Path, skip: Path | None = None) -> str:
+    """'sha256:...' of a submission's bytes: a file's, or every file in a folder with its relative path.
+
+    Taken before grading, so an edit made while the batch runs leaves the older digest in the report and
+    the next run grades again. `skip` (the output folder, should it sit inside a folder submission) is left
+    out. An unreadable submission gets "" and is never resumed.
+    """
+    digest = hashlib.sha256()
+    try:
+        if path.is_file():
+            digest.update(b"file\0" + path.read_bytes())
+            return f"sha256:{digest.hexdigest()}"
+        if not path.is_dir():
+            return ""
+        digest.update(b"folder\0")
+        skipped = skip.resolve() if skip is not None else None
+        for root, folders, files in os.walk(path, onerror=_raise):
+            folders[:] = sorted(f for f in folders if skipped is None or Path(root, f).resolve() != skipped)
+            for name in sorted(files):
+                file = Path(root, name)
+                data = file.read_bytes()
+                digest.update(f"{file.relative_to(path).as_posix()}\0{len(data)}\0".encode("utf-8", "surrogateescape") + data)
+        return f"sha256:{digest.hexdigest()}"
+    except OSError:
+        return ""
 
 
 def previous_report(item: Item, out: Path, key: tuple[str, int, str]) -> dict | None:
-    """The report already written for this submission, if it is a finished one under the same key."""
+    """The report already written for this submission, if it is a finished one under the same key.
+
+    The key is the rubric's fingerprint, the seed, the grader build and the digest of the submission's
+    bytes; modification times play no part.
+    """
     file = out / item.report_file
     try:
         report = json.loads(file.read_text(encoding="utf-8"))
         found = (report["rubric"]["fingerprint"], report["seed"], report["versions"]["grader"])
-        if (found != key or Path(report["submission"]).resolve() != item.path.resolve()
-                or str(report.get("feedback", "")).startswith(GRADER_FAULT)
-                or _newest_mtime(item.path) > file.stat().st_mtime):
+        if (found != key or not item.digest or report.get("submission_digest") != item.digest
+                or Path(report["submission"]).resolve() != item.path.resolve()
+                or str(report.get("feedback", "")).startswith(GRADER_FAULT)):
             return None
         return report
     except (OSError, ValueError, KeyError, TypeError):
@@ -159,7 +189,7 @@ def grade_paths(args) -> int:
     paths = [p for p in expand(args.paths) if p.resolve() != out.resolve()]  # --out may sit among the submissions
     if not paths:
         raise GraderError(f"no submissions (.py, .ipynb or folders) in {', '.join(args.paths)}")
-    items = [Item(i, p, n) for i, (p, n) in enumerate(zip(paths, report_names(paths)))]
+    items = [Item(i, p, n, submission_digest(p, skip=out)) for i, (p, n) in enumerate(zip(paths, report_names(paths)))]
     try:
         out.mkdir(parents=True, exist_ok=True)
         for stale in out.glob(".*.tmp"):  # left by a batch killed while writing

@@ -28,6 +28,7 @@ def fault_report(template, item: Item, error: str) -> dict:
     from grader.results import make_report_dict
 
     report = template.new_report(str(item.path))
+    report.submission_digest = item.digest
     report.fatal = f"{GRADER_FAULT} ({' '.join(error.split())[:300]}); it is retried when the batch is run again"
     return make_report_dict(report)
 
@@ -49,7 +50,9 @@ def grade_one(worker: int, grader, item: Item, make_grader, template, parent: in
         try:
             if grader is None:
                 grader = make_grader(worker)
-            return make_report_dict(grader.grade(item.path)), grader
+            report = grader.grade(item.path)
+            report.submission_digest = item.digest  # taken by the batch before this grading began
+            return make_report_dict(report), grader
         except Exception as caught:  # noqa: BLE001 - anything: the submission still gets a report
             error = f"{type(caught).__name__}: {caught}"
             _close_quietly(grader)

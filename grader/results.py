@@ -99,6 +99,7 @@ class Report:
     rubric: str = "default"
     rubric_fingerprint: str = ""
     seconds: float = 0.0
+    submission_digest: str = ""  # 'sha256:...' of the bytes graded (set by a batch: it keys the resume)
 
     @property
     def status(self) -> str:
@@ -163,4 +164,6 @@ def make_report_dict(report: Report) -> dict:
     }
     if report.fatal:
         out["feedback"] = report.fatal
+    if report.submission_digest:
+        out["submission_digest"] = report.submission_digest
     return out
