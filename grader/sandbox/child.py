@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import linecache
 import os
-import resource
 import signal
 import sys
 import time
@@ -18,10 +17,7 @@ import traceback
 
 import numpy as np
 
-import dnn_utils
-import guard
-import seal
-import wire
+from . import dnn_utils, guard, seal, wire
 
 SUBMISSION = "submission"
 _real_exit = os._exit
@@ -223,42 +219,29 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
     return result
 
 
-def _limit(job: dict) -> None:
-    limits = job["limits"]
-    with open("/proc/self/status") as status:
-        vm = next((int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:")), 0)
-    address_space = vm + limits["memory_mb"] * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-    cpu = int(limits["total_seconds"]) + 2
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails with an error instead
-    uid = limits.get("uid")
-    if uid is not None and os.getuid() == 0:
-        # Root can do better than ask nicely: the job's empty folder becomes the whole file system (no
-        # answer key, no other student's work, no /tmp to litter), and an unprivileged uid of its own.
-        os.chroot(".")
-        os.chdir("/")
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
+def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict) -> None:
+    """The job's whole life, behind the walls the zygote put up; never returns.
 
-
-def main(job: dict, result_fd: int, answer_fd: int, workdir: str) -> None:
-    """The child's whole life; never returns."""
+    The job's data comes straight from the trusted grader on `job_fd`, read whole before any student
+    code runs, and that end is closed; results and stand-in questions go out on `result_fd`, answers
+    come in on `answer_fd`. Nothing here says when the job is done: the grader sees our exit.
+    """
     code = 0
     gc.disable()  # a short life: collecting would only copy the zygote's pages
     try:
-        os.setsid()
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(devnull, fd)
-        os.chdir(workdir)
-        _limit(job)
+        frame = wire.read_frame(job_fd, 1 << 31)
+        os.close(job_fd)
+        job = wire.decode(frame[1])
+        del frame
+        cases = job["cases"]
+        if isinstance(cases, bytes):
+            cases = wire.decode(cases)
+        if isinstance(cases, dict):  # a case set with sealed stand-in answers: {"salt", "cases"}
+            job["salt"], cases = cases["salt"], cases["cases"]
+        job["cases"] = cases
+        job["limits"] = {**job["limits"], **limits}
         signal.signal(signal.SIGALRM, _on_alarm)
-        np.random.seed(int.from_bytes(os.urandom(4), "little"))  # children of one zygote must not share a random state
+        np.random.seed(int.from_bytes(os.urandom(4), "little"))  # jobs must not share a random state
         capture = CappedText(job["limits"]["output_chars"])
         sys.stdout = sys.stderr = capture
         namespace = {"__name__": SUBMISSION, "__builtins__": __builtins__}
@@ -277,8 +260,7 @@ def main(job: dict, result_fd: int, answer_fd: int, workdir: str) -> None:
             wire.write_frame(result_fd, b"C", message)
             if result["status"] == "timeout":
                 break  # one hang is enough: the rest are reported as not run
-        wire.write_frame(result_fd, b"E", b"")  # its descendants may hold the pipe open: say we are done
-    except BaseException:  # noqa: BLE001 - the runtime itself failed; the parent sees a short job
+    except BaseException:  # noqa: BLE001 - the runtime itself failed; the grader sees a short job
         code = 70
     finally:
         _real_exit(code)

@@ -1,25 +1,37 @@
-"""The trusted side of the sandbox: start a zygote, send it jobs, decode what comes back.
+"""The trusted side of the sandbox: start a zygote, hand each job its own pipes, decide how it ended.
 
 A `Sandbox` holds one zygote process (see zygote.py) and runs one job at a time; give each grading worker
-its own. Results are decoded here with `wire`, never unpickled, and every limit is enforced by the
-zygote and the OS, not by the student's goodwill.
+its own. For each job this process makes three pipes (the job's data in, results and questions out,
+answers in) and passes their far ends to the zygote, which forks the walled job with them: the job's
+data never goes through the zygote. Everything the job sends is untrusted: every frame's kind, length
+and content is checked here and decoded with `wire`, never unpickled; a malformed frame ends that job
+with a clear reason. Control is ours alone: a job is over when its process has ended (the zygote says
+how) and its pipe is closed, or when a deadline here passes and we have it killed. Nothing in this
+process ever blocks on the job: every read and write waits in `select` against a deadline.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import select
+import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import Callable
 from pathlib import Path
+from typing import Callable
 
 from grader.errors import GraderError
 from grader.sandbox import wire
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 UID_BASE = 200000  # as root, a zygote's children run as UID_BASE + its pid: a uid no other live sandbox has
+WALLS_ENV = "GRADER_SANDBOX_WALLS"  # auto (default), namespaces, landlock or none: for tests and diagnosis
+GRACE_SECONDS = 1.0  # beyond a limit the job enforces on itself, before we end it from outside
+KINDS = (b"L", b"C", b"Q")  # all a job may send: its load report, a case's result, a stand-in's question
 
 
 @dataclass(frozen=True)
@@ -39,7 +51,7 @@ class Limits:
 
 @dataclass
 class JobResult:
-    """What one job gave back: load errors, a result per case that finished, and how the child ended."""
+    """What one job gave back: load errors, a result per case that finished, and how the job ended."""
 
     load: dict | None = None
     cases: dict[int, dict] = field(default_factory=dict)
@@ -47,96 +59,125 @@ class JobResult:
 
     @property
     def reason(self) -> str | None:
-        """'timeout', 'overflow', 'crash' or None for a child that ran every case and exited cleanly."""
+        """'timeout', 'overflow', 'corrupt', 'crash' or None for a job that ran every case and exited cleanly."""
         if self.done.get("finished"):
             return None
         return self.done.get("reason") or "crash"
 
 
+@dataclass
+class Walls:
+    """Which walls the zygote put up around every job, and why stronger ones were refused."""
+
+    mode: str = "none"
+    walls: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    root: bool = False
+
+
 class Sandbox:
     """One zygote; `run(job)` is synchronous and thread-safe (one job at a time)."""
 
-    def __init__(self, worker: int = 0):
+    def __init__(self, worker: int = 0, walls: str | None = None):
         self.worker = worker
         self.uid: int | None = None  # known once the zygote has started
+        self.walls: Walls | None = None  # likewise
+        self._wanted = walls or os.environ.get(WALLS_ENV, "auto")
+        if self._wanted not in ("auto", "namespaces", "landlock", "none"):
+            raise GraderError(f"{WALLS_ENV} must be auto, namespaces, landlock or none, not {self._wanted!r}")
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
-        self._known: set[str] = set()  # case sets this zygote already holds
+        self._control: socket.socket | None = None
 
-    def _start(self) -> subprocess.Popen:
+    # --- the zygote -----------------------------------------------------------------------------
+    def _start(self) -> None:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # set on some CPUs so OpenBLAS is right there
             if key in os.environ:
                 env[key] = os.environ[key]
         stderr = None if os.environ.get("GRADER_SANDBOX_DEBUG") else subprocess.DEVNULL
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            return subprocess.Popen([sys.executable, "-I", str(ZYGOTE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=stderr, env=env, cwd="/", bufsize=0,
-                                    start_new_session=True)  # terminal signals go to the grader alone
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno()), self._wanted],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=env, cwd="/",
+                pass_fds=(theirs.fileno(),), start_new_session=True)  # terminal signals go to the grader alone
         except OSError as error:
+            ours.close()
             raise GraderError(f"cannot start the sandbox: {error}") from None
+        finally:
+            theirs.close()
+        self._control = ours
+        ours.settimeout(120)
+        try:
+            hello = json.loads(ours.recv(65536) or b"{}")
+        except (OSError, ValueError):
+            hello = {}
+        ours.settimeout(None)
+        if hello.get("op") != "hello":
+            self.close()
+            raise GraderError("the sandbox's fork server did not start (run with GRADER_SANDBOX_DEBUG=1 to see why)")
+        self.walls = Walls(hello["mode"], list(hello["walls"]), list(hello["refused"]), bool(hello["root"]))
+        self.uid = UID_BASE + self._process.pid if os.getuid() == 0 else None
 
+    def start(self) -> Walls:
+        """Start the zygote now (it starts with the first job otherwise); say which walls it puts up."""
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()
+            return self.walls
+
+    # --- one job --------------------------------------------------------------------------------
     def run(self, job: dict, answer: Callable[[dict, int], dict] | None = None) -> JobResult:
-        """Send one job and collect its frames.
+        """Run one job and collect what it sends, within its deadlines.
 
-        A job is {kind, function, program, limits, denied, cases, cases_key}: `cases` is the list of cases
-        (or it encoded with `wire.encode`); with a `cases_key`, it is sent to a zygote only the first time
-        that zygote meets the key, and the zygote keeps it for later jobs. `job["standins"]` names the graded
-        helpers replaced inside the child; each call to one comes here as a question {i, helper, args},
-        and `answer(question, cases_finished)` gives the reply ({"matched": label, "answer": value} or {"matched": None}).
+        A job is {kind, function, program, limits, denied, cases}: `cases` is the list of cases (or it
+        encoded with `wire.encode`). `job["standins"]` names the graded helpers replaced inside the child;
+        each call to one comes here as a question {i, helper, args}, and `answer(question, cases_finished)`
+        gives the reply ({"matched": label, "answer": value} or {"matched": None}).
         """
         with self._lock:
             if self._process is None or self._process.poll() is not None:
-                self._process = self._start()
-                self._known = set()
-                self.uid = UID_BASE + self._process.pid if os.getuid() == 0 else None
-            process = self._process
-            job = {**job, "limits": {**job["limits"], "uid": self.uid}}
-            key = job.get("cases_key")
-            if key is not None:
-                if key in self._known:
-                    job = {**job, "cases": None}
-                self._known.add(key)
-            payload = wire.encode(job)
-            result = JobResult()
+                self._start()
+            limits = {**job["limits"], "uid": self.uid}
+            count = job.get("case_count")
+            if count is None:
+                cases = wire.decode(job["cases"]) if isinstance(job["cases"], bytes) else job["cases"]
+                count = len(cases["cases"] if isinstance(cases, dict) else cases)
+            payload = wire.encode({key: value for key, value in {**job, "limits": limits}.items() if key != "cases_key"})
+            job_r, job_w = os.pipe()
+            res_r, res_w = os.pipe()
+            ans_r, ans_w = os.pipe()
             try:
-                wire.write_frame(process.stdin.fileno(), b"J", payload)
-                out = process.stdout.fileno()
-                while True:
-                    frame = wire.read_frame(out, 1 << 31)
-                    if frame is None:
-                        raise GraderError("the sandbox's fork server stopped unexpectedly")
-                    kind, body = frame
-                    if kind == b"D":
-                        result.done = wire.decode(body)
-                        return result
-                    try:
-                        message = wire.decode(body)
-                    except wire.WireError as error:
-                        if kind == b"Q":  # the child waits for an answer: it gets a refusal
-                            wire.write_frame(process.stdin.fileno(), b"A", wire.encode({"matched": None}))
-                        result.done = {"reason": "corrupt", "detail": str(error)}
-                        continue
-                    if kind == b"Q":
-                        reply = answer(message, len(result.cases)) if answer and isinstance(message, dict) else None
-                        wire.write_frame(process.stdin.fileno(), b"A", wire.encode(reply or {"matched": None}))
-                        continue
-                    if kind == b"L" and isinstance(message, dict):
-                        result.load = message
-                    elif kind == b"C" and isinstance(message, dict) and isinstance(message.get("i"), int):
-                        result.cases[message["i"]] = message
-            except (BrokenPipeError, wire.WireError) as error:
+                socket.send_fds(self._control, [json.dumps({"op": "job", "limits": limits}).encode()], [job_r, res_w, ans_r])
+            except OSError as error:
+                for fd in (job_w, res_r, ans_w):
+                    os.close(fd)
                 self.close()
                 raise GraderError(f"the sandbox's fork server failed: {error}") from None
+            finally:
+                for fd in (job_r, res_w, ans_r):
+                    os.close(fd)
+            return _Job(self, limits, count, payload, job_w, res_r, ans_w, answer).collect()
+
+    def _kill(self) -> None:
+        """Ask the zygote to kill the running job."""
+        try:
+            self._control.send(b'{"op": "kill"}')
+        except OSError:
+            pass
 
     def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
         if self._process is not None:
             try:
-                self._process.stdin.close()
                 self._process.wait(timeout=5)
             except Exception:  # noqa: BLE001
                 self._process.kill()
+                self._process.wait()
             self._process = None
 
     def __enter__(self) -> "Sandbox":
@@ -144,3 +185,166 @@ class Sandbox:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _Job:
+    """One running job, seen from the trusted side: feed it, read it, judge every frame, keep time."""
+
+    def __init__(self, box: Sandbox, limits: dict, count: int, payload: bytes, job_w: int, res_r: int,
+                 ans_w: int, answer: Callable[[dict, int], dict] | None):
+        self.box, self.limits, self.count, self.answer = box, limits, count, answer
+        self.out: dict[int, bytearray] = {job_w: bytearray(b"J" + _framed(payload))}
+        self.res_r, self.ans_w = res_r, ans_w
+        self.buffer = bytearray()
+        self.taken = 0
+        self.cap = int(limits["result_bytes"]) * (count + 2)
+        self.result = JobResult()
+        self.reason: str | None = None
+        self.exit: dict | None = None
+        self.started = time.monotonic()
+        self.deadline = self.started + float(limits["total_seconds"]) + GRACE_SECONDS
+        self.case_deadline: float | None = None
+        for fd in (job_w, res_r, ans_w):
+            os.set_blocking(fd, False)
+
+    def _stop(self, reason: str, detail: str = "") -> None:
+        """End the job from outside, for `reason`; the first reason is the one reported."""
+        if self.reason is None:
+            self.reason = reason
+            if detail:
+                self.result.done["detail"] = detail
+            self.box._kill()
+        self.case_deadline = None
+
+    def collect(self) -> JobResult:
+        """Feed the job, read what it sends, answer its questions, until it has ended; then judge it."""
+        control = self.box._control
+        killed_at: float | None = None
+        try:
+            while self.exit is None or self.res_r is not None:
+                now = time.monotonic()
+                if self.reason is None and now >= self.deadline:
+                    self._stop("timeout")
+                elif self.reason is None and self.case_deadline is not None and now >= self.case_deadline:
+                    index = len(self.result.cases)
+                    self.result.cases[index] = {"i": index, "status": "timeout", "seconds": float(self.limits["case_seconds"])}
+                    self._stop("timeout")
+                if self.reason is not None and killed_at is None:
+                    killed_at = now
+                if killed_at is not None and now - killed_at > 10:
+                    raise GraderError("the sandbox's fork server did not end a job it was asked to kill")
+                limit = killed_at + 10 if killed_at is not None else min(filter(None, (self.deadline, self.case_deadline)))
+                readers = [fd for fd in (self.res_r,) if fd is not None] + ([control] if self.exit is None else [])
+                writers = [fd for fd, data in self.out.items() if data]
+                ready_r, ready_w, _ = select.select(readers, writers, [], max(0.0, limit - now) if self.exit is None else 5.0)
+                if not ready_r and not ready_w and self.exit is not None:
+                    break  # the job is gone and its pipe is still open: something it left holds it
+                for fd in ready_w:
+                    self._write(fd)
+                if control in ready_r:
+                    self._control_message(control)
+                if self.res_r in ready_r:
+                    self._read()
+        finally:
+            for fd in [*self.out, self.res_r, self.ans_w]:
+                if fd is not None:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+        return self._finish()
+
+    def _write(self, fd: int) -> None:
+        data = self.out[fd]
+        try:
+            data[:os.write(fd, data)] = b""
+        except BlockingIOError:
+            return
+        except OSError:  # the job is gone or closed its end: nobody to tell
+            data.clear()
+        if not data and fd != self.ans_w:
+            os.close(fd)
+            del self.out[fd]
+
+    def _control_message(self, control: socket.socket) -> None:
+        try:
+            message = control.recv(65536)
+        except OSError:
+            message = b""
+        if not message:
+            self.box.close()
+            raise GraderError("the sandbox's fork server stopped unexpectedly")
+        reply = json.loads(message)
+        if reply.get("op") != "exit":
+            return
+        if reply.get("wall_error"):
+            raise GraderError(f"the sandbox could not wall a job in ({reply['wall_error']}); nothing of the submission ran")
+        self.exit = reply
+
+    def _read(self) -> None:
+        try:
+            chunk = os.read(self.res_r, 1 << 20)
+        except BlockingIOError:
+            return
+        if not chunk:
+            os.close(self.res_r)
+            self.res_r = None
+            return
+        if self.reason is not None:
+            return  # the job is being killed: nothing it says counts any more
+        self.buffer += chunk
+        while len(self.buffer) >= 5 and self.reason is None:
+            kind, size = bytes(self.buffer[:1]), wire._LEN.unpack(self.buffer[1:5])[0]
+            if kind not in KINDS:
+                self._stop("corrupt", f"a frame of unknown kind {kind!r}")
+            elif size > self.limits["result_bytes"] + (1 << 20) or self.taken + size > self.cap:
+                self._stop("overflow")
+            elif len(self.buffer) >= 5 + size:
+                payload = bytes(self.buffer[5:5 + size])
+                del self.buffer[:5 + size]
+                self.taken += size
+                self._frame(kind, payload)
+            else:
+                break
+
+    def _frame(self, kind: bytes, payload: bytes) -> None:
+        """Check one complete frame against what may come at this point, and take it."""
+        try:
+            message = wire.decode(payload)
+        except (wire.WireError, RecursionError) as error:
+            return self._stop("corrupt", f"a frame that is not valid data ({error})")
+        if not isinstance(message, dict):
+            return self._stop("corrupt", "a frame that is not a record")
+        if kind == b"L":
+            if self.result.load is not None:
+                return self._stop("corrupt", "a second load report")
+            self.result.load = message
+        elif self.result.load is None:
+            return self._stop("corrupt", "a result before the load report")
+        elif kind == b"C":
+            if message.get("i") != len(self.result.cases) or len(self.result.cases) >= self.count:
+                return self._stop("corrupt", "a result for a case that is not the one running")
+            self.result.cases[message["i"]] = message
+        else:  # a stand-in's question
+            if message.get("i") != len(self.result.cases) or not isinstance(message.get("helper"), str):
+                return self._stop("corrupt", "a question for a case that is not the one running")
+            reply = self.answer(message, len(self.result.cases)) if self.answer else None
+            self.out.setdefault(self.ans_w, bytearray())
+            self.out[self.ans_w] += b"A" + _framed(wire.encode(reply or {"matched": None}))
+        if len(self.result.cases) < self.count:
+            self.case_deadline = time.monotonic() + float(self.limits["case_seconds"]) + GRACE_SECONDS
+        else:
+            self.case_deadline = None
+
+    def _finish(self) -> JobResult:
+        done = self.result.done
+        exit = self.exit or {}
+        done.update(seconds=time.monotonic() - self.started, exit_code=exit.get("exit_code"), signal=exit.get("signal"))
+        ran_all = len(self.result.cases) == self.count or any(c.get("status") == "timeout" for c in self.result.cases.values())
+        done["finished"] = self.reason is None and exit.get("exit_code") == 0 and self.result.load is not None and ran_all
+        done["reason"] = None if done["finished"] else self.reason or "crash"
+        return self.result
+
+
+def _framed(payload: bytes) -> bytes:
+    return wire._LEN.pack(len(payload)) + payload

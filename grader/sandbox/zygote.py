@@ -1,54 +1,70 @@
-"""The fork server: a clean process that never runs student code and forks one child per job.
+"""The fork server: a clean process that never runs student code, never sees a job's data, and forks
+one walled child per job.
 
-Started once per grading worker (`python -I zygote.py`), it pays for the interpreter and NumPy once, so a
-job costs a fork. For each job it reads one frame from stdin, forks the child, relays the child's result
-frames to stdout with a size cap and a deadline, then kills everything the child left behind: its
-process group, every process of its private uid, and any orphan reparented here (we are a subreaper).
-Only the standard library and NumPy here.
+Started once per grading worker (`python -I zygote.py FD WALLS`), it pays for the interpreter and NumPy
+once, so a job costs two forks. It talks to the trusted grader over a Unix socket (FD): a job arrives
+as a small control message carrying three pipe ends (the job's data, the results, the stand-in answers)
+that the grader made for that job alone. The zygote forks an intermediate process that puts up the
+walls (see walls.py) and forks the job itself; the job reads its data straight from the grader and
+writes its results straight back, so no case, answer or result of any job ever passes through this
+process's memory, and no later child can find one here. The grader alone decides when a job is over:
+it may ask us to kill it; we report how the job's process ended. Only the standard library and NumPy.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib.util
+import json
 import os
+import resource
 import select
-import shutil
 import signal
+import socket
+import struct
 import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
-import numpy  # noqa: E402 - paid for once, here
+import numpy  # noqa: E402,F401 - paid for once, here
 
-# The child may run as a uid that cannot read the interpreter's files: import now whatever a
-# submission, or NumPy on its behalf, may import lazily.
+# Behind the walls the job sees no file at all: import now whatever a submission, or NumPy on its
+# behalf, may import lazily.
 for _name in ("secrets", "random", "math", "cmath", "copy", "functools", "itertools", "collections",
               "numbers", "fractions", "decimal", "statistics", "operator", "string", "re", "json", "time",
               "datetime", "typing", "dataclasses", "warnings", "traceback", "linecache", "os.path", "pprint",
               "textwrap", "heapq", "bisect", "enum", "abc", "numpy.linalg", "numpy.random", "numpy.fft",
-              "numpy.polynomial", "numpy.lib.stride_tricks"):
+              "numpy.polynomial", "numpy.lib.stride_tricks", "numpy.ma", "encodings.idna", "unicodedata"):
     try:
         __import__(_name)
     except ImportError:
         pass
 
-import child  # noqa: E402
-import dnn_utils  # noqa: E402,F401
-import guard  # noqa: E402,F401
-import wire  # noqa: E402
+
+def _load_harness():
+    """The sandbox's own modules under a private package name: student code cannot import `wire`,
+    `child` or `guard` by their plain names, and no folder of ours is left on sys.path."""
+    folder = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location("_backprop_sandbox", os.path.join(folder, "__init__.py"),
+                                                  submodule_search_locations=[folder])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = package
+    spec.loader.exec_module(package)
+    from _backprop_sandbox import child, walls  # noqa: PLC0415
+
+    return child, walls
+
+
+child, walls = _load_harness()
 
 PR_SET_CHILD_SUBREAPER = 36
-MAX_JOB_BYTES = 1 << 30
+_STATUS = struct.Struct(">ii")  # (pid, wait status) from the intermediate process
 
 
 def _become_subreaper() -> None:
     try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        walls._libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     except Exception:  # noqa: BLE001 - not Linux: the process group kill still applies
         pass
 
@@ -60,195 +76,203 @@ def _children() -> list[int]:
             if entry.name.isdigit():
                 try:
                     with open(f"/proc/{entry.name}/stat") as stat:
-                        fields = stat.read().rsplit(")", 1)[1].split()
-                    if fields[1] == me:
-                        found.append(int(entry.name))
-                except OSError:
+                        if stat.read().rsplit(")", 1)[1].split()[1] == me:
+                            found.append(int(entry.name))
+                except (OSError, IndexError):
                     pass
     except OSError:
         pass
     return found
 
 
-def _kill_uid(uid: int) -> None:
-    """Every process of the job's private uid, from a process of that uid (so it can touch nothing else)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-
-
-def _sweep(pid: int, uid: int | None, finished: bool) -> int | None:
-    """Kill the child and everything it started; return the child's wait status.
-
-    A child that said it finished gets a moment to exit by itself. Orphans of the child are reparented
-    to us (a subreaper), so killing our children until none are left reaches every descendant, even one
-    that left the process group.
-    """
-    deadline = time.monotonic() + (1.0 if finished else 0.0)
-    while True:
-        reaped, status = os.waitpid(pid, os.WNOHANG)
-        if reaped or time.monotonic() >= deadline:
-            break
-        time.sleep(0.0005)
-    for kill in (os.killpg, os.kill):
-        try:
-            kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    if not reaped:
-        _, status = os.waitpid(pid, 0)
+def _sweep() -> None:
+    """Kill every process still our child: orphans of a job come to us (a subreaper). Under the
+    namespace walls there are none (the job's pid namespace dies with it)."""
     for _ in range(100):
-        try:  # any live descendant would be our child by now: no child, nothing to look for
+        try:
             os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            break
+            return
         left = _children()
         if not left:
-            break
+            return
         for target in left:
             for kill in (os.killpg, os.kill):
                 try:
                     kill(target, signal.SIGKILL)
                 except OSError:
                     pass
-        if uid is not None:
-            _kill_uid(uid)
-        for target in left:
             try:
                 os.waitpid(target, 0)
             except ChildProcessError:
                 pass
-    return status
 
 
-class _Frames:
-    """Frames from the child's pipe, read without ever blocking past the job's deadline.
-
-    A child may write half a frame and stall, or flood: only complete frames within the cap come out.
-    """
-
-    def __init__(self, fd: int, cap: int):
-        self.fd, self.cap, self.buffer, self.taken = fd, cap, bytearray(), 0
-        os.set_blocking(fd, False)
-
-    def next(self, deadline: float):
-        """(kind, payload), None at end of file, or a reason string: 'timeout' or 'overflow'."""
-        while True:
-            if len(self.buffer) >= 5:
-                n = int.from_bytes(self.buffer[1:5], "big")
-                if self.taken + n > self.cap:
-                    return "overflow"
-                if len(self.buffer) >= 5 + n:
-                    kind, payload = bytes(self.buffer[:1]), bytes(self.buffer[5:5 + n])
-                    del self.buffer[:5 + n]
-                    self.taken += n
-                    return kind, payload
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
-                return "timeout"
+def _close_all_but(keep: set[int]) -> None:
+    for fd in range(3, 1024):
+        if fd not in keep:
             try:
-                chunk = os.read(self.fd, 1 << 20)
-            except BlockingIOError:
-                continue
-            if not chunk:
-                return None
-            self.buffer += chunk
-
-
-def _relay(read_fd: int, answer_fd: int, deadline: float, cap: int) -> str | None:
-    """Pass the child's frames on until it says it is done; a stand-in's question goes to the parent, and
-    the parent's answer back to the child. Say why we stopped, if it was early."""
-    frames = _Frames(read_fd, cap)
-    while True:
-        frame = frames.next(deadline)
-        if frame is None or isinstance(frame, str):
-            return frame
-        kind, payload = frame
-        if kind == b"E":
-            return "finished"
-        wire.write_frame(1, kind, payload)
-        if kind == b"Q":
-            answer = wire.read_frame(0, MAX_JOB_BYTES)  # the trusted parent always answers at once
-            try:
-                wire.write_frame(answer_fd, b"A", answer[1] if answer else b"")
-            except OSError:  # the child is gone: nobody to answer
+                os.close(fd)
+            except OSError:
                 pass
 
 
-def _compiled(statement: dict) -> dict:
+def _address_space(memory_mb: int) -> int:
+    with open("/proc/self/status") as status:
+        vm = next((int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:")), 0)
+    return vm + memory_mb * 2**20
+
+
+def _intermediate(mode: str, limits: dict, fds: list[int], report: int) -> None:
+    """Put up the walls, fork the job behind them, pass its pid and its end back; never returns."""
     try:
-        return {**statement, "code": child.compile_statement(statement)}
-    except Exception:  # noqa: BLE001 - the child compiles it again and reports the error
-        return statement
-
-
-def serve() -> None:
-    _become_subreaper()
-    gc.freeze()  # what is here now is never collected, so forked children do not copy it page by page
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a dead child or parent is an error to handle, not our end
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader, which ends us by closing our stdin
-    known: dict[str, list] = {}  # case sets sent once, decoded once, shared with every child by fork
-    compiled: tuple = (None, [])
-    while True:
-        frame = wire.read_frame(0, MAX_JOB_BYTES)
-        if frame is None:
-            return
-        job = wire.decode(frame[1])
-        cases = job.get("cases")
-        if isinstance(cases, bytes):
-            cases = wire.decode(cases)
-        key = job.get("cases_key")
-        if key is not None:
-            if cases is not None:
-                known[key] = cases
-                gc.freeze()
-            cases = known[key]
-        if isinstance(cases, dict):  # a case set with sealed stand-in answers: {"salt", "cases"}
-            job["salt"], cases = cases["salt"], cases["cases"]
-        job["cases"] = cases
-        if job.get("program_key") is not None:  # one submission's checks come in a row: compile it once
-            if compiled[0] != job["program_key"]:
-                compiled = (job["program_key"], [_compiled(statement) for statement in job["program"]])
-            job["program"] = compiled[1]
-        limits = job["limits"]
-        workdir = tempfile.mkdtemp(prefix="grader-job-")
-        uid = limits.get("uid")
-        if uid is not None and os.getuid() == 0:
-            os.chown(workdir, uid, uid)
-        else:
-            uid = None
-        read_fd, write_fd = os.pipe()  # results and questions, child to us
-        answer_read, answer_write = os.pipe()  # answers, us to child
-        started = time.monotonic()
+        _close_all_but({*fds, report})
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        address_space = _address_space(limits["memory_mb"])
+        if mode == "namespaces":
+            walls.enter_namespaces()
+            walls.empty_root()
         pid = os.fork()
         if pid == 0:
-            os.close(read_fd)
-            os.close(answer_write)
-            child.main(job, write_fd, answer_read, workdir)
-        os.close(write_fd)
-        os.close(answer_read)
-        reason = "crash"
+            os.close(report)
+            _job(mode, limits, fds, address_space)
+        os.write(report, _STATUS.pack(pid, 0))
+        for fd in fds:
+            os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        os.write(report, _STATUS.pack(pid, status))
+        os._exit(0)
+    except BaseException as error:  # noqa: BLE001 - a wall that could not be put up: the job must not run
         try:
-            reason = _relay(read_fd, answer_write, started + limits["total_seconds"], limits["result_bytes"] * (len(job["cases"]) + 2))
-        finally:  # even when the parent is gone and we are about to exit: nothing of the job outlives it
-            os.close(read_fd)
-            os.close(answer_write)
-            status = _sweep(pid, uid, reason == "finished")
-            shutil.rmtree(workdir, ignore_errors=True)
-        done = {"reason": None if reason == "finished" else reason or "crash", "finished": reason == "finished", "seconds": time.monotonic() - started, "exit_code": None, "signal": None}
-        if status is not None:
-            if os.WIFEXITED(status):
-                done["exit_code"] = os.WEXITSTATUS(status)
-            elif os.WIFSIGNALED(status):
-                done["signal"] = signal.Signals(os.WTERMSIG(status)).name
-        wire.write_frame(1, b"D", wire.encode(done))
+            os.write(report, _STATUS.pack(0, 0) + str(error).encode()[:1000])
+        finally:
+            os._exit(71)
+
+
+def _job(mode: str, limits: dict, fds: list[int], address_space: int) -> None:
+    """The job's process: drop what it may not keep, then hand over to child.main; never returns."""
+    try:
+        os.setsid()
+        if limits["host_root"]:
+            walls.drop_privileges(limits["uid"])  # a private uid: no capability, owns nothing
+        elif mode == "namespaces":
+            walls.drop_privileges(None)  # uid 0 of our own user namespace, without its capabilities
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+        cpu = int(limits["total_seconds"]) + 2
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+        if limits["host_root"]:  # per uid: only this job's processes count
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
+        if mode == "landlock":
+            walls.landlock_deny_all()
+        if mode != "none" and walls.seccomp_available():
+            walls.seccomp_filter()  # last: it refuses the calls made above
+    except BaseException:  # noqa: BLE001
+        os._exit(71)
+    child.main(*fds, limits)
+
+
+def _reply(control: socket.socket, message: dict) -> None:
+    control.send(json.dumps(message).encode())
+
+
+def _run(control: socket.socket, mode: str, limits: dict, fds: list[int]) -> None:
+    """One job: fork it behind the walls, kill it when the grader asks, report how it ended."""
+    read, write = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        control.close()
+        os.close(read)
+        _intermediate(mode, limits, fds, write)
+    os.close(write)
+    for fd in fds:
+        os.close(fd)
+    head = b""
+    job_pid, status, wall_error = 0, None, None
+    killed = False
+    while True:
+        ready = select.select([read, control], [], [])[0]
+        if control in ready:
+            try:
+                request = control.recv(4096)
+            except OSError:
+                request = b""
+            if not request or json.loads(request).get("op") == "kill":
+                for target in filter(None, (job_pid, pid)):
+                    for kill in (os.killpg, os.kill):
+                        try:
+                            kill(target, signal.SIGKILL)
+                        except OSError:
+                            pass
+                killed = True
+                if not request:  # the grader is gone: end the job and ourselves
+                    break
+        if read in ready:
+            chunk = os.read(read, 2048)
+            if not chunk:
+                break
+            head += chunk
+            while len(head) >= _STATUS.size:
+                announced, value = _STATUS.unpack(head[:_STATUS.size])
+                if announced == 0:
+                    wall_error = head[_STATUS.size:].decode(errors="replace") or "the walls could not be put up"
+                    head = b""
+                    break
+                head = head[_STATUS.size:]
+                if not job_pid:
+                    job_pid = announced
+                    if killed:  # the job's pid came after the grader asked to kill it
+                        os.kill(job_pid, signal.SIGKILL)
+                else:
+                    status = value
+    os.close(read)
+    _, own = os.waitpid(pid, 0)
+    _sweep()
+    done: dict = {"seconds": time.monotonic() - started, "killed": killed, "exit_code": None, "signal": None}
+    if wall_error is not None:
+        done["wall_error"] = wall_error
+    elif status is not None and job_pid:
+        if os.WIFEXITED(status):
+            done["exit_code"] = os.WEXITSTATUS(status)
+        elif os.WIFSIGNALED(status):
+            done["signal"] = signal.Signals(os.WTERMSIG(status)).name
+    if done["exit_code"] is None and done["signal"] is None and os.WIFSIGNALED(own):
+        done["signal"] = signal.Signals(os.WTERMSIG(own)).name
+    _reply(control, {"op": "exit", **done})
+
+
+def serve(fd: int, wanted: str) -> None:
+    _become_subreaper()
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a dead child or grader is an error to handle, not our end
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader, which ends us by closing the socket
+    control = socket.socket(fileno=fd)
+    mode, refused = walls.choose(wanted)
+    root = os.getuid() == 0
+    _reply(control, {"op": "hello", "mode": mode, "refused": refused, "walls": walls.describe(mode, root), "root": root})
+    gc.collect()
+    gc.freeze()  # what is here now is never collected, so forked children do not copy it page by page
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(control, 65536, 3)
+        except OSError:
+            return
+        if not message:
+            return
+        request = json.loads(message)
+        if request.get("op") != "job" or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            continue
+        limits = request["limits"]
+        limits["host_root"] = root
+        _run(control, mode, limits, fds)
 
 
 if __name__ == "__main__":
-    serve()
+    serve(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "auto")
