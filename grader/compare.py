@@ -132,12 +132,36 @@ def compare(path: str, got, expected, tol: Tolerance = Tolerance()) -> list[Mism
 
 
 def changed_inputs(names: tuple[str, ...], before: tuple, after) -> list[Mismatch]:
-    """Arguments the function modified in place (the caller's arrays, caches or dicts)."""
+    """Arguments the function modified in place (the caller's arrays, caches or dicts), and what changed in them."""
     found = []
     if not isinstance(after, (tuple, list)) or len(after) != len(before):
         return found
     for name, b, a in zip(names, before, after):
         if not same(b, a):
-            found.append(Mismatch(name, "mutated", f"the function changed its argument {name} in place; "
-                                  "the caller's values must stay as they were (work on a copy)"))
+            what = "; ".join(_changes(name, b, a)[:3])
+            found.append(Mismatch(name, "mutated", f"the function changed its argument {name} in place"
+                                  + (f" ({what})" if what else "") + "; the caller's values must stay as they were (work on a copy)"))
     return found
+
+
+def _changes(path: str, before, after) -> list[str]:
+    """What is different in `after`, said as facts: which entries, keys or items changed."""
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape:
+            return [f"{path} became {describe(after)}"]
+        try:
+            differ = int(np.count_nonzero(~((after == before) | (np.isnan(after) & np.isnan(before)))))
+        except TypeError:
+            return [f"{path} changed"]
+        return [f"{differ} of the {before.size} entries of {path} were overwritten"] if differ else [f"{path} changed dtype"]
+    if isinstance(before, dict) and isinstance(after, dict):
+        out = [f"key {k!r} was added to {path}" for k in after.keys() - before.keys()]
+        out += [f"key {k!r} was removed from {path}" for k in before.keys() - after.keys()]
+        changed = [k for k in before if k in after and not same(before[k], after[k])]
+        if changed:
+            shown = ", ".join(f"{path}[{k!r}]" for k in changed[:4]) + (", ..." if len(changed) > 4 else "")
+            out.append(f"{shown} {'holds' if len(changed) == 1 else 'hold'} different values after the call")
+        return out
+    if isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after):
+        return [c for i, (b, a) in enumerate(zip(before, after)) if not same(b, a) for c in _changes(f"{path}[{i}]", b, a)]
+    return [f"{path} changed"]

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from grader import END_TO_END, build_version
 from grader.checks import CHECKS, CaseInput, CaseSet, Check
-from grader.compare import Tolerance, changed_inputs
+from grader.compare import Tolerance
+from grader.inplace import change_notes, judge_changes
 from grader.loader import Submission, load_submission
 from grader.results import CaseResult, Report, TestResult
 from grader.rubric import Rubric
@@ -113,6 +114,7 @@ class Grader:
             outcome = self._case(check, case, result, stopped, answers.calls.get(case.index, []))
             stopped = stopped or outcome.status == "timeout"
             test.cases.append(outcome)
+        test.notices += change_notes(check.unit, check.arg_names, inputs, result.cases, sub.sources.get(check.function))
         return test
 
     def _unavailable(self, check: Check, sub: Submission, loaded: dict) -> str | None:
@@ -171,7 +173,7 @@ class Grader:
             out.value = got.get("value")
             mismatches = check.judge(case, got.get("value"), self.tolerance, self.rubric.legacy_grads_keys)
             if got.get("args_after") is not None:  # sent back only when the child saw a change
-                mismatches += changed_inputs(check.arg_names, case.args, got["args_after"])
+                mismatches += judge_changes(check.unit, check.arg_names, case.args, got["args_after"])[0]
             out.mismatches = mismatches
             out.status = "failed" if mismatches else "passed"
         return out

@@ -62,6 +62,8 @@ class Submission:
     problems: list[Problem] = field(default_factory=list)
     fatal: str | None = None  # why it cannot be graded at all
     dropped: int = 0  # top-level statements not run (tests, prints, plots, training)
+    sources: dict[str, str] = field(default_factory=dict)  # graded function -> the source of its def
+    texts: list[tuple[str, str]] = field(default_factory=list)  # (where, text) of every cell or file, as written
 
     @property
     def program(self) -> list[dict]:
@@ -145,6 +147,7 @@ def _add_source(sub: Submission, text: str, filename: str) -> None:
             sub.statements.append(Statement(source, filename, offset + start - 1))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in GRADED_FUNCTIONS:
                 sub.defined[node.name] = f"{filename}, line {offset + node.lineno - 1}"
+                sub.sources[node.name] = source
 
 
 def _blank_magics(lines: list[str]) -> str:

@@ -192,11 +192,12 @@ _ENTRIES = (
         "AL, cache = linear_activation_forward(A, parameters['W' + str(L)], parameters['b' + str(L)], 'sigmoid')"),
     Misconception(
         "INPUT_MODIFIED_IN_PLACE", "An input is modified in place",
-        "Your function changes an array it was given (x -= ..., dZ = dA; dZ[Z <= 0] = 0, or dict.copy(), "
-        "which copies the dict but not its arrays). It looks right when tested alone, but the caller still "
-        "holds those arrays: in the full chain the saved parameters, the cache or grads['dA' + str(l)] are "
-        "silently overwritten. Work on a copy (np.array(dA, copy=True), W = W - ...).",
-        "work on copies: dZ = np.array(dA, copy=True); W = W - learning_rate * dW (not W -= ...)"),
+        "Your function writes into an argument it was given: an array changed with x -= ... or x[mask] = 0 "
+        "where x is the argument itself (dZ = dA makes dZ another name for dA, not a copy), or an item of a "
+        "cache, list or dict it was passed. It looks right when tested alone, but the caller still holds those "
+        "values: in the full chain the cache or grads['dA' + str(l)] it keeps are silently overwritten. "
+        "Work on a copy. (update_parameters is the exception: it may update the parameters it was given.)",
+        "work on copies: dZ = np.array(dA, copy=True) (not dZ = dA), dA = dA * s (not dA *= s)"),
     # --- initialisation --------------------------------------------------------------------------
     Misconception(
         "INIT_WEIGHTS_ZERO", "The weights start at zero",

@@ -36,8 +36,10 @@ SUBMISSIONS: dict[str, frozenset[str]] = {
     "submissions/bug_relu_mask_from_dA.py": codes("RELU_MASK_FROM_DA"),
     "submissions/bug_sigmoid_derivative_of_cache.py": codes("SIGMOID_DERIVATIVE_OF_CACHE"),
     "submissions/bug_swapped_activation_backward.py": codes("WRONG_ACTIVATION_BACKWARD"),
-    "submissions/bug_update_in_place.py": codes("INPUT_MODIFIED_IN_PLACE"),
+    "submissions/bug_update_in_place.py": NONE,  # updating the given parameters is allowed (issue 10)
     "submissions/bug_update_sign.py": codes("UPDATE_SIGN"),
+    "submissions/correct_update_given_dict.py": NONE,
+    "submissions/bug_backward_writes_into_dA.py": codes("INPUT_MODIFIED_IN_PLACE"),
     "submissions/bug_wrong_layer_cache.py": codes("WRONG_LAYER_CACHE"),
 }
 
@@ -69,6 +71,7 @@ UNKNOWN: dict[str, frozenset[str]] = {
     "tests/data/unknown_mistakes/forward_minus_bias.py": NONE,
     "tests/data/unknown_mistakes/relu_mask_half.py": NONE,
     "tests/data/unknown_mistakes/update_double_step.py": NONE,
+    "submissions/bug_update_returns_none.py": NONE,  # the feedback says None, and what the given dict held
 }
 
 EXPECTED_DIAGNOSES: dict[str, frozenset[str]] = {**SUBMISSIONS, **MISTAKES, **UNKNOWN}

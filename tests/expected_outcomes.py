@@ -12,14 +12,14 @@ function names from INTERFACE.md plus "end_to_end". It assumes:
 - loading runs the kept top-level statements (imports, defs, class defs, simple assignments) one by one,
   each under its own time limit, so a statement that raises or hangs costs only itself.
 
-`status` is "graded" for every file here: each of them loads far enough to be graded.
-`diagnoses` (misconception codes) is left empty for now. `note` says what the mistake is, in the course's
+`status` is "graded" for every file here: each of them loads far enough to be graded. The misconception
+codes each must be diagnosed with are in tests/expected_diagnoses.py. `note` says what the mistake is, in the course's
 notation: A[l], Z[l], W[l], b[l] of layer l (A[0] = X), m examples, dZ[l] etc. as the course defines them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 FUNCTIONS = (
     "initialize_parameters",
@@ -41,8 +41,8 @@ UNITS = FUNCTIONS + (END_TO_END,)
 class Outcome:
     fails: frozenset[str]
     status: str = "graded"
-    diagnoses: frozenset[str] = frozenset()
     note: str = ""
+    lost: dict[str, float] = field(default_factory=dict)  # exact points lost per unit (seed 0, default rubric), where pinned
 
 
 def _fails(*units: str) -> frozenset[str]:
@@ -104,9 +104,20 @@ EXPECTED: dict[str, Outcome] = {
     "bug_last_layer_loop_index.py": Outcome(_fails("L_model_forward", END_TO_END), note=(
         "Output layer computed with the loop variable after the loop: W[l], b[l] with l = L-1 instead of W[L], b[L] "
         "(a shape error, or NameError when L = 1).")),
-    "bug_update_in_place.py": Outcome(_fails("update_parameters", END_TO_END), note=(
-        "parameters = params.copy() (shallow) then W[l] -= alpha dW[l]: right result, but the caller's arrays are "
-        "changed in place. Caught only by checking that the arguments are unchanged after the call (in end_to_end too).")),
+    "bug_update_in_place.py": Outcome(NONE, note=(
+        "parameters = params.copy() (shallow) then W[l] -= alpha dW[l]: right result, and the caller's arrays are "
+        "changed in place. Since issue 10 not a bug: every notebook before 2021 updated the given dict (and this "
+        "file's -= writes into its arrays); it earns a note that says so, never a lost point.")),
+    "correct_update_given_dict.py": Outcome(NONE, note=(
+        "2019 notebook (v8a) exported: update_parameters(parameters, grads, learning_rate) writes into the given "
+        "dict's arrays with -= and returns it, as the notebooks before 2021 allowed; a test cell at the end.")),
+    "bug_update_returns_none.py": Outcome(_fails("update_parameters", END_TO_END), lost={"update_parameters": 8, END_TO_END: 10}, note=(
+        "update_parameters rebinds the given dict's entries (allowed) but has no return statement: it returns None. "
+        "The feedback must say None, and that the given dict did hold the right values.")),
+    "bug_backward_writes_into_dA.py": Outcome(_fails("linear_activation_backward"), lost={"linear_activation_backward": 4.5}, note=(
+        "The sigmoid branch of linear_activation_backward does dA *= s * (1 - s): the caller's dA is overwritten (a real "
+        "bug: the caller still uses it). Only the 9 sigmoid cases of 20 lose points; the chain's own L_model_backward "
+        "does not reuse dAL, so end_to_end passes.")),
     "bug_update_sign.py": Outcome(_fails("update_parameters", END_TO_END), note=(
         "W[l] = W[l] + alpha dW[l], b[l] = b[l] + alpha db[l]: gradient ascent.")),
     "bug_init_zeros.py": Outcome(_fails("initialize_parameters_deep"), note=(
@@ -154,3 +165,4 @@ EXPECTED: dict[str, Outcome] = {
 
 for _name, _outcome in EXPECTED.items():  # cheap guard against typos in this file
     assert _outcome.fails <= frozenset(UNITS), (_name, _outcome.fails - frozenset(UNITS))
+    assert not _outcome.lost or set(_outcome.lost) == _outcome.fails, (_name, "lost must name exactly the failing units")
