@@ -8,18 +8,23 @@ so grading many submissions with one Grader pays for the oracle once.
 from __future__ import annotations
 
 import platform
+import sys
 import time
 from pathlib import Path
 
-from grader import END_TO_END, build_version
+from grader import END_TO_END, GRADED_FUNCTIONS, build_version
 from grader.checks import CHECKS, CaseInput, CaseSet, Check
 from grader.compare import Tolerance
 from grader.inplace import change_notes, judge_changes
 from grader.loader import Submission, load_submission
 from grader.results import CaseResult, Report, TestResult
 from grader.rubric import Rubric
-from grader.sandbox.client import JobResult, Sandbox
+from grader.errors import GraderError
+from grader.sandbox.client import JobResult, Sandbox, Walls, weak_walls_message
 from grader.standins import StandInAnswers, wrong_call
+
+
+_warned = False  # the weak-sandbox warning is printed once per process
 
 
 def versions() -> dict:
@@ -31,8 +36,11 @@ def versions() -> dict:
 
 class Grader:
     def __init__(self, rubric: Rubric | None = None, seed: int = 0, device: str = "cpu",
-                 worker: int = 0, case_set: CaseSet | None = None):
+                 worker: int = 0, case_set: CaseSet | None = None, weak_sandbox: str = "refuse"):
+        """`weak_sandbox`: what to do where the kernel offers no wall for student code (rlimits only):
+        "refuse" (instructor grading), "warn" once (a student checking their own code) or "allow"."""
         self.rubric = rubric or Rubric()
+        self.weak_sandbox = weak_sandbox
         self.seed = seed
         if case_set is None:
             from grader.oracle import Oracle
@@ -53,9 +61,24 @@ class Grader:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def walls(self) -> Walls:
+        """Start the sandbox and hold it to the weak-sandbox policy (see __init__)."""
+        walls = self.sandbox.start()
+        if walls.mode == "none" and not walls.root and self.weak_sandbox != "allow":
+            if self.weak_sandbox == "refuse":
+                raise GraderError(weak_walls_message(walls))
+            global _warned
+            if not _warned:
+                _warned = True
+                print(f"warning: {weak_walls_message(walls)}", file=sys.stderr)
+        return walls
+
     def new_report(self, submission: str) -> Report:
-        return Report(submission, self.seed, self.device, self._versions, self.rubric.max_score,
-                      rubric=self.rubric.source, rubric_fingerprint=self.rubric.fingerprint())
+        report = Report(submission, self.seed, self.device, self._versions, self.rubric.max_score,
+                        rubric=self.rubric.source, rubric_fingerprint=self.rubric.fingerprint())
+        if self.sandbox.walls is not None:
+            report.sandbox = self.sandbox.walls.as_dict()
+        return report
 
     def grade(self, path: str | Path, only: tuple[str, ...] | None = None) -> Report:
         return self.grade_submission(load_submission(path), only)
@@ -65,6 +88,7 @@ class Grader:
         from grader.feedback import summarize
 
         started = time.perf_counter()
+        self.walls()
         report = self.new_report(sub.path)
         report.load_problems = [{"where": p.where, "kind": p.kind, "message": p.message} for p in sub.problems]
         if sub.fatal:
@@ -73,7 +97,7 @@ class Grader:
             return report
         if not sub.defined:
             report.fatal = ("This submission could not be graded: none of the graded functions "
-                            f"({', '.join(CHECKS)}) is defined in it.")
+                            f"({', '.join(GRADED_FUNCTIONS)}) is defined in it.")
             report.seconds = time.perf_counter() - started
             return report
         loaded: dict = {}

@@ -99,6 +99,10 @@ def test_section(test: TestResult) -> list[str]:
 def render_markdown(report: Report) -> str:
     lines = [f"# Grading report: {code(report.submission)}", "",
              f"**Score: {report.score:g} / {report.max_score:g}** (seed {report.seed}, device {report.device})", ""]
+    if report.sandbox:
+        from grader.render_terminal import sandbox_line
+
+        lines += [f"*Sandbox {cell(sandbox_line(report.sandbox))}*", ""]
     if report.fatal:
         return "\n".join(lines + [cell(report.fatal), ""])
     if report.load_problems:

@@ -124,9 +124,16 @@ def test_panel(test: TestResult, console: Console) -> Panel:
                  border_style=STATUS_STYLE.get(test.status, ""))
 
 
+def sandbox_line(sandbox: dict) -> str:
+    """The walls in force, in one line (the report's `sandbox` field)."""
+    return f"{sandbox['mode']}: {', '.join(sandbox['walls'])}"
+
+
 def render(report: Report, console: Console) -> None:
     console.print(Text(f"Submission: {report.submission}", "bold"))
     console.print(f"Seed {report.seed}, device {report.device}")
+    if report.sandbox:
+        console.print(Text(f"Sandbox {sandbox_line(report.sandbox)}", "dim"))
     if report.fatal:
         console.print(Text(report.fatal, "bold red"))
         return

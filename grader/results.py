@@ -100,6 +100,7 @@ class Report:
     rubric_fingerprint: str = ""
     seconds: float = 0.0
     submission_digest: str = ""  # 'sha256:...' of the bytes graded (set by a batch: it keys the resume)
+    sandbox: dict = field(default_factory=dict)  # {mode, walls, refused}: the walls student code ran behind
 
     @property
     def status(self) -> str:
@@ -166,4 +167,6 @@ def make_report_dict(report: Report) -> dict:
         out["feedback"] = report.fatal
     if report.submission_digest:
         out["submission_digest"] = report.submission_digest
+    if report.sandbox:
+        out["sandbox"] = report.sandbox
     return out

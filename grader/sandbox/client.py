@@ -74,6 +74,22 @@ class Walls:
     refused: list[str] = field(default_factory=list)
     root: bool = False
 
+    def as_dict(self) -> dict:
+        return {"mode": self.mode, "walls": list(self.walls), "refused": list(self.refused)}
+
+
+WEAK_FLAG = "--allow-weak-sandbox"
+
+
+def weak_walls_message(walls: Walls) -> str:
+    """Why this machine cannot wall student code in, and how to go on anyway."""
+    refused = "; ".join(walls.refused) or "no kernel feature was found"
+    return (f"No kernel feature here can wall student code in ({refused}): unprivileged user namespaces "
+            f"(kernel.unprivileged_userns_clone / user.max_user_namespaces, or an AppArmor or SELinux rule "
+            f"against them) and Landlock are both unavailable, so submitted code would run with your "
+            f"user's rights, able to read your files and use the network. Grade anyway, at your own risk, "
+            f"with {WEAK_FLAG}.")
+
 
 class Sandbox:
     """One zygote; `run(job)` is synchronous and thread-safe (one job at a time)."""

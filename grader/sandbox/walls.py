@@ -95,6 +95,12 @@ def empty_root() -> None:
     os.chdir("/")
 
 
+def chroot_empty(folder: str) -> None:
+    """As root without namespaces: an empty folder (root's, read-only) becomes the whole file system."""
+    os.chroot(folder)
+    os.chdir("/")
+
+
 def drop_privileges(uid: int | None) -> None:
     """With a `uid` (we are root of the host): become it, which drops every capability. Without one (a
     user namespace, or a normal user): drop every capability, the bounding and ambient sets included."""
@@ -209,7 +215,7 @@ def probe(mode: str) -> str | None:
 
 def choose(wanted: str = "auto") -> tuple[str, list[str]]:
     """(mode, reasons the stronger modes were refused). `wanted` forces one: namespaces, landlock, none."""
-    refused = []
+    refused = [f"forced to {wanted!r}"] if wanted != "auto" else []
     for mode in ("namespaces", "landlock"):
         if wanted not in ("auto", mode):
             continue
@@ -221,14 +227,15 @@ def choose(wanted: str = "auto") -> tuple[str, list[str]]:
 
 
 def describe(mode: str, root: bool) -> list[str]:
-    """The walls in force for a job under `mode`, in words for the report."""
-    walls = ["rlimits (memory, CPU time, file size, core dumps)", "a process of its own per check, killed with all it started"]
+    """The walls in force for a job under `mode`, in a few words each, for the report."""
+    walls = []
     if mode == "namespaces":
-        walls += ["empty read-only root (no host file visible)", "network namespace (no network)",
-                  "pid namespace (no other process visible)", "IPC and UTS namespaces",
-                  "private uid, no capabilities" if root else "user namespace, no capabilities"]
+        walls += ["empty root", "no network", "own pid namespace", "own IPC namespace",
+                  "private uid" if root else "user namespace without capabilities"]
     elif mode == "landlock":
-        walls += ["Landlock: no file access, no TCP, signals and abstract sockets scoped to the job"]
+        walls += ["Landlock (no file, no TCP, no signal out)"]
+    if mode != "namespaces" and root:
+        walls += ["chroot into an empty folder", "private uid", "process limit"]
     if mode != "none" and seccomp_available():
-        walls += ["seccomp: no sockets, ptrace, new processes, namespaces or mounts"]
-    return walls
+        walls += ["seccomp (no sockets, ptrace, new processes, mounts)"]
+    return walls + ["rlimits (memory, CPU, file size)"]

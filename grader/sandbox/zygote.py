@@ -23,6 +23,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 import time
 
 os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -135,6 +136,8 @@ def _intermediate(mode: str, limits: dict, fds: list[int], report: int) -> None:
         if mode == "namespaces":
             walls.enter_namespaces()
             walls.empty_root()
+        elif limits["empty_folder"]:
+            walls.chroot_empty(limits["empty_folder"])
         pid = os.fork()
         if pid == 0:
             os.close(report)
@@ -255,8 +258,20 @@ def serve(fd: int, wanted: str) -> None:
     mode, refused = walls.choose(wanted)
     root = os.getuid() == 0
     _reply(control, {"op": "hello", "mode": mode, "refused": refused, "walls": walls.describe(mode, root), "root": root})
+    empty = None
+    if root and mode != "namespaces":  # no namespaces, but root: chroot every job into an empty folder
+        empty = tempfile.mkdtemp(prefix="grader-empty-")
+        os.chmod(empty, 0o555)
     gc.collect()
     gc.freeze()  # what is here now is never collected, so forked children do not copy it page by page
+    try:
+        _serve_jobs(control, mode, root, empty)
+    finally:
+        if empty:
+            os.rmdir(empty)
+
+
+def _serve_jobs(control: socket.socket, mode: str, root: bool, empty: str | None) -> None:
     while True:
         try:
             message, fds, _flags, _address = socket.recv_fds(control, 65536, 3)
@@ -270,7 +285,7 @@ def serve(fd: int, wanted: str) -> None:
                 os.close(fd)
             continue
         limits = request["limits"]
-        limits["host_root"] = root
+        limits["host_root"], limits["empty_folder"] = root, empty
         _run(control, mode, limits, fds)
 
 
