@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import build_version
-from grader.errors import GraderError
+from grader.errors import GraderError, GraderFault
+from grader.exits import GRADER_FAULT, Exit, for_report_dict, plural, worst  # GRADER_FAULT reports are retried on a rerun
 from grader.loader import SUFFIXES
 from grader.rubric import UNITS
 
 SUMMARY_NAME = "summary.csv"
-GRADER_FAULT = "The grader failed on this submission"  # such reports are retried when the batch is rerun
 TABLE_LIMIT = 100  # print one line per submission up to this many
 _UNSAFE = re.compile(r"[^\w.-]+")
 
@@ -177,7 +177,7 @@ def default_jobs() -> int:
 def grade_paths(args) -> int:
     """`python -m grader grade PATHS --out DIR [-j N]`: grade what is not graded yet, then summarise."""
     from grader.class_report import slim
-    from grader.progress import Progress
+    from grader.cli import warn_public_seed
     from grader.rubric import load_rubric
 
     started = time.perf_counter()
@@ -203,14 +203,13 @@ def grade_paths(args) -> int:
         if report is not None:
             done[item.index] = slim(report)
     todo = [item for item in items if item.index not in done]
-    skipped = len(done)
-    progress = Progress(len(items), skipped=skipped, enabled=False if getattr(args, "no_progress", False) else None)
+    warn_public_seed(args.seed, "grade")
     if todo:
+        progress = ProgressBar(len(items), len(done), enabled=False if getattr(args, "no_progress", False) else None)
         _grade_all(todo, jobs, rubric, args, out, done, progress)
     rows = [(item, done[item.index]) for item in items]
-    _write_summaries(out, rows, rubric, args.seed)
-    _print_results(rows, len(todo), skipped, time.perf_counter() - started, jobs, out)
-    return 0
+    written = _write_summaries(out, rows, rubric, args.seed)
+    return _print_results(rows, len(todo), time.perf_counter() - started, jobs, written)
 
 
 def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict, progress) -> None:
@@ -225,39 +224,116 @@ def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict,
 
     def on_done(item: Item, report: dict) -> None:
         done[item.index] = report
-        progress.advance(error=report["status"] == "error")
+        progress.advance(report["status"] == "error")
 
     pool = ProcessPool(todo, jobs, make_grader, out, first)
     with progress:
         try:
-            pool.run(on_done, progress.draw)
+            pool.run(on_done, progress.refresh)
         except KeyboardInterrupt:
-            progress.close()
-            graded = sum(1 for item in todo if item.index in done)
-            print(f"grader: stopped after {graded} of {len(todo)} submissions; their reports are in {out}. "
+            progress.stop()
+            finished = sum(1 for item in todo if item.index in done)
+            print(f"grader: stopped after {finished} of {plural(len(todo), 'submission')}; their reports are in {out}. "
                   "Run the same command again to grade the rest.", file=sys.stderr)
             raise
     if pool.failure is not None:
-        raise GraderError(f"the batch stopped: {pool.failure}")
+        raise GraderFault(f"the batch stopped: {pool.failure}")
 
 
-def _write_summaries(out: Path, rows: list[tuple[Item, dict]], rubric, seed: int) -> None:
+class ProgressBar:
+    """rich's progress bar on standard error (done/total, rate, time left), drawn only on a terminal.
+
+    Redrawn by the batch's own loop (after each submission, and when idle), never by a thread of rich's:
+    workers are forked while it shows, and a fork must not copy a thread holding the console's lock.
+    """
+
+    def __init__(self, total: int, kept: int, enabled: bool | None = None, console=None):
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
+                                   TimeRemainingColumn)
+        from rich.text import Text
+
+        class Rate(ProgressColumn):
+            def render(self, task) -> Text:
+                return Text(f"{task.speed:.1f}/s" if task.speed else "--/s", style="progress.data.speed")
+
+        console = console or Console(stderr=True)
+        self.enabled = console.is_terminal if enabled is None else enabled
+        self.errors = 0
+        self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), Rate(),
+                            TextColumn("time left"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"),
+                            console=console, disable=not self.enabled, auto_refresh=False, transient=True,
+                            redirect_stdout=False, redirect_stderr=False)
+        note = f"({kept} kept from an earlier run)" if kept else ""
+        self.task = self.bar.add_task("grading", total=total, completed=kept, note=note)  # kept ones are not in the rate
+
+    def advance(self, error: bool = False) -> None:
+        """One more submission finished in this run."""
+        self.errors += bool(error)
+        if error:
+            self.bar.update(self.task, note=f"{self.errors} could not be graded")
+        self.bar.advance(self.task)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.enabled:
+            self.bar.refresh()
+
+    def stop(self) -> None:
+        """Take the bar off the screen (it leaves nothing behind)."""
+        self.bar.stop()
+
+    def __enter__(self) -> "ProgressBar":
+        self.bar.start()
+        self.refresh()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _write_summaries(out: Path, rows: list[tuple[Item, dict]], rubric, seed: int) -> list[Path]:
     from grader.class_report import write_class_report
 
     write_atomic(out / SUMMARY_NAME, summary_csv(rows))
     context = f"Seed {seed}, rubric {rubric.source} (fingerprint `{rubric.fingerprint()}`), grader {build_version()}."
-    write_class_report(out, [(item.name, report) for item, report in rows], context, write_atomic)
+    entries = [(item.name, report, out / item.report_file) for item, report in rows]
+    return [out / SUMMARY_NAME] + write_class_report(out, entries, context, write_atomic)
 
 
-def _print_results(rows: list[tuple[Item, dict]], graded: int, skipped: int, seconds: float, jobs: int, out: Path) -> None:
-    errors = [(item, report) for item, report in rows if report["status"] == "error"]
-    shown = rows if len(rows) <= TABLE_LIMIT else errors
+def outcome_line(codes: list[Exit], fresh: int, seconds: float, jobs: int) -> str:
+    """What became of the batch, counted so that every submission is in exactly one group.
+
+    A submission that could not be graded was not graded: '3 submissions: 2 graded, 1 could not be graded'.
+    """
+    graded = sum(code in (Exit.FULL_MARKS, Exit.LOST_POINTS) for code in codes)
+    full, not_graded, faults = codes.count(Exit.FULL_MARKS), codes.count(Exit.NOT_GRADED), codes.count(Exit.GRADER_FAULT)
+    parts = [f"{plural(len(codes), 'submission')}: {graded} graded ({full} with full marks)"]
+    if not_graded:
+        parts.append(f"{not_graded} could not be graded")
+    if faults:
+        parts.append(f"{faults} not graded because the grader failed (run the same command again to retry "
+                     f"{'it' if faults == 1 else 'them'})")
+    line = ", ".join(parts) + "."
+    kept = len(codes) - fresh
+    if fresh:
+        rate = f", {fresh / seconds:.1f}/s" if seconds > 0 else ""
+        line += f" This run took {seconds:.1f} s for {plural(fresh, 'submission')} ({plural(jobs, 'worker')}{rate})"
+        line += f"; {kept} kept from an earlier run." if kept else "."
+    elif kept:
+        line += f" All {kept} were kept from an earlier run."
+    return line
+
+
+def _print_results(rows: list[tuple[Item, dict]], fresh: int, seconds: float, jobs: int, written: list[Path]) -> Exit:
+    """One line per submission (only the problems beyond TABLE_LIMIT), the outcome line; the exit status."""
+    codes = [for_report_dict(report) for _, report in rows]
+    problems = [(item, report) for (item, report), code in zip(rows, codes) if code >= Exit.NOT_GRADED]
+    shown = rows if len(rows) <= TABLE_LIMIT else problems
     for item, report in shown:
         print(f"{report['score']:7.2f} / {report['max_score']:g}  {report['status']:7s} {item.name}")
     if len(rows) > TABLE_LIMIT:
-        print(f"({len(rows) - len(shown)} more rows in {out / SUMMARY_NAME})")
-    rate = f" ({graded / seconds:.1f}/s with {jobs} worker{'s' if jobs != 1 else ''})" if graded and seconds > 0 else ""
-    print(f"graded {graded} submission{'s' if graded != 1 else ''} in {seconds:.1f} s{rate}"
-          + (f", {skipped} already graded" if skipped else "")
-          + (f", {len(errors)} could not be graded" if errors else "")
-          + f"; wrote {out / SUMMARY_NAME} and {out / 'class_report.md'}")
+        print(f"({len(rows) - len(shown)} more rows in {written[0]})")
+    print(outcome_line(codes, fresh, seconds, jobs))
+    print("Wrote " + ", ".join(str(path) for path in written[:-1]) + f" and {written[-1]}.")
+    return worst(codes)

@@ -1,21 +1,23 @@
 """The class report an instructor opens after a batch: scores, each function's pass rate, misconceptions.
 
-It is built only from the per-submission JSON reports (the `slim` of each), never from live grading
-state, so a batch resumed after a crash writes exactly the report an uninterrupted one would. It
-writes `class_report.md` and `score_distribution.png` next to summary.csv.
+It is built only from the per-submission JSON reports (the `slim` of each, and each file again for its
+own page), never from live grading state, so a batch resumed after a crash writes exactly the report an
+uninterrupted one would. Next to summary.csv it writes `class_report.md`, `index.html` (html_class.py),
+one page per submission in `submissions/` (html_report.py) and the plots (plots.py) both pages show.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.png_chart import bar_chart
 from grader.rubric import UNITS
 
-REPORT_NAME, PICTURE_NAME = "class_report.md", "score_distribution.png"
+REPORT_NAME, PICTURE_NAME, INDEX_NAME = "class_report.md", "score_distribution.png", "index.html"
+PASS_RATES, MISCONCEPTIONS, TIMES = "pass_rates.png", "misconceptions.png", "grading_time.png"
 BINS = 10  # equal-width score ranges below full marks; full marks get a bar of their own
 
 
@@ -33,7 +35,7 @@ def slim(report: dict) -> dict:
                       "total_cases": test.get("total_cases", 0), "diagnoses": codes})
     return {"submission": report.get("submission", ""), "status": report["status"], "score": report["score"],
             "max_score": report["max_score"], "seed": report.get("seed"), "feedback": report.get("feedback", ""),
-            "rubric": report.get("rubric", {}), "tests": tests}
+            "rubric": report.get("rubric", {}), "seconds": report.get("seconds", 0.0), "tests": tests}
 
 
 @dataclass
@@ -59,6 +61,7 @@ class ClassStats:
     errors: list[tuple[str, str]]  # (submission, why it could not be graded)
     units: dict[str, UnitStats]
     misconceptions: dict[str, Misconception]
+    seconds: list[float] = field(default_factory=list)  # how long each submission took to grade
 
     @property
     def size(self) -> int:
@@ -93,7 +96,8 @@ def class_stats(entries: list[tuple[str, dict]]) -> ClassStats:
                     found.submissions += 1
     order = {u: i for i, u in enumerate(UNITS)}
     units = dict(sorted(units.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
-    return ClassStats([n for n, _ in entries], [r["score"] for _, r in entries], max_score, errors, units, misconceptions)
+    return ClassStats([n for n, _ in entries], [r["score"] for _, r in entries], max_score, errors, units, misconceptions,
+                      [float(r.get("seconds", 0.0)) for _, r in entries])
 
 
 def score_bins(scores: list[float], max_score: float) -> tuple[list[int], list[str]]:
@@ -136,6 +140,7 @@ def render_markdown(stats: ClassStats, title: str = "Class report", context: str
             f"*Full marks*: the share of all {n} submissions that passed every case of the function. "
             "*Cases passed*: the mean share of its cases passed. A submission that could not be graded, "
             "or lacked the function, counts as zero in both.", "",
+            f"![Each function: full marks, and cases passed]({PASS_RATES})", "",
             "| function | points | full marks | cases passed | could not run |", "|---|---:|---:|---:|---:|"]
     for unit, s in stats.units.items():
         out.append(f"| `{unit}` | {s.points:g} | {_pct(s.full_marks, n)} ({s.full_marks}) | "
@@ -143,6 +148,7 @@ def render_markdown(stats: ClassStats, title: str = "Class report", context: str
     out += ["", "## Misconceptions", ""]
     if stats.misconceptions:
         out += ["How many submissions showed each misconception the grader recognised, and in which functions.", "",
+                f"![Misconceptions recognised, per function]({MISCONCEPTIONS})", "",
                 "| misconception | code | submissions | where |", "|---|---|---:|---|"]
         ranked = sorted(stats.misconceptions.items(), key=lambda kv: (-kv[1].submissions, kv[0]))
         for code, m in ranked:
@@ -156,16 +162,60 @@ def render_markdown(stats: ClassStats, title: str = "Class report", context: str
     return "\n".join(out) + "\n"
 
 
-def render_picture(stats: ClassStats) -> bytes:
+def pictures(stats: ClassStats) -> dict[str, bytes]:
+    """The four plots, by file name: score histogram, pass rates, misconceptions per function, time per submission."""
+    from grader import plots
+
     counts, labels = score_bins(stats.scores, stats.max_score)
-    return bar_chart(counts, labels, f"Scores of {stats.size} submissions (out of {stats.max_score:g})",
-                     "score, in bins of " + f"{stats.max_score / BINS:g}" + " (green: full marks)", {BINS})
+    n = stats.size or 1
+    names = list(stats.units)
+    full = [100 * u.full_marks / n for u in stats.units.values()]
+    cases = [100 * u.case_fraction / n for u in stats.units.values()]
+    ranked = sorted(stats.misconceptions.items(), key=lambda kv: (-kv[1].submissions, kv[0]))
+    where = [f for f in names if any(m.functions.get(f) for _, m in ranked)]
+    where += sorted({f for _, m in ranked for f in m.functions} - set(where))
+    matrix = [[m.functions.get(f, 0) for f in where] for _, m in ranked]
+    return {PICTURE_NAME: plots.draw(plots.score_histogram, counts, labels, stats.max_score),
+            PASS_RATES: plots.draw(plots.pass_rates, names, full, cases),
+            MISCONCEPTIONS: plots.draw(plots.misconception_map, [code for code, _ in ranked], where, matrix),
+            TIMES: plots.draw(plots.grading_time, stats.seconds)}
 
 
-def write_class_report(out: Path, entries: list[tuple[str, dict]], context: str, write) -> list[Path]:
-    """Write the Markdown page and its picture with `write(path, data)` (atomic); return their paths."""
-    stats = class_stats(entries)
-    page, picture = out / REPORT_NAME, out / PICTURE_NAME
-    write(picture, render_picture(stats))
-    write(page, render_markdown(stats, context=context))
-    return [page, picture]
+ALT = {PICTURE_NAME: "Score distribution: submissions per score range", PASS_RATES: "Each function: full marks, and cases passed",
+       MISCONCEPTIONS: "Misconceptions recognised, per function", TIMES: "Time per submission"}
+
+
+def _full_report(path: Path | None) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+    except (OSError, ValueError):
+        return None
+
+
+def write_class_report(out: Path, entries: list[tuple], context: str, write) -> list[Path]:
+    """Write the Markdown page, the plots, index.html and a page per submission with `write(path, data)`
+    (atomic); return the two class pages' paths.
+
+    `entries` are (name, slim report, path of the full JSON report or None); each submission's page is
+    drawn from its full report, read one at a time (a class of 10,000 never sits in memory at once).
+    """
+    from grader.html_class import PAGES, class_page
+    from grader.html_report import page, submission_page, text
+
+    stats = class_stats([(name, report) for name, report, *_ in entries])
+    drawn = pictures(stats)
+    for name, data in drawn.items():
+        write(out / name, data)
+    (out / PAGES).mkdir(exist_ok=True)
+    for name, report, *rest in entries:
+        full = _full_report(rest[0] if rest else None)
+        html = submission_page(name, full) if full is not None else page(
+            name, f'<nav><a id="back" href="../{INDEX_NAME}">&#8592; Class report</a></nav><h1>{text(name, 200)}</h1>'
+                  "<p>The full report of this submission could not be read.</p>")
+        write(out / PAGES / f"{name}.html", html)
+    index = class_page(stats, [(name, report) for name, report, *_ in entries], [(f, ALT[f]) for f in drawn],
+                       context.replace("`", ""))  # the context's code marks are Markdown's
+    write(out / INDEX_NAME, index)
+    page_md = out / REPORT_NAME
+    write(page_md, render_markdown(stats, context=context))
+    return [page_md, out / INDEX_NAME]

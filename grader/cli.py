@@ -1,7 +1,9 @@
 """The command line: `check` for a student, `grade` for an instructor.
 
-Mistakes in the grader's own use (a missing path, an unreadable rubric, CUDA asked for but absent)
-end with a one-line message and exit status 2, never a traceback. Heavy imports wait until needed.
+Exit statuses are those of grader/exits.py: 0 full marks, 1 points lost, 2 could not be graded, 3 the
+grader failed, 4 usage error. Mistakes in the grader's own use (a bad option, a missing path, an
+unreadable rubric, CUDA asked for but absent) end with a one-line message and status 4, never a
+traceback; argparse's own errors say the same with the usage line. Heavy imports wait until needed.
 """
 
 from __future__ import annotations
@@ -11,32 +13,63 @@ import sys
 from pathlib import Path
 
 from grader import __version__
-from grader.errors import GraderError
+from grader.errors import GraderError, GraderFault
+from grader.exits import Exit, for_report
 
-EXIT_OK, EXIT_NOT_FULL, EXIT_USAGE = 0, 1, 2
+PUBLIC_SEED = 0  # the default: the seed students check their work with
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits with the grader's usage status (4) instead of argparse's 2,
+    which here means 'could not be graded'. Subcommand parsers are made of the same class."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(Exit.USAGE, f"{self.prog}: error: {message}\n")
+
+
+def jobs(text: str) -> int:
+    """-j N: a whole number of workers, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of workers, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (leave -j out to use every core), not {value}")
+    return value
+
+
+def warn_public_seed(seed: int, command: str) -> None:
+    """One line on standard error when an instructor's command grades on the seed students check with."""
+    if seed == PUBLIC_SEED:
+        print(f"grader: warning: {command} is using seed {PUBLIC_SEED}, the public seed students check with; "
+              "pass --seed N of your own for real grading", file=sys.stderr)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=0, help="the seed of the random cases (default 0); the same seed gives the same cases and scores")
+    parser.add_argument("--seed", type=int, default=PUBLIC_SEED, help=f"the seed of the random cases (default {PUBLIC_SEED}, the public one); the same seed gives the same cases and scores")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where autograd runs (default auto: CUDA if available)")
     parser.add_argument("--rubric", metavar="FILE", help="a TOML rubric overriding points, case counts, limits and rules")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m grader", description="Grade 'Building your Deep Neural Network: Step by Step' against PyTorch autograd.")
+    parser = Parser(prog="python -m grader", description="Grade 'Building your Deep Neural Network: Step by Step' against PyTorch autograd.",
+                    epilog="exit status: 0 full marks, 1 points lost, 2 could not be graded, 3 the grader failed, 4 usage error "
+                           "(grade: the worst of its submissions)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = sub.add_parser("check", help="check one submission and print a readable report (exit 0 only with full marks)")
     check.add_argument("path", help="a .py file, a .ipynb notebook, or a folder holding one")
     _common(check)
-    check.add_argument("--markdown", action="store_true", help="print the report as Markdown")
-    check.add_argument("--json", action="store_true", help="print the JSON report instead")
+    form = check.add_mutually_exclusive_group()
+    form.add_argument("--markdown", action="store_true", help="print the report as Markdown")
+    form.add_argument("--json", action="store_true", help="print the JSON report instead")
 
     grade = sub.add_parser("grade", help="grade submissions; write one JSON each and summary.csv")
     grade.add_argument("paths", nargs="+", help="submissions, or folders of submissions")
     grade.add_argument("--out", default="results", help="the folder for the JSON reports and summary.csv (default ./results)")
-    grade.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: the number of cores)")
+    grade.add_argument("-j", "--jobs", type=jobs, default=None, metavar="N", help="parallel workers, at least 1 (default: the number of cores)")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar (it is drawn only when standard error is a terminal anyway)")
     _common(grade)
 
@@ -77,7 +110,7 @@ def cmd_check(args) -> int:
         from grader.render_terminal import print_report
 
         print_report(report)
-    return EXIT_OK if report.status == "graded" and report.score >= report.max_score else EXIT_NOT_FULL
+    return for_report(report.status, report.score, report.max_score, report.fatal or "")
 
 
 def cmd_grade(args) -> int:
@@ -97,7 +130,7 @@ def cmd_from_pytest_report(args) -> int:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
     else:
         print(text)
-    return EXIT_OK
+    return Exit.FULL_MARKS
 
 
 COMMANDS = {"check": cmd_check, "grade": cmd_grade, "from-pytest-report": cmd_from_pytest_report}
@@ -106,10 +139,19 @@ COMMANDS = {"check": cmd_check, "grade": cmd_grade, "from-pytest-report": cmd_fr
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return int(COMMANDS[args.command](args))
+    except GraderFault as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return Exit.GRADER_FAULT
     except GraderError as error:
         print(f"grader: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 130
+    except Exception:  # a bug of the grader's: say so with its traceback, and never exit 1 ('points lost')
+        import traceback
+
+        traceback.print_exc()
+        print("grader: error: the grader failed (a bug in the grader, not in the submission)", file=sys.stderr)
+        return Exit.GRADER_FAULT

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch import GRADER_FAULT, expand, report_names, summary_csv
-from grader.progress import Progress, format_seconds
+from grader.exits import Exit
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"
@@ -97,7 +97,7 @@ def test_every_submission_gets_a_valid_report_and_a_row(tmp_path, rubric, capsys
 
     corpus = make_corpus(tmp_path / "in")
     out = corpus / "results"  # inside the folder graded: not a submission itself
-    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
+    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == Exit.NOT_GRADED  # the worst: 2 cannot be
     found = reports(out)
     assert len(found) == len(FAST) + 2
     for data in found.values():
@@ -112,23 +112,25 @@ def test_every_submission_gets_a_valid_report_and_a_row(tmp_path, rubric, capsys
     assert (out / "score_distribution.png").read_bytes().startswith(b"\x89PNG")
     assert not list(out.glob(".*")), "temporary files were left behind"
     printed = capsys.readouterr()
-    assert "graded 10 submissions" in printed.out and "\r" not in printed.err  # no bar without a terminal
+    full = sum(float(r["score"]) == 100 for r in rows)
+    assert f"10 submissions: 8 graded ({full} with full marks), 2 could not be graded. This run took" in printed.out
+    assert "for 10 submissions (2 workers" in printed.out and "\r" not in printed.err  # no bar without a terminal
 
     # Run again: nothing is regraded, and everything written is the same.
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
-    assert "graded 0 submissions" in capsys.readouterr().out
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}  # pages and plots too
+    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == Exit.NOT_GRADED
+    assert "All 10 were kept from an earlier run." in capsys.readouterr().out
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
     # A changed rubric, or a changed submission, is graded again.
     other = tmp_path / "other.toml"
     other.write_text("[grading]\ncases = 3\n[functions.compute_cost]\npoints = 9\n", encoding="utf-8")
     assert grade([str(corpus / "correct_student_0.py"), "--out", str(out), "--rubric", str(other)]) == 0
-    assert "graded 1 submission " in capsys.readouterr().out
+    assert "1 submission: 1 graded (1 with full marks). This run took" in capsys.readouterr().out
     time.sleep(0.01)
     (corpus / "bug_cost_sign_0.py").write_text((SUBMISSIONS / "correct_student.py").read_text(encoding="utf-8"), encoding="utf-8")
-    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
-    assert "graded 2 submissions" in capsys.readouterr().out  # the edited one and the one graded under `other`
+    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == Exit.NOT_GRADED
+    assert "for 2 submissions (2 workers" in capsys.readouterr().out  # the edited one and the one graded under `other`
     assert json.loads((out / "bug_cost_sign_0.json").read_text(encoding="utf-8"))["score"] == 100
 
 
@@ -160,7 +162,8 @@ def test_a_fault_in_the_grader_or_a_dead_worker_costs_one_report_and_is_retried(
 
     monkeypatch.setattr(Sandbox, "run", failing_run)
     out = tmp_path / "out"
-    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
+    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == Exit.GRADER_FAULT
+    assert "2 not graded because the grader failed (run the same command again to retry them)" in capsys.readouterr().out
     assert calls.read_text().count("call") == 2  # tried once more with a fresh grader before giving up
     rows = {r["submission"]: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
     for name, why in (("breaks_the_sandbox", "GraderError"), ("kills_its_worker", "SIGKILL")):
@@ -171,8 +174,8 @@ def test_a_fault_in_the_grader_or_a_dead_worker_costs_one_report_and_is_retried(
     capsys.readouterr()
 
     monkeypatch.setattr(Sandbox, "run", real_run)  # fixed: the next run retries only the two faults
-    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == 0
-    assert "graded 2 submissions" in capsys.readouterr().out
+    assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == Exit.LOST_POINTS  # bug_cost_sign
+    assert "for 2 submissions (2 workers" in capsys.readouterr().out
     rows = {r["submission"]: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
     assert {r["status"] for r in rows.values()} == {"graded"}
     assert float(rows["kills_its_worker"]["score"]) == 100 and float(rows["breaks_the_sandbox"]["score"]) == 100
@@ -196,7 +199,7 @@ def test_an_interrupted_batch_resumes_to_the_uninterrupted_result(tmp_path, rubr
     total = len(FAST) * 4 + 2
     argv = ["grade", str(corpus), "-j", "2", "--rubric", str(rubric)]
     whole, cut = tmp_path / "whole", tmp_path / "cut"
-    assert run_cli(*argv, "--out", str(whole)).returncode == 0
+    assert run_cli(*argv, "--out", str(whole)).returncode == Exit.NOT_GRADED
 
     # The whole process group, as a power cut (SIGKILL) or a Ctrl-C at the terminal (SIGINT) would; or the
     # batch process alone, after which its workers and sandboxes must end by themselves.
@@ -225,8 +228,8 @@ def test_an_interrupted_batch_resumes_to_the_uninterrupted_result(tmp_path, rubr
         assert process.returncode == 130 and "Run the same command again" in err
 
     resumed = run_cli(*argv, "--out", str(cut))
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"{graded_before} already graded" in resumed.stdout or how == signal.SIGINT  # SIGINT may drop a fault
+    assert resumed.returncode == Exit.NOT_GRADED, resumed.stderr
+    assert f"{graded_before} kept from an earlier run" in resumed.stdout or how == signal.SIGINT  # SIGINT may drop a fault
     assert (cut / "summary.csv").read_bytes() == (whole / "summary.csv").read_bytes()
     assert (cut / "class_report.md").read_bytes() == (whole / "class_report.md").read_bytes()
     assert (cut / "score_distribution.png").read_bytes() == (whole / "score_distribution.png").read_bytes()
@@ -235,36 +238,3 @@ def test_an_interrupted_batch_resumes_to_the_uninterrupted_result(tmp_path, rubr
     for name in want:
         assert without_timing(got[name]) == without_timing(want[name]), name
     assert not [p for p in cut.iterdir() if p.name.startswith(".")], "a temporary file survived the resume"
-
-
-# --- the progress bar ------------------------------------------------------------------------------------
-class FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_draws_only_on_a_terminal():
-    quiet = io.StringIO()
-    with Progress(10, stream=quiet) as bar:
-        bar.advance()
-    assert quiet.getvalue() == ""
-
-    now = [0.0]
-    screen = FakeTerminal()
-    bar = Progress(10, skipped=2, stream=screen, clock=lambda: now[0])
-    with bar:
-        now[0] = 2.0
-        bar.advance()
-        now[0] = 4.0
-        bar.advance(error=True)
-    assert bar.done == 4 and bar.rate() == pytest.approx(0.5) and bar.eta() == pytest.approx(12.0)
-    text = screen.getvalue()
-    assert "\r" in text and "3/10" in text and "0.5/s" in text and "ETA 12s" in text and "2 already graded" in text
-    assert text.endswith("\r") and "1 error" in text  # closing erases the line
-    assert Progress(10, stream=FakeTerminal(), enabled=False).enabled is False
-
-
-def test_progress_line_fits_and_formats_time():
-    bar = Progress(2000, stream=io.StringIO())
-    assert len(bar.line(40)) < 40 and "0/2000" in bar.line(40)
-    assert [format_seconds(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m"]

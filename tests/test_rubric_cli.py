@@ -16,6 +16,7 @@ import pytest
 
 from grader import END_TO_END, GRADED_FUNCTIONS
 from grader.errors import GraderError
+from grader.exits import Exit
 from grader.rubric import DEFAULT_POINTS, Rubric, load_rubric
 from grader.sandbox.client import Limits
 from grader.sandbox.guard import DEFAULT_DENIED
@@ -236,28 +237,28 @@ def test_the_same_seed_gives_identical_scores_and_another_seed_other_cases(cli_r
 
 
 def assert_usage_error(run: subprocess.CompletedProcess, fragment: str) -> None:
-    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert run.returncode == Exit.USAGE, (run.stdout, run.stderr)
     assert "Traceback" not in run.stderr and "Traceback" not in run.stdout
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1, run.stderr
     assert fragment in lines[0]
 
 
-def test_check_of_a_missing_path_exits_2_with_one_line(tmp_path):
+def test_check_of_a_missing_path_exits_4_with_one_line(tmp_path):
     assert_usage_error(run_cli("check", str(tmp_path / "nowhere.py")), "no such submission")
 
 
-def test_check_with_a_missing_rubric_exits_2_with_one_line(tmp_path):
+def test_check_with_a_missing_rubric_exits_4_with_one_line(tmp_path):
     assert_usage_error(run_cli("check", str(REFERENCE), "--rubric", str(tmp_path / "none.toml"), "--device", "cpu"),
                        "rubric")
 
 
-def test_check_with_a_bad_rubric_exits_2_with_one_line(tmp_path):
+def test_check_with_a_bad_rubric_exits_4_with_one_line(tmp_path):
     bad = rubric_file(tmp_path, "[limits]\nwall_seconds = 5\n")
     assert_usage_error(run_cli("check", str(REFERENCE), "--rubric", str(bad), "--device", "cpu"), "unknown limit")
 
 
-def test_device_cuda_without_cuda_exits_2_with_one_line():
+def test_device_cuda_without_cuda_exits_4_with_one_line():
     import torch
 
     if torch.cuda.is_available():
