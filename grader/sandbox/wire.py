@@ -92,7 +92,9 @@ def encode(obj, max_bytes: int | None = None) -> bytes:
     return message
 
 
-def _decode(node, buffers: list):
+def _decode(node, buffers: list, depth: int = 0):
+    if depth > MAX_DEPTH + 1:  # encode never nests deeper: a message that does was forged
+        raise WireError(f"data nested more than {MAX_DEPTH} levels deep")
     if not isinstance(node, dict):
         if node is None or isinstance(node, (bool, str, int)):
             return node
@@ -115,10 +117,10 @@ def _decode(node, buffers: list):
     if tag == "bytes":
         return buffers[node["i"]]
     if tag in ("tuple", "list"):
-        items = [_decode(x, buffers) for x in node["v"]]
+        items = [_decode(x, buffers, depth + 1) for x in node["v"]]
         return tuple(items) if tag == "tuple" else items
     if tag == "dict":
-        return {str(k): _decode(v, buffers) for k, v in node["v"]}
+        return {str(k): _decode(v, buffers, depth + 1) for k, v in node["v"]}
     if tag == "opaque":
         return Opaque(str(node.get("type", "?")))
     raise WireError(f"unknown tag {tag!r}")

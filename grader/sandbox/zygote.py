@@ -180,6 +180,21 @@ def _job(mode: str, limits: dict, fds: list[int], address_space: int) -> None:
     child.main(*fds, limits)
 
 
+def _kill(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except OSError:  # gone already
+            pass
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 def _reply(control: socket.socket, message: dict) -> None:
     control.send(json.dumps(message).encode())
 
@@ -208,11 +223,7 @@ def _run(control: socket.socket, mode: str, limits: dict, fds: list[int]) -> Non
                 request = b""
             if not request or json.loads(request).get("op") == "kill":
                 for target in filter(None, (job_pid, pid)):
-                    for kill in (os.killpg, os.kill):
-                        try:
-                            kill(target, signal.SIGKILL)
-                        except OSError:
-                            pass
+                    _kill(target)
                 killed = True
                 if not request:  # the grader is gone: end the job and ourselves
                     break
@@ -231,7 +242,7 @@ def _run(control: socket.socket, mode: str, limits: dict, fds: list[int]) -> Non
                 if not job_pid:
                     job_pid = announced
                     if killed:  # the job's pid came after the grader asked to kill it
-                        os.kill(job_pid, signal.SIGKILL)
+                        _kill(job_pid)
                 else:
                     status = value
     os.close(read)
@@ -244,9 +255,9 @@ def _run(control: socket.socket, mode: str, limits: dict, fds: list[int]) -> Non
         if os.WIFEXITED(status):
             done["exit_code"] = os.WEXITSTATUS(status)
         elif os.WIFSIGNALED(status):
-            done["signal"] = signal.Signals(os.WTERMSIG(status)).name
+            done["signal"] = _signal_name(os.WTERMSIG(status))
     if done["exit_code"] is None and done["signal"] is None and os.WIFSIGNALED(own):
-        done["signal"] = signal.Signals(os.WTERMSIG(own)).name
+        done["signal"] = _signal_name(os.WTERMSIG(own))
     _reply(control, {"op": "exit", **done})
 
 
