@@ -186,14 +186,20 @@ FORGE = """
 
 
 @pytest.mark.parametrize("name, payload, reason", [
-    ("a fake 'done' frame", 'frame(b"D", b"{}")', "corrupt"),
+    ("a fake 'done' frame", 'frame(b"D", _message([["finished", True]]))', "corrupt"),
+    ("a fake load report after the real one", 'frame(b"L", _message([["errors", []], ["functions", ["f"]]]))', "corrupt"),
     ("a frame longer than any result", 'b"C" + (2**31).to_bytes(4, "big")', "overflow"),
     ("nested past the wire's depth", 'frame(b"C", _nested())', "corrupt"),
-    ("a result for another case", 'frame(b"C", b"\\x00\\x00\\x00\\x0c{\\"~\\":\\"dict\\"")', "corrupt"),
+    ("a result for another case", 'frame(b"C", _message([["i", 2], ["status", "ok"], ["value", 1]]))', "corrupt"),
+    ("a result that is not a record", 'frame(b"C", _message(None, "list"))', "corrupt"),
     ("junk bytes", 'b"\\xff" * 64', "corrupt"),
 ])
 def test_forged_frames_end_only_that_job(box, name, payload, reason):
     source = FORGE.replace("PAYLOAD", payload) + """
+    def _message(pairs, tag="dict"):
+        import json
+        header = json.dumps({"~": tag, "v": pairs if pairs is not None else []}).encode()
+        return len(header).to_bytes(4, "big") + header
     def _nested():
         import json
         node = 1
