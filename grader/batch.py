@@ -216,17 +216,20 @@ def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict,
     from grader.batch_pool import ProcessPool
     from grader.grade import Grader
 
-    first = Grader(rubric, seed=args.seed, device=args.device, worker=0)  # computes autograd's answers, once
+    weak = "allow" if getattr(args, "allow_weak_sandbox", False) else "refuse"
+    first = Grader(rubric, seed=args.seed, device=args.device, worker=0, weak_sandbox=weak)  # autograd's answers, once
+    first.walls()  # refuse here, once, on a machine that cannot wall student code in
+    first.sandbox.close()
     shared = first.case_set
 
     def make_grader(worker: int):  # runs in a worker, after the fork
-        return Grader(rubric, seed=args.seed, device=args.device, worker=worker, case_set=shared)
+        return Grader(rubric, seed=args.seed, device=args.device, worker=worker, case_set=shared, weak_sandbox=weak)
 
     def on_done(item: Item, report: dict) -> None:
         done[item.index] = report
         progress.advance(report["status"] == "error")
 
-    pool = ProcessPool(todo, jobs, make_grader, out, first)
+    pool = ProcessPool(todo, jobs, make_grader, out, first, deadline=rubric.submission_deadline)
     with progress:
         try:
             pool.run(on_done, progress.refresh)

@@ -84,7 +84,7 @@ def _grader(seed: int, device: str, rubric):
     if key not in _GRADERS:
         if not _GRADERS:
             atexit.register(close_graders)
-        _GRADERS[key] = Grader(rubric, seed=seed, device=device)
+        _GRADERS[key] = Grader(rubric, seed=seed, device=device, weak_sandbox="warn")  # a student's own check
     return _GRADERS[key]
 
 

@@ -8,7 +8,9 @@ marker. Given `--submission`, it
 - adds one item per graded function plus `end_to_end`, grades the submission once per session
   (before the first test runs) and makes each item pass or fail with the feedback of `check`;
 - scores an instructor's test marked `@pytest.mark.points(n)`: n points if it passes, 0 if not;
-- writes scores into pytest-json-report metadata (see grader/pytest_report.py) and the terminal summary.
+- writes scores into pytest-json-report metadata (see grader/pytest_report.py) and the terminal summary;
+- exits as `python -m grader check` does (grader/exits.py): 0 full marks, 1 points lost, 2 could not be
+  graded, 3 the grader failed, 4 usage error (pytest's own numbers for the last two).
 Student code still runs only in the sandbox; this process compares and scores.
 """
 
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import GraderError
+from grader.errors import GraderError, GraderFault
+from grader.exits import MEANING, Exit, for_report_dict
 from grader.pytest_report import (
     GRADED, INSTRUCTOR, KEY, make_graded_metadata, make_instructor_metadata, make_scored_report,
     make_session_header,
@@ -184,7 +187,7 @@ class GradingSession:
         if self._grader is None:
             from grader.grade import Grader
 
-            self._grader = Grader(self.rubric, seed=self.seed, device=self.device)
+            self._grader = Grader(self.rubric, seed=self.seed, device=self.device, weak_sandbox="warn")  # a student's own check
         return self._grader
 
     def grade(self, units: list[str]) -> None:
@@ -242,12 +245,14 @@ class GradingSession:
     def pytest_runtestloop(self, session: pytest.Session):
         """Grade the selected units once, before the first test, so no test's duration carries it.
 
-        A grader fault (CUDA asked for but absent, a sandbox that cannot start) is the instructor's to
-        fix, not the student's: it ends the run as a usage error, as it ends `python -m grader`.
+        The instructor's mistake (CUDA asked for but absent) ends the run as a usage error (4); the grader
+        failing (a sandbox that cannot start) as pytest's internal error (3): both as `python -m grader`.
         """
         if not session.config.option.collectonly:
             try:
                 self.grade([item.unit for item in session.items if isinstance(item, GradedItem)])
+            except GraderFault as error:
+                pytest.exit(f"grader: error: {error}", returncode=Exit.GRADER_FAULT)
             except GraderError as error:
                 raise pytest.UsageError(f"grader: error: {error}") from None
         return (yield)
@@ -289,6 +294,17 @@ class GradingSession:
         return make_scored_report(make_session_header(self.report), graded,
                                   [r for r in self.records if r["kind"] == INSTRUCTOR])
 
+    def outcome(self) -> Exit | None:
+        """The exit status the run means for this submission (None before grading)."""
+        scored = self.scored()
+        return None if scored is None else for_report_dict(scored)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
+        """A submission that could not be graded fails every item (pytest's 1); say 2, as `check` does."""
+        if exitstatus == pytest.ExitCode.TESTS_FAILED and self.outcome() is Exit.NOT_GRADED:
+            session.exitstatus = Exit.NOT_GRADED
+
     def pytest_terminal_summary(self, terminalreporter) -> None:
         scored = self.scored()
         if scored is None:  # collect-only, or stopped before grading
@@ -303,6 +319,8 @@ class GradingSession:
         for test in scored["tests"] + scored.get("instructor_checks", []):
             write(f"{test['status'].upper():8s} {test['name']:28s} {test['score']:6.2f} / {test['max_score']:g}")
         write(f"Score: {scored['score']:g} / {scored['max_score']:g}")
+        outcome = for_report_dict(scored)
+        write(f"Result: {MEANING[outcome]} (exit status {int(outcome)})")
 
 
 def _points(item: pytest.Item) -> float | None:

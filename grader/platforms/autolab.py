@@ -60,15 +60,21 @@ def parse_autoresult(stdout: str) -> dict:
 
 
 def cmd_run(args) -> int:
+    """Exit status as grader/exits.py: 0, 1 or 2 once the autoresult is printed, 3 or 4 with none. In the
+    autograde Makefile, end the command with `|| [ $$? -le 2 ]`: make prints an error line after a command
+    that exits non-zero, and Autolab reads the last line."""
+    from grader.cli import warn_public_seed
+    from grader.exits import for_report
     from grader.platforms.common import grade_path
 
-    report = grade_path(args.path, args.rubric, args.seed, args.device)  # the sandbox is closed when this returns
+    warn_public_seed(args.seed, "autolab run")
+    report = grade_path(args.path, args.rubric, args.seed, args.device, args.allow_weak_sandbox)  # the sandbox is closed when this returns
     sys.stderr.flush()
     out = sys.stdout
     out.write(make_summary(report) + "\n")
     out.write(autoresult_line(report, scoreboard=not args.no_scoreboard) + "\n")
     out.flush()
-    return 0
+    return for_report(report.status, report.score, report.max_score, report.fatal or "")
 
 
 def add_parser(sub, common) -> None:

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 import sys
-from html import escape
 from pathlib import Path
 
 from grader.errors import GraderError
 from grader.platforms.common import clip, fraction, grade_path, load_problem_lines, summary, write_atomic, write_json
-from grader.results import Report, TestResult
+from grader.results import Report, make_report_dict
 
 FEEDBACK_BYTES = 64 * 1024
 FEEDBACK_FILE = "feedback.json"
 HTML_FILE = "htmlFeedback.html"
 TEST_CHARS = 4000
-_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "timeout": "#9a6700"}
+HTML_BYTES = 4 * FEEDBACK_BYTES
 
 
 def _fit(text: str, limit_bytes: int) -> str:
@@ -48,28 +47,16 @@ def make_feedback_text(report: Report) -> str:
     return _fit("\n".join(lines), FEEDBACK_BYTES)
 
 
-def _test_html(test: TestResult) -> str:
-    colour = _COLOURS.get(test.status, "#57606a")
-    body = "" if test.status == "passed" else f"<pre>{escape(clip(test.feedback, TEST_CHARS))}</pre>"
-    return (f'<tr><td><code>{escape(test.name)}</code></td>'
-            f'<td style="color:{colour}"><b>{escape(test.status)}</b></td>'
-            f"<td>{test.score:g} / {test.max_score:g}</td><td>{body}</td></tr>")
-
-
 def make_feedback_html(report: Report) -> str:
-    """A self-contained HTML fragment; every string from the report is escaped (it may carry student text)."""
-    parts = ["<div>", f"<h3>{escape(summary(report))}</h3>"]
-    problems = load_problem_lines(report)
-    if problems:
-        parts.append("<p>Problems found while reading your submission:</p><ul>")
-        parts += [f"<li>{escape(p)}</li>" for p in problems]
-        parts.append("</ul>")
-    if report.tests:
-        parts.append('<table border="1" cellpadding="4"><tr><th>unit</th><th>status</th><th>score</th><th>feedback</th></tr>')
-        parts += [_test_html(test) for test in report.tests]
-        parts.append("</table>")
-    parts.append("</div>")
-    return _fit("\n".join(parts), 4 * FEEDBACK_BYTES)
+    """The class report's rendering of one submission (html_report.fragment): one well-formed <div>, every
+    string from the report escaped; its first failing case per unit, or only the table if that is too big."""
+    from grader.html_report import fragment
+
+    data = make_report_dict(report)
+    html = fragment(data, cases=1)
+    if len(html.encode("utf-8")) > HTML_BYTES:
+        html = fragment(data, details=False)
+    return html
 
 
 def make_feedback(report: Report) -> dict:
@@ -89,16 +76,21 @@ def cmd_run(args) -> int:
     """Grade SHARED/submission; write SHARED/feedback.json and SHARED/htmlFeedback.html.
 
     A fault of the grader's own (a bad rubric, a missing folder) writes no feedback: Coursera then reports
-    a failed grading, which is not counted as the learner's attempt, instead of a zero."""
+    a failed grading, which is not counted as the learner's attempt, instead of a zero. Exit status as
+    grader/exits.py (0, 1, 2 once the feedback is written; 3 or 4 when it is not)."""
+    from grader.cli import warn_public_seed
+    from grader.exits import for_report
+
     shared = Path(args.shared)
     submission = shared / "submission"
     if not submission.exists():
         raise GraderError(f"no submission folder: {submission}")
-    report = grade_path(submission, args.rubric, args.seed, args.device)
+    warn_public_seed(args.seed, "coursera run")
+    report = grade_path(submission, args.rubric, args.seed, args.device, args.allow_weak_sandbox)
     data = write_feedback(shared, report)
     print(json.dumps(data, ensure_ascii=True))
     print(f"wrote {shared / FEEDBACK_FILE} and {shared / HTML_FILE}: {data['fractionalScore']:.4f}", file=sys.stderr)
-    return 0
+    return for_report(report.status, report.score, report.max_score, report.fatal or "")
 
 
 def add_parser(sub, common) -> None:

@@ -43,6 +43,17 @@ def make_test(test: TestResult, number: int, visibility: str = "visible") -> dic
     }
 
 
+def make_html_output(report: Report) -> str:
+    """The class report's rendering of one submission (html_report.fragment), for `output_format: html`:
+    the first failing case per unit, or only the score table when that would not fit OUTPUT_CHARS."""
+    from grader.html_report import fragment
+    from grader.results import make_report_dict
+
+    data = make_report_dict(report)
+    html = fragment(data, cases=1)
+    return html if len(html) <= OUTPUT_CHARS else fragment(data, details=False)
+
+
 def make_output(report: Report, markdown: str | None = None) -> tuple[str, str]:
     """The top-level (output, output_format): a short summary, then the Markdown report where one exists."""
     lines = [summary(report)]
@@ -54,9 +65,11 @@ def make_output(report: Report, markdown: str | None = None) -> tuple[str, str]:
     return clip("\n".join(lines), OUTPUT_CHARS), "text"
 
 
-def make_results(report: Report, markdown: str | None = None, visibility: str = "visible") -> dict:
-    """results.json for a report; a submission that could not be graded at all is one failed test."""
-    output, output_format = make_output(report, markdown)
+def make_results(report: Report, markdown: str | None = None, visibility: str = "visible", html: str | None = None) -> dict:
+    """results.json for a report; a submission that could not be graded at all is one failed test.
+
+    The top-level output is `html` (output_format html) when given, else the summary and `markdown`."""
+    output, output_format = (html, "html") if html is not None else make_output(report, markdown)
     if report.fatal:
         tests = [{"name": FATAL_TEST, "number": "1", "score": 0.0, "max_score": report.max_score, "status": "failed",
                   "output": clip(report.fatal, TEST_OUTPUT_CHARS), "output_format": "text", "visibility": visibility}]
@@ -95,23 +108,37 @@ def find_rubric(root: Path, given: str | None) -> Path | None:
 
 
 def cmd_run(args) -> int:
-    """Grade ROOT/submission and write ROOT/results/results.json, whatever happens."""
+    """Grade ROOT/submission and write ROOT/results/results.json, whatever happens.
+
+    Exit status as grader/exits.py: the student's result (0, 1, 2) once results.json holds it; 4 for the
+    course's own mistake (a bad rubric), 3 for a grader fault; a results file is written in every case."""
+    from grader.cli import warn_public_seed
+    from grader.errors import GraderFault
+    from grader.exits import Exit, for_report
+
     root = Path(args.root)
     out = root / "results" / "results.json"
     started = time.perf_counter()
-    code = 0
+    warn_public_seed(args.seed, "gradescope run")
     try:
-        report = grade_path(root / "submission", find_rubric(root, args.rubric), args.seed, args.device)
-        data = make_results(report, rich_markdown(report), args.visibility)
+        report = grade_path(root / "submission", find_rubric(root, args.rubric), args.seed, args.device, args.allow_weak_sandbox)
+        try:
+            data = make_results(report, visibility=args.visibility, html=make_html_output(report))
+        except Exception:  # noqa: BLE001 - a renderer bug must not cost a student their result file
+            traceback.print_exc()
+            data = make_results(report, rich_markdown(report), args.visibility)
         data["execution_time"] = _seconds(time.perf_counter() - started)
+        line, code = summary(report), for_report(report.status, report.score, report.max_score, report.fatal or "")
     except GraderError as error:
         print(f"grader: error: {error}", file=sys.stderr)
-        data, code = make_error_results(str(error), time.perf_counter() - started), 2
+        data = make_error_results(str(error), time.perf_counter() - started)
+        line, code = data["output"].splitlines()[0], Exit.GRADER_FAULT if isinstance(error, GraderFault) else Exit.USAGE
     except Exception as error:  # noqa: BLE001 - a results file must exist even when the grader has a bug
         traceback.print_exc()
-        data, code = make_error_results(f"{type(error).__name__} in the grader", time.perf_counter() - started), 1
+        data = make_error_results(f"{type(error).__name__} in the grader", time.perf_counter() - started)
+        line, code = data["output"].splitlines()[0], Exit.GRADER_FAULT
     write_json(out, data)
-    print(f"{data['output'].splitlines()[0]}\nwrote {out}")
+    print(f"{line}\nwrote {out}")
     return code
 
 

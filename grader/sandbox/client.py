@@ -83,6 +83,10 @@ WEAK_FLAG = "--allow-weak-sandbox"
 
 def weak_walls_message(walls: Walls) -> str:
     """Why this machine cannot wall student code in, and how to go on anyway."""
+    if any(reason.startswith("forced") for reason in walls.refused):
+        return (f"{WALLS_ENV} asks for weaker walls ({'; '.join(walls.refused)}), so submitted code would run "
+                f"with your user's rights, able to read your files and use the network. Grade anyway, at your "
+                f"own risk, with {WEAK_FLAG}, or unset {WALLS_ENV}.")
     refused = "; ".join(walls.refused) or "no kernel feature was found"
     return (f"No kernel feature here can wall student code in ({refused}): unprivileged user namespaces "
             f"(kernel.unprivileged_userns_clone / user.max_user_namespaces, or an AppArmor or SELinux rule "
