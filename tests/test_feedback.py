@@ -3,40 +3,62 @@ and case size of a timeout, the diagnosis with its formula, and the layer map wi
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 
-from grader.feedback import count_line, number, summarize
+from grader.cases import layer_cases
+from grader.feedback import count_line, summarize
 from grader.grade import Grader
 from grader import results
 from grader.results import CaseResult
 from grader.rubric import load_rubric
 from tests.conftest import ROOT, SUBMISSIONS
 
+NUMBER = r"(-?\d+(?:\.\d*)?(?:e[+-]?\d+)?)"  # a number as the feedback prints it
+
 
 def feedback_of(graded, name: str, unit: str) -> str:
-    test = graded(SUBMISSIONS / name).test(unit)
-    assert test.feedback == summarize(test)  # what the report stores is what summarize writes
-    return test.feedback
+    return graded(SUBMISSIONS / name).test(unit).feedback
+
+
+def public_layer_cases() -> list:
+    """The single-layer cases the `grader` fixture grades on (seed 0), rebuilt from the generator."""
+    return layer_cases(0, 20)
 
 
 def test_wrong_values_show_shape_errors_index_and_an_excerpt(graded):
-    test = graded(SUBMISSIONS / "bug_dW_missing_1_over_m.py").test("linear_backward")
-    text = test.feedback
-    first = test.first_failure()
-    (m,) = first.mismatches
-    assert m.path == "dW" and m.kind == "value"
-    assert f"Failing case {first.index} ({first.label}; {first.description})" in text
-    assert f"expected and returned shape ({m.expected_shape[0]}, {m.expected_shape[1]})" in text
-    assert f"largest absolute error {number(m.max_abs_error)} at index {tuple(m.index)}" in text
-    assert f"largest relative error {number(m.max_rel_error)}" in text
-    assert "expected [" + number(m.expected_excerpt[0]) in text and "returned [" + number(m.got_excerpt[0]) in text
-    assert "Passed only: case 0 (edge: m = 1" in text  # the one case where 1/m makes no difference
+    """Every number in the text is recomputed here from the failing case's own arrays, in NumPy."""
+    text = feedback_of(graded, "bug_dW_missing_1_over_m.py", "linear_backward")
+    cases = public_layer_cases()
+    case = next(c for c in cases if c.m > 1)  # with m = 1 the missing 1/m changes nothing
+    right = np.dot(case.dZ, case.A_prev.T) / case.m
+    returned = np.dot(case.dZ, case.A_prev.T)  # what the submission computes
+    error = np.abs(returned - right)
+    index = np.unravel_index(int(np.argmax(error)), error.shape)
+    assert f"Failing case {case.index} ({case.label}; {case.describe()}):" in text
+    found = re.search(rf"expected and returned shape \((\d+), (\d+)\); largest absolute error {NUMBER} "
+                      rf"at index \((\d+), (\d+)\); largest relative error {NUMBER}", text)
+    assert found, text
+    assert (int(found[1]), int(found[2])) == right.shape
+    assert float(found[3]) == pytest.approx(float(error.max()), rel=1e-3)
+    assert (int(found[4]), int(found[5])) == tuple(int(i) for i in index)
+    assert float(found[6]) == pytest.approx(case.m - 1, rel=1e-3)  # m * dW is off by (m - 1) times each entry
+    lo = max(0, int(np.ravel_multi_index(index, right.shape)) - 3)  # a few entries either side, row-major
+    for name, array in (("expected", right), ("returned", returned)):
+        shown = re.search(rf"\n\s+{name} \[([^\]]*)\]", text)
+        assert shown, f"no {name} excerpt in:\n{text}"
+        np.testing.assert_allclose([float(x) for x in shown[1].split(", ")], array.ravel()[lo:lo + 7], rtol=1e-3)
+    passed = [c for c in cases if c.m == 1]
+    assert passed and f"Passed only: {'; '.join(f'case {c.index} ({c.label}; {c.describe()})' for c in passed)}." in text
 
 
 def test_wrong_shape_shows_both_shapes(graded):
     text = feedback_of(graded, "bug_db_no_keepdims.py", "linear_backward")
-    test = graded(SUBMISSIONS / "bug_db_no_keepdims.py").test("linear_backward")
-    n = test.first_failure().mismatches[0].expected_shape[0]
+    case = public_layer_cases()[0]  # a shape is wrong in every case, so the first one is shown
+    n = case.W.shape[0]
+    assert f"Failing case 0 ({case.label}; {case.describe()}):" in text
     assert f"expected shape ({n}, 1), returned shape ({n},)" in text
 
 
