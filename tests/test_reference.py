@@ -3,7 +3,8 @@
 One comparison helper, `assert_same`, in the style of tinygrad's test_ops: type, then exact shape,
 then dtype, then values, with a label saying which function, case and output failed. Its tolerances
 are tight (both sides are float64): `test_mutations_are_rejected` proves that each single conceptual
-error a student makes (a factor of m, a sign, a transpose, an axis) fails it.
+error a student makes (a factor of m, a sign, a transpose, an axis) fails it, and fails the grader's own
+check of that function too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import pytest
 
 import reference
 from grader.cases import layer_cases, network_cases
+from grader.checks import CHECKS, CaseInput
+from grader.compare import Tolerance
 from grader.oracle import Oracle
 
 R = reference.deep_nn
@@ -264,12 +267,35 @@ def _mutations_backward(case, grads):
     yield "dW as a list", _replace(grads, "dW1", grads["dW1"].tolist())
 
 
-def test_mutations_are_rejected(oracle, networks, layers):
-    """assert_same rejects every single conceptual error: the tolerances are tight enough to matter."""
+# Representations the grader accepts on purpose while assert_same does not (compare.py: float32 arithmetic
+# is fine; a list for a tuple and a Python float for a 0-d cost are what students write).
+GRADER_ACCEPTS = {"dW in float32", "dW rounded through float32", "caches as a tuple", "as a list", "a Python float"}
 
-    def rejected(actual, expected, where):
+
+def grader_mismatches(function: str, actual, expected, args: tuple = ()) -> list:
+    """What the grader's own check for `function` finds wrong, with the tolerance grader/grade.py grades with."""
+    return CHECKS[function].judge(CaseInput(0, "mutation", "", args, expected), actual, Tolerance())
+
+
+def test_mutations_are_rejected(oracle, networks, layers):
+    """Each single conceptual error fails assert_same (its tolerances are tight enough to matter) and fails
+    the grader's own check of that function (grader/checks.py and grader/compare.py, as grading runs them)."""
+    tried: set[str] = set()
+
+    def rejected(function, name, actual, expected, where, args=()):
         with pytest.raises(AssertionError):
             assert_same(actual, expected, where)
+        found = grader_mismatches(function, actual, expected, args)
+        if name in GRADER_ACCEPTS:
+            assert not found, f"{where}: the grader should accept this representation, but says: {found[0].message}"
+        else:
+            assert found, f"{where}: the grader's {function} check accepts this mistake"
+        tried.add(name)
+
+    def accepted(function, actual, expected, where, args=()):  # the premise: the right answer passes both
+        assert_same(actual, expected, where)
+        found = grader_mismatches(function, actual, expected, args)
+        assert not found, f"{where}: the grader rejects the right answer: {found[0].message}"
 
     # L_model_backward, on networks where every quantity is nonzero and m > 1
     usable = _first(
@@ -278,15 +304,17 @@ def test_mutations_are_rejected(oracle, networks, layers):
         "L_model_backward mutations",
     )[:40]
     for case, truth in usable:
-        grads = R.L_model_backward(truth.AL, case.Y, truth.caches(case.parameters))
-        assert_same(grads, truth.grads, "the unmutated answer")  # the premise
+        args = (truth.AL, case.Y, truth.caches(case.parameters))
+        grads = R.L_model_backward(*args)
+        accepted("L_model_backward", grads, truth.grads, "the unmutated answer", args)
         for name, wrong in _mutations_backward(case, grads):
-            rejected(wrong, truth.grads, f"{name}, case {case.index}")
+            rejected("L_model_backward", name, wrong, truth.grads, f"{name}, case {case.index}", args)
 
     # compute_cost: 1/m dropped, sign flipped, a (1, 1) array instead of 0-d, a Python float
     for case, truth in usable:
         cost = R.compute_cost(case.AL, case.Y)
         expected = oracle.cost(case.AL, case.Y)
+        accepted("compute_cost", cost, expected, f"compute_cost, case {case.index}")
         for name, wrong in [
             ("1/m dropped", cost * case.m),
             ("sign flipped", -cost),
@@ -294,23 +322,28 @@ def test_mutations_are_rejected(oracle, networks, layers):
             ("a Python float", float(cost)),
             ("log base 10", cost / np.log(10)),
         ]:
-            rejected(wrong, expected, f"compute_cost {name}, case {case.index}")
+            rejected("compute_cost", name, wrong, expected, f"compute_cost {name}, case {case.index}")
 
     # L_model_forward: the last layer's activation swapped, a cache's Z replaced by A
     for case, truth in usable[:20]:
         AL, caches = R.L_model_forward(case.X, case.parameters)
         expected = (truth.AL, truth.caches(case.parameters))
+        accepted("L_model_forward", (AL, caches), expected, f"L_model_forward, case {case.index}")
         (A_prev, W, b), Z = caches[-1]
-        rejected((np.maximum(Z, 0), caches), expected, f"relu output layer, case {case.index}")
-        rejected((AL, caches[:-1] + [((A_prev, W, b), AL)]), expected, f"A cached for Z, case {case.index}")
-        rejected((AL, tuple(caches)), expected, f"caches as a tuple, case {case.index}")
-        rejected((AL, caches[1:] + caches[:1]) if case.L > 1 else (AL, []), expected, f"caches out of order, case {case.index}")
+        for name, wrong in [
+            ("relu output layer", (np.maximum(Z, 0), caches)),
+            ("A cached for Z", (AL, caches[:-1] + [((A_prev, W, b), AL)])),
+            ("caches as a tuple", (AL, tuple(caches))),
+            ("caches out of order", (AL, caches[1:] + caches[:1]) if case.L > 1 else (AL, [])),
+        ]:
+            rejected("L_model_forward", name, wrong, expected, f"L_model_forward {name}, case {case.index}")
 
     # linear_backward: a transpose of a square dW, the factor of m, a sign, the db axis
     square = _first(layers, lambda ct: ct[0].W.shape[0] == ct[0].W.shape[1] > 1 and ct[0].m > 1, "square layers")
     for case, truth in square:
         dA_prev, dW, db = R.linear_backward(case.dZ, case.linear_cache)
         expected = (truth["linear.dA_prev"], truth["linear.dW"], truth["linear.db"])
+        accepted("linear_backward", (dA_prev, dW, db), expected, f"linear_backward, case {case.index}")
         assert not np.allclose(dW, dW.T), "a symmetric dW proves nothing"
         for name, wrong in [
             ("dW transposed", (dA_prev, dW.T, db)),
@@ -321,22 +354,25 @@ def test_mutations_are_rejected(oracle, networks, layers):
             ("dA_prev = W dZ instead of W.T dZ", (np.dot(case.W, case.dZ), dW, db)),
             ("as a list", [dA_prev, dW, db]),
         ]:
-            rejected(wrong, expected, f"linear_backward {name}, case {case.index}")
+            rejected("linear_backward", name, wrong, expected, f"linear_backward {name}, case {case.index}")
 
     # linear_activation_backward: the derivative of the other activation
     for case, truth in layers[:100]:
         if case.m > 1 and np.abs(truth["dW"]).max() > 0:
             wrong = R.linear_activation_backward(case.dA, case.cache, _other(case.activation))
-            rejected(wrong, (truth["dA_prev"], truth["dW"], truth["db"]), f"other activation, case {case.index}")
+            rejected("linear_activation_backward", "other activation", wrong, (truth["dA_prev"], truth["dW"], truth["db"]),
+                     f"other activation, case {case.index}")
 
     # update_parameters: + instead of -, the gradient's sign, a missing learning rate
     for case, truth in usable[:20]:
         params = {k: v.copy() for k, v in case.parameters.items()}
         lr = case.learning_rate
+        accepted("update_parameters", R.update_parameters(params, truth.grads, lr), truth.updated, f"update_parameters, case {case.index}")
         plus = {k: v + lr * truth.grads["d" + k] for k, v in params.items()}
         no_lr = {k: v - truth.grads["d" + k] for k, v in params.items()}
         unchanged = params
         for name, wrong in [("+ instead of -", plus), ("no learning rate", no_lr), ("no step", unchanged)]:
             if name == "no learning rate" and lr == 1.0:
                 continue
-            rejected(wrong, truth.updated, f"update_parameters {name}, case {case.index}")
+            rejected("update_parameters", name, wrong, truth.updated, f"update_parameters {name}, case {case.index}")
+    assert GRADER_ACCEPTS < tried, sorted(GRADER_ACCEPTS - tried)  # every exception above was exercised
