@@ -15,6 +15,13 @@ SUBMISSIONS = ROOT / "submissions"
 REFERENCE = ROOT / "reference" / "deep_nn.py"
 
 
+def pytest_configure(config):
+    """Refuse to run without pytest-timeout: every `timeout` mark here would silently guard nothing."""
+    if not config.pluginmanager.has_plugin("timeout"):
+        raise pytest.UsageError("the test suite needs pytest-timeout, or its hang guards (@pytest.mark.timeout) are "
+                                "ignored: pip install -e '.[test]'")
+
+
 @pytest.fixture(scope="session")
 def grader():
     from grader.grade import Grader

