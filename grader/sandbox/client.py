@@ -12,7 +12,9 @@ process ever blocks on the job: every read and write waits in `select` against a
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
 import os
 import select
 import socket
@@ -108,6 +110,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
+        self._compiled: tuple[str, list] = ("", [])  # the last program, compiled: one submission's checks come in a row
 
     # --- the zygote -----------------------------------------------------------------------------
     def _start(self) -> None:
@@ -165,7 +168,8 @@ class Sandbox:
             if count is None:
                 cases = wire.decode(job["cases"]) if isinstance(job["cases"], bytes) else job["cases"]
                 count = len(cases["cases"] if isinstance(cases, dict) else cases)
-            payload = wire.encode({key: value for key, value in {**job, "limits": limits}.items() if key != "cases_key"})
+            job = {**job, "limits": limits, "program": self._compile(job["program"])}
+            payload = wire.encode({key: value for key, value in job.items() if key != "cases_key"})
             job_r, job_w = os.pipe()
             res_r, res_w = os.pipe()
             ans_r, ans_w = os.pipe()
@@ -180,6 +184,22 @@ class Sandbox:
                 for fd in (job_r, res_w, ans_r):
                     os.close(fd)
             return _Job(self, limits, count, payload, job_w, res_r, ans_w, answer).collect()
+
+    def _compile(self, program: list[dict]) -> list[dict]:
+        """Each statement with its code compiled here, once per submission, and marshalled: the job only
+        unmarshals it (compiling runs none of it; marshal goes from us to the job, never back)."""
+        from grader.sandbox.child import compile_statement
+
+        key = hashlib.sha256(json.dumps(program, sort_keys=True, default=str).encode()).hexdigest()
+        if self._compiled[0] != key:
+            compiled = []
+            for statement in program:
+                try:
+                    compiled.append({**statement, "code": marshal.dumps(compile_statement(statement))})
+                except Exception:  # noqa: BLE001 - the job compiles it again and reports the error
+                    compiled.append(statement)
+            self._compiled = (key, compiled)
+        return self._compiled[1]
 
     def _kill(self) -> None:
         """Ask the zygote to kill the running job."""
