@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.cli import main
+from grader.exits import MEANING, Exit, for_report_dict
 from grader.pytest_report import KEY, report_from_pytest_json
 from grader.rubric import UNITS
 from grader.schema import validate_report
@@ -44,7 +45,7 @@ def setup(tmp_path_factory) -> dict:
     extra.write_text("LEARNING_RATE = 0.1\n\ndef helper(x):\n    return x\n")
     out = here / "out"
     assert main(["grade", str(SUBMISSIONS), str(extra), "--out", str(out), "--rubric", str(rubric),
-                 "--seed", str(SEED), "--device", "cpu"]) == 0
+                 "--seed", str(SEED), "--device", "cpu"]) == Exit.NOT_GRADED  # the worst: NOT_GRADABLE
     reports = {name: json.loads((out / f"{Path(name).stem}.json").read_text()) for name in BUNDLED + [NOT_GRADABLE]}
     paths = {**{name: SUBMISSIONS / name for name in BUNDLED}, NOT_GRADABLE: extra}
     return {"rubric": rubric, "reports": reports, "paths": paths}
@@ -79,6 +80,8 @@ def test_command_line_pytest_and_conversion_agree(pytester, setup, name):
     passed = [t["function"] for t in cli["tests"] if t["status"] == "passed"]
     result.assert_outcomes(passed=len(passed), failed=len(UNITS) - len(passed))
     assert terminal_score(result) == f"{cli['score']:g} / {cli['max_score']:g}"
+    outcome = for_report_dict(cli)  # pytest exits as `check` would on the same submission: 0, 1 or 2
+    assert result.ret == outcome and f"Result: {MEANING[outcome]} (exit status {int(outcome)})" in result.stdout.str()
 
     document = json.loads((pytester.path / "report.json").read_text())
     items = {t["nodeid"]: t for t in document["tests"]}
