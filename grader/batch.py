@@ -250,7 +250,7 @@ class ProgressBar:
     workers are forked while it shows, and a fork must not copy a thread holding the console's lock.
     """
 
-    def __init__(self, total: int, kept: int, enabled: bool | None = None, console=None):
+    def __init__(self, total: int, kept: int, enabled: bool | None = None, console=None, clock=None):
         from rich.console import Console
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
                                    TimeRemainingColumn)
@@ -266,7 +266,7 @@ class ProgressBar:
         self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), Rate(),
                             TextColumn("time left"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"),
                             console=console, disable=not self.enabled, auto_refresh=False, transient=True,
-                            redirect_stdout=False, redirect_stderr=False)
+                            redirect_stdout=False, redirect_stderr=False, get_time=clock)
         note = f"({kept} kept from an earlier run)" if kept else ""
         self.task = self.bar.add_task("grading", total=total, completed=kept, note=note)  # kept ones are not in the rate
 

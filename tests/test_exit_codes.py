@@ -232,3 +232,32 @@ def test_pytest_says_3_for_a_grader_fault_and_4_for_a_usage_error(pytester, rubr
     monkeypatch.undo()
     missing = pytester.runpytest_inprocess(f"--submission={pytester.path / 'nothing.py'}", "-p", "no:cacheprovider")
     assert missing.ret == Exit.USAGE
+
+
+# --- the progress bar (rich's) ---------------------------------------------------------------------
+def test_the_progress_bar_shows_done_total_rate_and_time_left_on_a_terminal_only():
+    import io
+
+    from rich.console import Console
+
+    from grader.batch import ProgressBar
+
+    quiet = io.StringIO()
+    with ProgressBar(10, 0, console=Console(file=quiet)) as bar:  # not a terminal: a log, a pipe, CI
+        bar.advance()
+    assert bar.enabled is False and quiet.getvalue() == ""
+
+    now = [0.0]
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=150, color_system=None)
+    bar = ProgressBar(10, 2, console=terminal, clock=lambda: now[0])
+    with bar:
+        now[0] = 2.0
+        bar.advance()
+        now[0] = 4.0
+        bar.advance(error=True)
+        shown = screen.getvalue()
+    assert bar.enabled is True
+    assert "4/10" in shown and "0.5/s" in shown and "0:00:12" in shown  # (10 - 4) left at 0.5 per second
+    assert "(2 kept from an earlier run)" in shown and "1 could not be graded" in shown
+    assert ProgressBar(10, 0, enabled=False, console=terminal).enabled is False  # --no-progress
