@@ -63,7 +63,8 @@ class Check:
     def requires(self) -> tuple[str, ...]:
         return CHAIN if self.function == END_TO_END else (self.function,)
 
-    def judge(self, case: CaseInput, value, tol: Tolerance, legacy_keys: bool = False) -> list[Mismatch]:
+    def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
+        """`keys`: the grads keys of the notebook version graded by ('current', 'legacy' or 'either')."""
         if isinstance(self.returns, str):
             return compare(self.returns, value, case.expected, tol)
         names = self.returns
@@ -75,7 +76,7 @@ class Check:
 class InitCheck(Check):
     """Initialisation has no single right answer: shapes, zero biases, small random unequal weights."""
 
-    def judge(self, case: CaseInput, value, tol: Tolerance, legacy_keys: bool = False) -> list[Mismatch]:
+    def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
         shapes: dict = case.expected
         if not isinstance(value, dict):
             return [Mismatch("parameters", "type", f"parameters should be a dict with keys {', '.join(shapes)}, got {describe(value)}")]
@@ -106,30 +107,44 @@ class InitCheck(Check):
 
 
 class GradsCheck(Check):
-    """L_model_backward: exactly dA0..dA{L-1}, dW1..dWL, db1..dbL, or the legacy keys if the rubric allows."""
+    """L_model_backward: exactly dA0..dA{L-1}, dW1..dWL, db1..dbL, or dA1..dAL where the notebook version asks for them."""
 
-    def judge(self, case: CaseInput, value, tol: Tolerance, legacy_keys: bool = False) -> list[Mismatch]:
-        if legacy_keys and isinstance(value, dict):
-            value = from_legacy_keys(value, len(case.args[2]))
-        return compare("grads", value, case.expected, tol)
+    def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
+        return judge_grads("grads", value, case.expected, len(case.args[2]), tol, keys)
 
 
 class EndToEndCheck(Check):
     """The student's own chain; the first stage that is wrong is the one reported."""
 
-    def judge(self, case: CaseInput, value, tol: Tolerance, legacy_keys: bool = False) -> list[Mismatch]:
+    def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
         if not isinstance(value, dict):
             return [Mismatch("end_to_end", "type", "the chain returned nothing to check")]
         for key, path in (("AL", "AL"), ("cost", "cost"), ("grads", "grads"), ("parameters", "parameters")):
             if key not in value:
                 return []  # the stage raised: the error says so
-            got = value[key]
-            if key == "grads" and legacy_keys and isinstance(got, dict):
-                got = from_legacy_keys(got, len(case.args[2]) // 2)
-            found = compare(path, got, case.expected[key], tol)
+            if key == "grads":
+                found = judge_grads(path, value[key], case.expected[key], len(case.args[2]) // 2, tol, keys)
+            else:
+                found = compare(path, value[key], case.expected[key], tol)
             if found:
                 return found
         return []
+
+
+def uses_legacy_keys(grads, L: int) -> bool:
+    """dA1..dAL and no dA0: the 2017-2018 notebooks' keys."""
+    return isinstance(grads, dict) and from_legacy_keys(grads, L) is not grads
+
+
+def judge_grads(path: str, grads, expected: dict, L: int, tol: Tolerance, keys: str) -> list[Mismatch]:
+    """Compare a grads dict by the keys of the notebook version: 'current', 'legacy' or 'either'."""
+    if keys in ("legacy", "either") and uses_legacy_keys(grads, L):
+        grads = from_legacy_keys(grads, L)
+    elif keys == "legacy" and isinstance(grads, dict) and set(grads) == set(expected):
+        return [Mismatch(path, "keys", f"{path} should have the keys dA1..dA{L}, dW1..dW{L}, db1..db{L} of the notebook "
+                         f"version graded by (grads['dA' + str(l)] is the gradient of A[l-1]); got dA0..dA{L - 1}, "
+                         "the keys of the notebooks from 2018 on")]
+    return compare(path, grads, expected, tol)
 
 
 def from_legacy_keys(grads: dict, L: int) -> dict:
@@ -255,3 +270,10 @@ class CaseSet:
 
             self._jobs[function] = wire.encode({"salt": self._salt, "cases": [c.to_job(self._salt) for c in self.inputs[function]]})
         return self._jobs[function]
+
+
+def grads_of(unit: str, case: CaseInput, value) -> tuple[object, int]:
+    """The grads dict a check's returned value holds (L_model_backward's, or the chain's), and L."""
+    if unit == END_TO_END:
+        return (value.get("grads") if isinstance(value, dict) else None), len(case.args[2]) // 2
+    return value, len(case.args[2])

@@ -35,7 +35,7 @@ def _stage(case: CaseResult) -> str | None:
     return None
 
 
-def case_evidence(unit: str, case: CaseResult, inp: CaseInput) -> tuple[CaseEvidence, back.BackwardReading | None]:
+def case_evidence(unit: str, case: CaseResult, inp: CaseInput, keys: str = "current") -> tuple[CaseEvidence, back.BackwardReading | None]:
     """What this failing case shows, and for the backward chain its layer-by-layer reading."""
     ev = fwd.mutated(case.mismatches)
     value, reading = case.value, None
@@ -57,18 +57,18 @@ def case_evidence(unit: str, case: CaseResult, inp: CaseInput) -> tuple[CaseEvid
     elif unit == "linear_activation_backward":
         ev.merge(back.linear_activation_backward(value, case.calls, inp))
     elif unit == "L_model_backward":
-        reading = back.network_calls(case.calls, inp) or back.network_grads(value, inp)
+        reading = back.network_calls(case.calls, inp) or back.network_grads(value, inp, keys)
     elif unit == "update_parameters":
         parameters, grads, learning_rate = inp.args
         ev.merge(fwd.update(value, parameters, grads, learning_rate, inp.expected))
     elif unit == END_TO_END and isinstance(value, dict):
-        reading = _end_to_end(case, inp, value, ev)
+        reading = _end_to_end(case, inp, value, ev, keys)
     if reading is not None:
         ev.merge(reading.evidence)
     return ev, reading
 
 
-def _end_to_end(case: CaseResult, inp: CaseInput, value: dict, ev: CaseEvidence) -> back.BackwardReading | None:
+def _end_to_end(case: CaseResult, inp: CaseInput, value: dict, ev: CaseEvidence, keys: str = "current") -> back.BackwardReading | None:
     c, T = inp.case
     stage = _stage(case)
     if stage == "AL":
@@ -76,14 +76,16 @@ def _end_to_end(case: CaseResult, inp: CaseInput, value: dict, ev: CaseEvidence)
     elif stage == "cost":
         ev.merge(fwd.cost(value.get("cost"), c.AL, c.Y, T.cost))
     elif stage == "grads":
-        return back.network_grads(value.get("grads"), inp)
+        return back.network_grads(value.get("grads"), inp, keys)
     elif stage == "parameters":
         ev.merge(fwd.update(value.get("parameters"), c.parameters, T.grads, c.learning_rate, T.updated))
     return None
 
 
-def diagnose(test: TestResult, check: Check, inputs: list[CaseInput]) -> None:
-    """Attach diagnoses (to the test and to each case that shows them) and the layer map, in place."""
+def diagnose(test: TestResult, check: Check, inputs: list[CaseInput], keys: str = "current") -> None:
+    """Attach diagnoses (to the test and to each case that shows them) and the layer map, in place.
+
+    `keys`: the grads keys of the notebook version graded by (see grader/versions.py)."""
     by_index = {inp.index: inp for inp in inputs}
     found: dict[int, CaseEvidence] = {}
     maps: dict[int, back.BackwardReading] = {}
@@ -94,7 +96,7 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput]) -> None:
             case.mismatches += refused_call_mismatches(case.calls, by_index[case.index])
         try:
             with np.errstate(all="ignore"):  # a student's huge or odd numbers must not print warnings
-                ev, reading = case_evidence(check.unit, case, by_index[case.index])
+                ev, reading = case_evidence(check.unit, case, by_index[case.index], keys)
         except (ValueError, TypeError, IndexError, KeyError, AttributeError, ArithmeticError):
             continue  # odd values we cannot read: say nothing rather than something wrong
         found[case.index] = ev
@@ -112,16 +114,20 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput]) -> None:
 
 
 def _majority(found: dict[int, CaseEvidence]) -> list[str]:
-    """Codes that hold on at least two thirds of the failing cases where they were testable, most common first."""
+    """Codes that hold on at least two thirds of the failing cases where they were testable, most common first.
+
+    A code that a fact of any failing case contradicts is never named (its explanation would claim
+    more than the evidence: "your numbers are right" while a number is wrong)."""
     hits: dict[str, int] = {}
     tested: dict[str, int] = {}
+    denied = set().union(*(ev.contradicted for ev in found.values())) if found else set()
     for ev in found.values():
         for code in ev.found:
             hits[code] = hits.get(code, 0) + 1
         for code in ev.tested | set(ev.found):
             tested[code] = tested.get(code, 0) + 1
     order = list(CATALOGUE)
-    fired = [code for code in hits if hits[code] >= MAJORITY * tested[code]]
+    fired = [code for code in hits if hits[code] >= MAJORITY * tested[code] and code not in denied]
     return sorted(fired, key=lambda code: (-hits[code], order.index(code)))
 
 

@@ -24,6 +24,7 @@ class CaseEvidence:
 
     found: dict[str, str] = field(default_factory=dict)
     tested: set[str] = field(default_factory=set)
+    contradicted: set[str] = field(default_factory=set)  # codes whose claim a fact of this case denies
 
     def add(self, code: str, detail: str) -> None:
         self.found.setdefault(code, detail)
@@ -33,6 +34,7 @@ class CaseEvidence:
         for code, detail in other.found.items():
             self.add(code, detail)
         self.tested |= other.tested
+        self.contradicted |= other.contradicted
 
 
 def same(got, want) -> bool:
@@ -158,19 +160,29 @@ class BackwardReading:
     codes: dict[int, set] = field(default_factory=dict)  # layer -> the mistakes seen in its step
 
 
-def network_grads(grads, inp: CaseInput) -> BackwardReading | None:
-    """Read the grads a student's L_model_backward returned (alone or in the end-to-end chain)."""
+def network_grads(grads, inp: CaseInput, keys: str = "current") -> BackwardReading | None:
+    """Read the grads a student's L_model_backward returned (alone or in the end-to-end chain).
+
+    `keys` is the convention of the notebook version graded by: where dA1..dAL are allowed ('legacy',
+    'either') they are read the old way and are no mistake; where they are not, LEGACY_GRADS_KEYS is
+    named only when every value is right once shifted (its explanation says so)."""
     c, T = inp.case
     L = c.L
     if not isinstance(grads, dict):
         return None
     ev = CaseEvidence()
     if set(grads) != set(T.grads):
-        ev.tested.add("LEGACY_GRADS_KEYS")
         shifted = from_legacy_keys(grads, L)
-        if shifted is not grads and set(shifted) == set(T.grads):
-            ev.add("LEGACY_GRADS_KEYS", f"grads has the keys dA1..dA{L}, and grads['dA{L}'] holds what belongs under grads['dA{L - 1}'] (the gradient of A{L - 1})")
+        if keys != "current" and shifted is not grads:
             grads = shifted
+        else:
+            ev.tested.add("LEGACY_GRADS_KEYS")
+            if shifted is not grads and set(shifted) == set(T.grads):
+                if all(close(shifted[k], T.grads[k]) for k in T.grads):
+                    ev.add("LEGACY_GRADS_KEYS", f"grads has the keys dA1..dA{L}, and grads['dA{L}'] holds what belongs under grads['dA{L - 1}'] (the gradient of A{L - 1}); every value is right")
+                else:
+                    ev.contradicted.add("LEGACY_GRADS_KEYS")  # shifted keys, but not only that: some value is wrong too
+                grads = shifted
     rows, own, codes = [], {}, {}
     for layer in range(L, 0, -1):
         activation = c.activations[layer - 1]

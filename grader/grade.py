@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from grader import END_TO_END, GRADED_FUNCTIONS, build_version
-from grader.checks import CHECKS, CaseInput, CaseSet, Check
+from grader.checks import CHECKS, CaseInput, CaseSet, Check, grads_of, uses_legacy_keys
 from grader.compare import Tolerance
 from grader.inplace import change_notes, judge_changes
 from grader.loader import Submission, load_submission
@@ -22,6 +22,7 @@ from grader.rubric import Rubric
 from grader.errors import GraderError
 from grader.sandbox.client import JobResult, Sandbox, Walls, weak_walls_message
 from grader.standins import StandInAnswers, wrong_call
+from grader.versions import NotebookVersion, for_submission
 
 
 _warned = False  # the weak-sandbox warning is printed once per process
@@ -91,6 +92,9 @@ class Grader:
         self.walls()
         report = self.new_report(sub.path)
         report.load_problems = [{"where": p.where, "kind": p.kind, "message": p.message} for p in sub.problems]
+        version = for_submission(sub.texts, sub.source_file.name if sub.source_file else sub.path,
+                                 self.rubric.version, self.rubric.legacy_grads_keys)
+        report.notebook_version = version.to_dict()
         if sub.fatal:
             report.fatal = f"This submission could not be graded: {sub.fatal}."
             report.seconds = time.perf_counter() - started
@@ -105,15 +109,16 @@ class Grader:
             if only and name not in only:
                 continue
             check = CHECKS[name]
-            test = self._run(check, sub, unit.points, loaded, report)
-            diagnose(test, check, self.case_set.inputs[name])
+            test = self._run(check, sub, unit.points, loaded, report, version)
+            diagnose(test, check, self.case_set.inputs[name], version.grads_keys)
             test.feedback = summarize(test, check)
             report.tests.append(test)
         report.seconds = time.perf_counter() - started
         return report
 
     # --- one check ------------------------------------------------------------------------------
-    def _run(self, check: Check, sub: Submission, points: float, loaded: dict, report: Report) -> TestResult:
+    def _run(self, check: Check, sub: Submission, points: float, loaded: dict, report: Report,
+             version: NotebookVersion) -> TestResult:
         test = TestResult(check.unit, check.unit, float(points))
         inputs = self.case_set.inputs[check.unit]
         problem = self._unavailable(check, sub, loaded)
@@ -131,13 +136,16 @@ class Grader:
         if problem:
             test.problem = problem
             return test
-        if self.rubric.legacy_grads_keys and check.unit in ("L_model_backward", END_TO_END):
-            test.notices.append("The rubric accepts the pre-2019 grads keys (dA1..dAL for the gradients of A[0]..A[L-1]).")
         stopped = False
         for case in inputs:
-            outcome = self._case(check, case, result, stopped, answers.calls.get(case.index, []))
+            outcome = self._case(check, case, result, stopped, answers.calls.get(case.index, []), version.grads_keys)
             stopped = stopped or outcome.status == "timeout"
             test.cases.append(outcome)
+        if check.unit in ("L_model_backward", END_TO_END):
+            legacy = any(uses_legacy_keys(*grads_of(check.unit, case, outcome.value)) for case, outcome in zip(inputs, test.cases))
+            notice = version.keys_notice(legacy)
+            if notice:
+                test.notices.append(notice)
         test.notices += change_notes(check.unit, check.arg_names, inputs, result.cases, sub.sources.get(check.function))
         return test
 
@@ -169,7 +177,8 @@ class Grader:
             if error["type"] == "Timeout":
                 sub.statements = [s for s in sub.statements if (s.filename, s.lineno) != (error["filename"], error["lineno"])]
 
-    def _case(self, check: Check, case: CaseInput, result: JobResult, stopped: bool, calls: list) -> CaseResult:
+    def _case(self, check: Check, case: CaseInput, result: JobResult, stopped: bool, calls: list,
+              keys: str = "current") -> CaseResult:
         out = CaseResult(case.index, case.label, case.description, "error", calls=calls)
         got = result.cases.get(case.index)
         limits = self.rubric.limits
@@ -195,7 +204,7 @@ class Grader:
                 out.status, out.mismatches = "failed", [wrong_call(check.function, out.calls)]
         else:
             out.value = got.get("value")
-            mismatches = check.judge(case, got.get("value"), self.tolerance, self.rubric.legacy_grads_keys)
+            mismatches = check.judge(case, got.get("value"), self.tolerance, keys)
             if got.get("args_after") is not None:  # sent back only when the child saw a change
                 mismatches += judge_changes(check.unit, check.arg_names, case.args, got["args_after"])[0]
             out.mismatches = mismatches

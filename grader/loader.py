@@ -165,14 +165,14 @@ def _strip_magics(cell: str) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def _notebook_cells(path: Path) -> list[str]:
+def _notebook_cells(path: Path) -> list[tuple[str, str]]:
     import nbformat
 
     try:
         notebook = nbformat.read(str(path), as_version=4)
     except Exception as error:  # noqa: BLE001 - any unreadable notebook is the student's problem
         raise ValueError(f"not a readable Jupyter notebook: {error}") from None
-    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    return [(cell.cell_type, cell.source) for cell in notebook.cells if cell.cell_type in ("code", "markdown")]
 
 
 def _pick_file(folder: Path) -> tuple[Path | None, str | None]:
@@ -214,12 +214,18 @@ def load_submission(path: str | Path) -> Submission:
     sub.source_file = path
     try:
         if path.suffix == ".ipynb":
-            for number, cell in enumerate(_notebook_cells(path), start=1):
+            cells = _notebook_cells(path)
+            code = [source for kind, source in cells if kind == "code"]
+            sub.texts += [(f"{path.name} [markdown]", source) for kind, source in cells if kind == "markdown"]
+            for number, cell in enumerate(code, start=1):
+                sub.texts.append((f"{path.name} [cell {number}]", cell))
                 stripped = _strip_magics(cell)
                 if stripped is not None:
                     _add_source(sub, stripped, f"{path.name} [cell {number}]")
         else:
-            _add_source(sub, path.read_text(encoding="utf-8", errors="replace"), path.name)
+            text = path.read_text(encoding="utf-8", errors="replace")
+            sub.texts.append((path.name, text))
+            _add_source(sub, text, path.name)
     except (ValueError, OSError) as error:
         sub.fatal = f"{path.name}: {error}"
     return sub
@@ -228,5 +234,6 @@ def load_submission(path: str | Path) -> Submission:
 def from_source(source: str, filename: str = "<notebook>", name: str = "notebook") -> Submission:
     """A submission made of source text, for grading one function from inside a notebook."""
     sub = Submission(path=filename, name=name)
+    sub.texts.append((filename, source))
     _add_source(sub, source, filename)
     return sub

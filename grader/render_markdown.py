@@ -10,6 +10,7 @@ from __future__ import annotations
 from grader import feedback
 from grader.layer_map import CELLS, explain
 from grader.results import CaseResult, Report, TestResult
+from grader.versions import version_line
 
 MARK = {True: "✅ ok", False: "❌ **WRONG**", None: "❔"}
 STATUS = {"passed": "✅ passed", "failed": "❌ failed", "error": "❌ error", "timeout": "⏱ timeout"}
@@ -99,6 +100,8 @@ def test_section(test: TestResult) -> list[str]:
 def render_markdown(report: Report) -> str:
     lines = [f"# Grading report: {code(report.submission)}", "",
              f"**Score: {report.score:g} / {report.max_score:g}** (seed {report.seed}, device {report.device})", ""]
+    if report.notebook_version:
+        lines += [cell(version_line(report.notebook_version)), ""]
     if report.sandbox:
         from grader.render_terminal import sandbox_line
 

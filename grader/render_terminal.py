@@ -19,6 +19,7 @@ from rich.text import Text
 from grader import feedback
 from grader.layer_map import CELLS, explain
 from grader.results import CaseResult, Report, TestResult
+from grader.versions import version_line
 
 PIPE_WIDTH = 110
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow"}
@@ -132,6 +133,8 @@ def sandbox_line(sandbox: dict) -> str:
 def render(report: Report, console: Console) -> None:
     console.print(Text(f"Submission: {report.submission}", "bold"))
     console.print(f"Seed {report.seed}, device {report.device}")
+    if report.notebook_version:
+        console.print(Text(version_line(report.notebook_version), "dim"))
     if report.sandbox:
         console.print(Text(f"Sandbox {sandbox_line(report.sandbox)}", "dim"))
     if report.fatal:

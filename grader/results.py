@@ -99,6 +99,7 @@ class Report:
     rubric: str = "default"
     rubric_fingerprint: str = ""
     seconds: float = 0.0
+    notebook_version: dict = field(default_factory=dict)  # which notebook version it was graded as, and why
     submission_digest: str = ""  # 'sha256:...' of the bytes graded (set by a batch: it keys the resume)
     sandbox: dict = field(default_factory=dict)  # {mode, walls, refused}: the walls student code ran behind
 
@@ -165,6 +166,8 @@ def make_report_dict(report: Report) -> dict:
     }
     if report.fatal:
         out["feedback"] = report.fatal
+    if report.notebook_version:
+        out["notebook_version"] = report.notebook_version
     if report.submission_digest:
         out["submission_digest"] = report.submission_digest
     if report.sandbox:

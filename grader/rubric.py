@@ -5,6 +5,7 @@ An instructor overrides any of it with a TOML file:
     [grading]
     cases = 30                    # per function, unless a function says otherwise
     legacy_grads_keys = true      # accept the pre-2019 dA1..dAL keys (said in the feedback)
+    version = "v4"                # grade every submission as this notebook version (default "auto": recognise it)
     deny_imports = ["scipy"]      # added to the built-in denied modules
 
     [limits]
@@ -64,6 +65,7 @@ class Rubric:
     denied: tuple[str, ...] = DEFAULT_DENIED
     legacy_grads_keys: bool = False
     source: str = "default"
+    version: str = "auto"  # the notebook version to grade by; "auto" recognises each submission's own
 
     @property
     def max_score(self) -> float:
@@ -73,6 +75,8 @@ class Rubric:
         """Changes whenever anything that affects a score changes (used to resume a batch)."""
         data = {"units": {k: asdict(v) for k, v in self.units.items()}, "limits": asdict(self.limits),
                 "denied": self.denied, "legacy": self.legacy_grads_keys}
+        if self.version != "auto":  # the default adds nothing, so existing fingerprints stay
+            data["version"] = self.version
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def case_count(self) -> int:
@@ -104,9 +108,9 @@ def load_rubric(path: str | Path | None) -> Rubric:
     for section, table in (("grading", grading), ("limits", limits_table), ("functions", functions)):
         if not isinstance(table, dict):
             raise GraderError(f"rubric {path}: [{section}] must be a table, not {table!r}")
-    unknown = set(grading) - {"cases", "legacy_grads_keys", "deny_imports"}
+    unknown = set(grading) - {"cases", "legacy_grads_keys", "deny_imports", "version"}
     if unknown:
-        raise GraderError(f"rubric {path}: unknown [grading] key(s) {', '.join(sorted(unknown))}; known: cases, legacy_grads_keys, deny_imports")
+        raise GraderError(f"rubric {path}: unknown [grading] key(s) {', '.join(sorted(unknown))}; known: cases, legacy_grads_keys, version, deny_imports")
     cases = _number(grading, "cases", "grading", int, 1) if "cases" in grading else DEFAULT_CASES
     units = {n: Unit(p, cases) for n, p in DEFAULT_POINTS.items()}
     for name, table in functions.items():
@@ -128,4 +132,14 @@ def load_rubric(path: str | Path | None) -> Rubric:
     legacy = grading.get("legacy_grads_keys", False)
     if not isinstance(legacy, bool):
         raise GraderError(f"rubric {path}: grading.legacy_grads_keys must be true or false")
-    return Rubric(units, limits, tuple(dict.fromkeys(DEFAULT_DENIED + tuple(deny))), legacy, str(path))
+    version = grading.get("version", "auto")
+    if not isinstance(version, str):
+        raise GraderError(f"rubric {path}: grading.version must be a string such as \"v4\" or \"auto\"")
+    if version != "auto":
+        from grader.versions import pinned
+
+        try:
+            pinned(version)
+        except GraderError as error:
+            raise GraderError(f"rubric {path}: grading.version: {error}") from None
+    return Rubric(units, limits, tuple(dict.fromkeys(DEFAULT_DENIED + tuple(deny))), legacy, str(path), version=version)

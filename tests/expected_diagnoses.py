@@ -40,6 +40,11 @@ SUBMISSIONS: dict[str, frozenset[str]] = {
     "submissions/bug_update_sign.py": codes("UPDATE_SIGN"),
     "submissions/correct_update_given_dict.py": NONE,
     "submissions/bug_backward_writes_into_dA.py": codes("INPUT_MODIFIED_IN_PLACE"),
+    "submissions/correct_v3_template_style.py": NONE,
+    "submissions/correct_notebook_v5_legacy_keys.ipynb": NONE,
+    "submissions/correct_notebook_v7.ipynb": NONE,
+    "submissions/correct_testcases_v3_undecided.py": NONE,
+    "submissions/bug_v7_old_grads_keys.py": codes("LEGACY_GRADS_KEYS"),
     "submissions/bug_wrong_layer_cache.py": codes("WRONG_LAYER_CACHE"),
 }
 
@@ -72,6 +77,7 @@ UNKNOWN: dict[str, frozenset[str]] = {
     "tests/data/unknown_mistakes/relu_mask_half.py": NONE,
     "tests/data/unknown_mistakes/update_double_step.py": NONE,
     "submissions/bug_update_returns_none.py": NONE,  # the feedback says None, and what the given dict held
+    "submissions/bug_v4_new_grads_keys.py": NONE,  # the keys mismatch names the keys of the version graded by
 }
 
 EXPECTED_DIAGNOSES: dict[str, frozenset[str]] = {**SUBMISSIONS, **MISTAKES, **UNKNOWN}

@@ -118,6 +118,24 @@ EXPECTED: dict[str, Outcome] = {
         "The sigmoid branch of linear_activation_backward does dA *= s * (1 - s): the caller's dA is overwritten (a real "
         "bug: the caller still uses it). Only the 9 sigmoid cases of 20 lose points; the chain's own L_model_backward "
         "does not reuse dAL, so end_to_end passes.")),
+    # --- issue 10: each notebook version graded by its own contract -------------------------------------------
+    "correct_v3_template_style.py": Outcome(NONE, note=(
+        "v3 (testCases_v2, dnn_utils_v2, the template's own comments) exported to .py: grads keys dA1..dAL as v3 asks, "
+        "update_parameters rebinding the given dict's entries as the template did, get_ipython().magic, test cells.")),
+    "correct_notebook_v5_legacy_keys.ipynb": Outcome(NONE, note=(
+        "v5 notebook (testCases_v3, whose L_model_backward comment says Outputs: grads[\"dAL\"]): keys dA1..dAL are right "
+        "there; np.matmul, '%s' % l keys, -= on the given dict, magics and test cells.")),
+    "correct_notebook_v7.ipynb": Outcome(NONE, note=(
+        "v7 notebook (testCases_v3 like v5, but the comment says grads[\"dAL-1\"]; the file name ends in v7): today's keys.")),
+    "correct_testcases_v3_undecided.py": Outcome(NONE, note=(
+        "testCases_v3 (v5, v6 or v7) with the template comments deleted: the version cannot be decided, so the keys "
+        "dA1..dAL it uses are accepted with a note instead of costing points.")),
+    "bug_v7_old_grads_keys.py": Outcome(_fails("L_model_backward", END_TO_END), lost={"L_model_backward": 14, END_TO_END: 10}, note=(
+        "v6/v7 (testCases_v3 and the grads[\"dAL-1\"] comment) but the student kept the 2018 keys dA1..dAL: a mistake in "
+        "that version, whatever the keys say (the version comes from imports and comments, never from the keys).")),
+    "bug_v4_new_grads_keys.py": Outcome(_fails("L_model_backward", END_TO_END), lost={"L_model_backward": 14, END_TO_END: 10}, note=(
+        "v3/v4 (testCases_v2 and the grads[\"dAL\"] comment) but grads stored under today's keys dA0..dA(L-1): wrong "
+        "under that version's contract, values right; the feedback names the keys that version asks for.")),
     "bug_update_sign.py": Outcome(_fails("update_parameters", END_TO_END), note=(
         "W[l] = W[l] + alpha dW[l], b[l] = b[l] + alpha db[l]: gradient ascent.")),
     "bug_init_zeros.py": Outcome(_fails("initialize_parameters_deep"), note=(
