@@ -192,24 +192,54 @@ def test_summary_csv_has_a_row_per_report():
 
 
 # --- interrupted batches, in a subprocess -------------------------------------------------------------
+KILL_AFTER = 3  # reports written before the interruption
+
+
+def stop_after_reports(process: subprocess.Popen, out: Path, count: int) -> int:
+    """Wait for the batch's `count`-th report, then freeze its whole process group where it stands.
+
+    The interruption is triggered by that event, not by a clock: with SIGSTOP sent within a few
+    milliseconds of the report appearing, the rest of the corpus cannot have been graded yet. Returns
+    the number of reports at the moment of the freeze."""
+    while len(list(out.glob("*.json"))) < count:
+        if process.poll() is not None:
+            pytest.fail(f"the batch ended (exit {process.returncode}) before writing {count} reports")
+        time.sleep(0.005)
+    os.killpg(process.pid, signal.SIGSTOP)
+    return len(list(out.glob("*.json")))
+
+
+@pytest.mark.timeout(600)  # three batches of the corpus; a hang guard only
 @pytest.mark.parametrize("how,whole_group", [(signal.SIGKILL, True), (signal.SIGINT, True), (signal.SIGKILL, False)],
                          ids=["power-cut", "ctrl-c", "kill-9-the-batch-alone"])
 def test_an_interrupted_batch_resumes_to_the_uninterrupted_result(tmp_path, rubric, how, whole_group):
     corpus = make_corpus(tmp_path / "in", copies=4)
     total = len(FAST) * 4 + 2
-    argv = ["grade", str(corpus), "-j", "2", "--rubric", str(rubric)]
+    jobs = 2
+    argv = ["grade", str(corpus), "-j", str(jobs), "--rubric", str(rubric)]
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert run_cli(*argv, "--out", str(whole)).returncode == Exit.NOT_GRADED
 
     # The whole process group, as a power cut (SIGKILL) or a Ctrl-C at the terminal (SIGINT) would; or the
-    # batch process alone, after which its workers and sandboxes must end by themselves.
+    # batch process alone, after which its workers and sandboxes must end by themselves. The signal is sent
+    # while the group is stopped right after the KILL_AFTER-th report (SIGKILL acts at once, SIGINT on SIGCONT).
     process = subprocess.Popen([sys.executable, "-m", "grader", *argv, "--out", str(cut)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while len(list(cut.glob("*.json"))) < 3 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.01)
-    (os.killpg if whole_group else os.kill)(process.pid, how)
-    _, err = process.communicate(timeout=60)
+    try:
+        graded_at_stop = stop_after_reports(process, cut, KILL_AFTER)
+        (os.killpg if whole_group else os.kill)(process.pid, how)
+        try:
+            os.killpg(process.pid, signal.SIGCONT)
+        except ProcessLookupError:  # the whole group is gone already
+            pass
+        _, err = process.communicate(timeout=60)
+    except BaseException:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        raise
+    assert KILL_AFTER <= graded_at_stop < total, "the batch was not stopped partway"
     if not whole_group:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -222,7 +252,11 @@ def test_an_interrupted_batch_resumes_to_the_uninterrupted_result(tmp_path, rubr
             os.killpg(process.pid, signal.SIGKILL)
             pytest.fail("the workers outlived the batch by 30 s")
     graded_before = len(list(cut.glob("*.json")))
-    assert 0 < graded_before < total, "the batch was not stopped partway; make the corpus bigger"
+    if how == signal.SIGKILL and whole_group:  # nothing is written after a power cut
+        assert graded_before == graded_at_stop
+    elif how == signal.SIGKILL:  # each orphaned worker may finish the one submission it holds, and takes no other
+        assert graded_at_stop <= graded_before <= graded_at_stop + jobs
+    assert graded_at_stop <= graded_before < total
     assert not (cut / "summary.csv").exists()
     if how == signal.SIGINT:
         assert process.returncode == 130 and "Run the same command again" in err
