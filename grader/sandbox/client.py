@@ -163,13 +163,7 @@ class Sandbox:
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._start()
-            limits = {**job["limits"], "uid": self.uid}
-            count = job.get("case_count")
-            if count is None:
-                cases = wire.decode(job["cases"]) if isinstance(job["cases"], bytes) else job["cases"]
-                count = len(cases["cases"] if isinstance(cases, dict) else cases)
-            job = {**job, "limits": limits, "program": self._compile(job["program"])}
-            payload = wire.encode({key: value for key, value in job.items() if key != "cases_key"})
+            limits, count, payload = self._payload(job)
             job_r, job_w = os.pipe()
             res_r, res_w = os.pipe()
             ans_r, ans_w = os.pipe()
@@ -184,6 +178,16 @@ class Sandbox:
                 for fd in (job_r, res_w, ans_r):
                     os.close(fd)
             return _Job(self, limits, count, payload, job_w, res_r, ans_w, answer).collect()
+
+    def _payload(self, job: dict) -> tuple[dict, int, bytes]:
+        """The job as it travels (shared with the portable backend): its limits, its case count, its bytes."""
+        limits = {**job["limits"], "uid": self.uid}
+        count = job.get("case_count")
+        if count is None:
+            cases = wire.decode(job["cases"]) if isinstance(job["cases"], bytes) else job["cases"]
+            count = len(cases["cases"] if isinstance(cases, dict) else cases)
+        job = {**job, "limits": limits, "program": self._compile(job["program"])}
+        return limits, count, wire.encode({key: value for key, value in job.items() if key != "cases_key"})
 
     def _compile(self, program: list[dict]) -> list[dict]:
         """Each statement with its code compiled here, once per submission, and marshalled: the job only
@@ -227,13 +231,36 @@ class Sandbox:
         self.close()
 
 
-class _Job:
-    """One running job, seen from the trusted side: feed it, read it, judge every frame, keep time."""
+End = int | socket.socket  # a pipe's fd (the zygote's jobs) or a socket (portable.py's relays: Windows selects only those)
 
-    def __init__(self, box: Sandbox, limits: dict, count: int, payload: bytes, job_w: int, res_r: int,
-                 ans_w: int, answer: Callable[[dict, int], dict] | None):
+
+def _send(end: End, data: bytes) -> int:
+    return end.send(data) if isinstance(end, socket.socket) else os.write(end, data)
+
+
+def _recv(end: End, size: int) -> bytes:
+    if not isinstance(end, socket.socket):
+        return os.read(end, size)
+    try:
+        return end.recv(size)
+    except ConnectionResetError:  # Windows' loopback sockets may end this way: the same as an end of file
+        return b""
+
+
+def _close(end: End) -> None:
+    end.close() if isinstance(end, socket.socket) else os.close(end)
+
+
+class _Job:
+    """One running job, seen from the trusted side: feed it, read it, judge every frame, keep time.
+
+    `job_w` and `ans_w` may be one end: the portable backend sends the job's data and then the answers
+    down the same pipe."""
+
+    def __init__(self, box: Sandbox, limits: dict, count: int, payload: bytes, job_w: End, res_r: End,
+                 ans_w: End, answer: Callable[[dict, int], dict] | None):
         self.box, self.limits, self.count, self.answer = box, limits, count, answer
-        self.out: dict[int, bytearray] = {job_w: bytearray(b"J" + _framed(payload))}
+        self.out: dict[End, bytearray] = {job_w: bytearray(b"J" + _framed(payload))}
         self.res_r, self.ans_w = res_r, ans_w
         self.buffer = bytearray()
         self.taken = 0
@@ -245,7 +272,7 @@ class _Job:
         self.deadline = self.started + float(limits["total_seconds"]) + GRACE_SECONDS
         self.case_deadline: float | None = None
         for fd in (job_w, res_r, ans_w):
-            os.set_blocking(fd, False)
+            fd.setblocking(False) if isinstance(fd, socket.socket) else os.set_blocking(fd, False)
 
     def _stop(self, reason: str, detail: str = "") -> None:
         """End the job from outside, for `reason`; the first reason is the one reported."""
@@ -289,21 +316,21 @@ class _Job:
             for fd in [*self.out, self.res_r, self.ans_w]:
                 if fd is not None:
                     try:
-                        os.close(fd)
+                        _close(fd)
                     except OSError:
                         pass
         return self._finish()
 
-    def _write(self, fd: int) -> None:
+    def _write(self, fd: End) -> None:
         data = self.out[fd]
         try:
-            data[:os.write(fd, data)] = b""
+            data[:_send(fd, data)] = b""
         except BlockingIOError:
             return
         except OSError:  # the job is gone or closed its end: nobody to tell
             data.clear()
         if not data and fd != self.ans_w:
-            os.close(fd)
+            _close(fd)
             del self.out[fd]
 
     def _control_message(self, control: socket.socket) -> None:
@@ -323,11 +350,11 @@ class _Job:
 
     def _read(self) -> None:
         try:
-            chunk = os.read(self.res_r, 1 << 20)
+            chunk = _recv(self.res_r, 1 << 20)
         except BlockingIOError:
             return
         if not chunk:
-            os.close(self.res_r)
+            _close(self.res_r)
             self.res_r = None
             return
         if self.reason is not None:
