@@ -31,7 +31,8 @@ th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor
 th[aria-sort=ascending] button::after{content:" \\25B2"}
 th[aria-sort=descending] button::after{content:" \\25BC"}
 tr:target{background:#fff8c5}
-td.cause{max-width:24rem}
+td.causes{max-width:24rem}
+td.status{white-space:nowrap}
 """
 
 SCRIPT = """
@@ -113,9 +114,9 @@ def submission_row(name: str, report: dict, units: list[str]) -> str:
     search = text(f"{name} {meaning} {causes}".lower(), 600)
     return (f'<tr id="row-{text(name, 200)}" data-status="{outcome.name.lower()}" data-text="{search}">'
             f'<td><a href="{page_href(name)}">{text(name, 200)}</a></td>'
-            f'<td class="{"passed" if outcome is Exit.FULL_MARKS else "failed"}" data-v="{int(outcome)}">{meaning}</td>'
+            f'<td class="status {"passed" if outcome is Exit.FULL_MARKS else "failed"}" data-v="{int(outcome)}">{meaning}</td>'
             f'<td class="num" data-v="{report["score"]}">{report["score"]:g}</td>{"".join(cells)}'
-            f'<td class="cause">{text(causes, 300)}</td>'
+            f'<td class="causes">{text(causes, 300)}</td>'
             f'<td class="num" data-v="{report.get("seconds", 0)}">{report.get("seconds", 0):.2f}</td></tr>')
 
 
