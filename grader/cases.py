@@ -96,6 +96,24 @@ class LayerCase:
         return f"n_l={n}, n_(l-1)={n_prev}, m={self.m}, activation={self.activation!r}"
 
 
+@dataclass(frozen=True)
+class NetworkTruth:
+    """Autograd's answer for one network: index l of Z, A, dZ is layer l (A[0] is X; Z[0], dZ[0] are None)."""
+
+    Z: list
+    A: list
+    AL: np.ndarray
+    cost: np.ndarray
+    dZ: list
+    dAL: np.ndarray
+    grads: dict
+    updated: dict
+
+    def caches(self, parameters: dict) -> list:
+        L = len(parameters) // 2
+        return [((self.A[l - 1], parameters[f"W{l}"], parameters[f"b{l}"]), self.Z[l]) for l in range(1, L + 1)]
+
+
 def _ok(Z: np.ndarray, activation: str) -> np.ndarray:
     """Rows (units) whose every entry keeps the comparison meaningful."""
     if activation == "relu":

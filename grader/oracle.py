@@ -7,12 +7,10 @@ and the oracle check each other. The course's gradient convention (INTERFACE.md)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
-from grader.cases import LayerCase, NetworkCase
+from grader.cases import LayerCase, NetworkCase, NetworkTruth  # NetworkTruth: NumPy only, so a stored answer needs no torch
 from grader.errors import GraderError
 
 _ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid}
@@ -128,21 +126,3 @@ class Oracle:
         AL_t, Y_t = self._t(AL), self._t(Y)
         m = AL_t.shape[1]
         return self._np(-(Y_t * torch.log(AL_t) + (1 - Y_t) * torch.log(1 - AL_t)).sum() / m)
-
-
-@dataclass(frozen=True)
-class NetworkTruth:
-    """Autograd's answer for one network: index l of Z, A, dZ is layer l (A[0] is X; Z[0], dZ[0] are None)."""
-
-    Z: list
-    A: list
-    AL: np.ndarray
-    cost: np.ndarray
-    dZ: list
-    dAL: np.ndarray
-    grads: dict
-    updated: dict
-
-    def caches(self, parameters: dict) -> list:
-        L = len(parameters) // 2
-        return [((self.A[l - 1], parameters[f"W{l}"], parameters[f"b{l}"]), self.Z[l]) for l in range(1, L + 1)]
