@@ -80,8 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("file", help="the file written by pytest --json-report")
     report.add_argument("--out", help="write the JSON here instead of standard output")
 
+    from grader.answer_cache import add_parser as add_prepare
     from grader.platforms import add_commands
 
+    add_prepare(sub, COMMANDS)
     add_commands(sub, COMMANDS)
     return parser
 

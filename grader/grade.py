@@ -30,9 +30,10 @@ _warned = False  # the weak-sandbox warning is printed once per process
 
 def versions() -> dict:
     import numpy
-    import torch
 
-    return {"grader": build_version(), "torch": torch.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
+    from grader.answer_cache import torch_version  # from its metadata: answers read from the cache need no torch
+
+    return {"grader": build_version(), "torch": torch_version(), "numpy": numpy.__version__, "python": platform.python_version()}
 
 
 class Grader:
@@ -43,10 +44,11 @@ class Grader:
         self.rubric = rubric or Rubric()
         self.weak_sandbox = weak_sandbox
         self.seed = seed
-        if case_set is None:
-            from grader.oracle import Oracle
+        self.answers = "given"  # where autograd's answers came from: given, cached, computed (answer_cache.py)
+        if case_set is None:  # autograd's answers: read back from the answer cache, or computed (and stored)
+            from grader.answer_cache import case_set_for
 
-            case_set = CaseSet(seed, {name: unit.cases for name, unit in self.rubric.units.items()}, Oracle(device))
+            case_set, self.answers = case_set_for(seed, {name: unit.cases for name, unit in self.rubric.units.items()}, device)
         self.case_set = case_set
         self.device = case_set.device
         self.tolerance = Tolerance()
