@@ -198,3 +198,20 @@ def test_prepare_without_a_folder_is_a_usage_error():
                              capture_output=True, text=True, timeout=300)
     assert refused.returncode == 4 and "--cache" in refused.stderr
 
+
+def test_gradescope_scripts_prepare_the_answers_where_each_run_reads_them(tmp_path):
+    from grader.platforms.gradescope_zip import make_scripts
+
+    scripts = make_scripts(41, "2.13.0")
+    assert "grader prepare --seed 41 --device cpu" in scripts["setup.sh"]
+    assert "gradescope run --root \"$ROOT\" --seed 41 --device cpu" in scripts["run_autograder"]
+
+    def folder(script: str, defaults: str) -> str:
+        line = next(l for l in script.splitlines() if l.startswith("export GRADER_ANSWERS_CACHE="))
+        env = {k: v for k, v in os.environ.items() if k != answer_cache.ENV}
+        return subprocess.run(["bash", "-c", f'{defaults}\n{line}\necho "$GRADER_ANSWERS_CACHE"'], env=env,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    built = folder(scripts["setup.sh"], 'SOURCE="${AUTOGRADER_SOURCE:-/autograder/source}"')
+    read = folder(scripts["run_autograder"], 'ROOT="${AUTOGRADER_ROOT:-/autograder}"')
+    assert built == read == "/autograder/answers"

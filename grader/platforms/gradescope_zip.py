@@ -80,7 +80,7 @@ def make_scripts(seed: int, torch: str, visibility: str = "visible") -> dict[str
     if not re.fullmatch(r"[0-9][0-9A-Za-z.]*", torch):
         raise GraderError(f"not a torch version: {torch!r}")
     extra = "" if visibility == "visible" else f" --visibility {visibility}"
-    return {"setup.sh": render_template("setup.sh", {"TORCH_VERSION": torch, "SOURCE_DIR": SOURCE_DIR}),
+    return {"setup.sh": render_template("setup.sh", {"TORCH_VERSION": torch, "SOURCE_DIR": SOURCE_DIR, "SEED": str(int(seed))}),
             "run_autograder": render_template("run_autograder", {"SEED": str(int(seed)), "EXTRA_ARGS": extra})}
 
 

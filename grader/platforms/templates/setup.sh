@@ -24,6 +24,15 @@ fi
 "$VENV/bin/python" -m pip install "torch==$TORCH_VERSION" --index-url https://download.pytorch.org/whl/cpu
 "$VENV/bin/python" -m pip install "$SOURCE/@SOURCE_DIR@"
 
+# Autograd's answers for this seed and rubric, computed once now: each submission's run reads them back
+# (verified) instead of importing torch. run_autograder looks in the same folder, readable by root only.
+export GRADER_ANSWERS_CACHE="${GRADER_ANSWERS_CACHE:-$(dirname "$SOURCE")/answers}"
+if [ -f "$SOURCE/rubric.toml" ]; then
+    "$VENV/bin/python" -m grader prepare --seed @SEED@ --device cpu --rubric "$SOURCE/rubric.toml"
+else
+    "$VENV/bin/python" -m grader prepare --seed @SEED@ --device cpu
+fi
+
 # Student code runs in the sandbox as unprivileged uids; the grader runs as root. Keep this source copy
 # (and the rubric in it) readable by root only. The zip holds no answer key to protect.
 chmod -R go-rwx "$SOURCE"
