@@ -6,6 +6,13 @@ faster; threads would serialise it on the GIL and cap a batch at one core's wort
 autograd's answers are computed, every worker shares the one `CaseSet` (copy-on-write), and a worker
 that dies takes down only the submission it held: that one gets an error report, a fresh worker (with a
 fresh sandbox uid) takes its place, and the batch goes on.
+
+A submission that holds its worker past the rubric's `submission_deadline` (a backstop behind the
+sandbox's own limits) is treated the same way: the worker is stopped (SIGTERM, which closes its sandbox;
+SIGKILL after a grace period, after which the sandbox ends on the closed pipe), the submission gets a
+report saying it ran past its deadline, and a fresh worker takes the next one. That report counts as
+graded under the same key (content digest, rubric, seed, grader build), so a resumed batch does not wait
+on the same file again; deleting the report, or changing the file, grades it again.
 """
 
 from __future__ import annotations
@@ -15,12 +22,17 @@ import json
 import multiprocessing
 import os
 import signal
+import time
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
 from grader.batch import GRADER_FAULT, Item, write_atomic
 from grader.class_report import slim
+
+PAST_DEADLINE = "This submission ran past its deadline"  # such reports count as graded on a resumed batch
+TERM_GRACE = 10.0  # seconds a stopped worker gets to close its sandbox before SIGKILL
+POLL_SECONDS = 0.5
 
 
 def fault_report(template, item: Item, error: str) -> dict:
@@ -33,6 +45,17 @@ def fault_report(template, item: Item, error: str) -> dict:
     return make_report_dict(report)
 
 
+def deadline_report(template, item: Item, seconds: float) -> dict:
+    """An error report for a submission whose grading was stopped at the batch's per-submission deadline."""
+    from grader.results import make_report_dict
+
+    report = template.new_report(str(item.path))
+    report.submission_digest = item.digest
+    report.fatal = (f"{PAST_DEADLINE} of {seconds:g} s in the batch and was stopped, so it scores 0. "
+                    "It is not graded again under the same rubric, seed and grader; delete its report to retry it.")
+    return make_report_dict(report)
+
+
 _interrupted = False  # set in a worker by Ctrl-C: its sandbox died of the same signal, not of the submission
 
 
@@ -41,15 +64,25 @@ def _on_interrupt(signum, frame) -> None:
     _interrupted = True
 
 
+_held = None  # the grader this worker holds, so that the batch's SIGTERM takes its sandbox down with it
+
+
+def _on_terminate(signum, frame) -> None:
+    """The batch stops this worker (its submission ran past the deadline): close the sandbox, then end."""
+    _close_quietly(_held)
+    os._exit(128 + signum)
+
+
 def grade_one(worker: int, grader, item: Item, make_grader, template, parent: int):
     """(report dict or None, grader to keep). A fault is retried once with a fresh grader; None: the batch is gone."""
     from grader.results import make_report_dict
 
+    global _held
     error = ""
     for _attempt in range(2):
         try:
             if grader is None:
-                grader = make_grader(worker)
+                grader = _held = make_grader(worker)
             report = grader.grade(item.path)
             report.submission_digest = item.digest  # taken by the batch before this grading began
             return make_report_dict(report), grader
@@ -73,6 +106,7 @@ def _close_quietly(grader) -> None:
 def _serve(worker: int, conn: Connection, siblings: list[Connection], make_grader, out, template, parent: int) -> None:
     """A worker's life: take an item, grade it, write its report, send back its slim; stop on None or EOF."""
     signal.signal(signal.SIGINT, _on_interrupt)  # Ctrl-C is the batch's to handle; a worker just ends with it
+    signal.signal(signal.SIGTERM, _on_terminate)
     for other in siblings:  # the batch's ends of the pipes: holding a copy would hide the batch's death
         other.close()
     grader = None
@@ -105,13 +139,15 @@ class Worker:
     process: multiprocessing.Process
     conn: Connection
     item: Item | None = None
+    started: float = 0.0  # time.monotonic() when it took its item
 
 
 class ProcessPool:
     """Feeds `items` to `jobs` forked workers; calls `on_done(item, slim_report)` for each, in the parent."""
 
-    def __init__(self, items: list[Item], jobs: int, make_grader, out, template):
+    def __init__(self, items: list[Item], jobs: int, make_grader, out, template, deadline: float | None = None):
         self.pending = deque(items)
+        self.deadline = deadline  # seconds per submission; None: no deadline
         self.jobs = max(1, min(jobs, len(items)))
         self.make_grader, self.out, self.template = make_grader, out, template
         self.context = multiprocessing.get_context("fork")
@@ -138,22 +174,47 @@ class ProcessPool:
             if item is not None:
                 self.pending.appendleft(item)
             return False
-        worker.item = item
+        worker.item, worker.started = item, time.monotonic()
         return True
 
-    def _replace(self, worker: Worker, on_done) -> None:
-        """A worker died: its submission gets an error report, a new worker takes its place."""
+    def _replace(self, worker: Worker, on_done, report: dict | None = None) -> None:
+        """A worker died (or was stopped): its submission gets an error report, a new worker takes its place."""
         worker.process.join(timeout=5)
         worker.conn.close()
         self.workers.remove(worker)
         if worker.item is not None:
-            code = worker.process.exitcode
-            why = f"the worker grading it died ({'signal ' + signal.Signals(-code).name if code and code < 0 else f'exit code {code}'})"
-            report = fault_report(self.template, worker.item, why)
+            if report is None:
+                code = worker.process.exitcode
+                why = f"the worker grading it died ({'signal ' + signal.Signals(-code).name if code and code < 0 else f'exit code {code}'})"
+                report = fault_report(self.template, worker.item, why)
             write_atomic(self.out / worker.item.report_file, json.dumps(report, indent=2) + "\n")
             on_done(worker.item, slim(report))
         if self.pending and self.failure is None:
             self._add_worker()
+
+    def _overdue(self) -> list[Worker]:
+        if self.deadline is None:
+            return []
+        now = time.monotonic()
+        return [w for w in self.workers if w.item is not None and now - w.started > self.deadline]
+
+    def _wait_seconds(self) -> float:
+        """Until the next poll, or sooner when a submission's deadline falls first."""
+        if self.deadline is None:
+            return POLL_SECONDS
+        first = min((w.started for w in self.workers if w.item is not None), default=time.monotonic())
+        return max(0.0, min(POLL_SECONDS, first + self.deadline - time.monotonic()))
+
+    def _stop(self, worker: Worker, on_done) -> None:
+        """A submission ran past its deadline: stop its worker and sandbox, report it, carry on without it."""
+        try:
+            worker.process.terminate()  # SIGTERM: the worker closes its sandbox and exits
+            worker.process.join(TERM_GRACE)
+            if worker.process.is_alive():  # stuck where signals wait: its sandbox ends on the closed pipe
+                worker.process.kill()
+        except (OSError, ValueError):
+            pass
+        self._replace(worker, on_done, deadline_report(self.template, worker.item, self.deadline))
 
     def _add_worker(self) -> None:
         worker = self._start()
@@ -169,7 +230,7 @@ class ProcessPool:
                 self._add_worker()
             while any(w.item is not None for w in self.workers):
                 busy = [w for w in self.workers if w.item is not None]
-                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=0.5))
+                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=self._wait_seconds()))
                 if not ready:
                     on_idle()
                 for worker in busy:
@@ -188,6 +249,8 @@ class ProcessPool:
                             self._replace(worker, on_done)
                     elif worker.process.sentinel in ready:
                         self._replace(worker, on_done)
+                for worker in self._overdue():
+                    self._stop(worker, on_done)
         finally:
             gc.unfreeze()
         if self.pending and self.failure is None:  # every new worker died before it could take a submission

@@ -13,6 +13,7 @@ An instructor overrides any of it with a TOML file:
     function_seconds = 60         # all the cases of one function, loading included
     load_seconds = 5              # one top-level statement while loading
     memory_mb = 1024
+    submission_seconds = 600      # one submission in a batch, all checks: then its worker is stopped
 
     [functions.linear_backward]
     points = 15
@@ -46,6 +47,7 @@ DEFAULT_POINTS = {
     END_TO_END: 10,
 }
 DEFAULT_CASES = 20
+DEADLINE_MARGIN = 60.0  # seconds on top of the sandbox's own limits: the trusted side's share, a loaded machine
 UNITS = GRADED_FUNCTIONS + (END_TO_END,)
 
 
@@ -65,7 +67,20 @@ class Rubric:
     denied: tuple[str, ...] = DEFAULT_DENIED
     legacy_grads_keys: bool = False
     source: str = "default"
+    submission_seconds: float | None = None  # None: `submission_deadline` derives one from the limits
     version: str = "auto"  # the notebook version to grade by; "auto" recognises each submission's own
+
+    @property
+    def submission_deadline(self) -> float:
+        """Seconds a batch gives one submission before it stops that worker and reports the deadline.
+
+        A backstop, not a limit students should meet: by default every check's own limit (loading
+        included) in turn, one more load, and a margin, so only a grading that the sandbox's own
+        deadlines failed to stop ever reaches it.
+        """
+        if self.submission_seconds is not None:
+            return self.submission_seconds
+        return len(self.units) * self.limits.total_seconds + self.limits.load_seconds + DEADLINE_MARGIN
 
     @property
     def max_score(self) -> float:
@@ -77,6 +92,8 @@ class Rubric:
                 "denied": self.denied, "legacy": self.legacy_grads_keys}
         if self.version != "auto":  # the default adds nothing, so existing fingerprints stay
             data["version"] = self.version
+        if self.submission_seconds is not None:  # the default follows from the limits above
+            data["submission_seconds"] = self.submission_seconds
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def case_count(self) -> int:
@@ -122,10 +139,12 @@ def load_rubric(path: str | Path | None) -> Rubric:
         units[name] = Unit(_number(table, "points", f"functions.{name}") if "points" in table else unit.points,
                            _number(table, "cases", f"functions.{name}", int, 1) if "cases" in table else unit.cases)
     names = {"case_seconds": "case_seconds", "function_seconds": "total_seconds", "load_seconds": "load_seconds", "memory_mb": "memory_mb"}
-    unknown = set(limits_table) - set(names)
+    unknown = set(limits_table) - set(names) - {"submission_seconds"}
     if unknown:
-        raise GraderError(f"rubric {path}: unknown limit(s) {', '.join(sorted(unknown))}; known: {', '.join(names)}")
-    limits = replace(Limits(), **{names[k]: _number(limits_table, k, "limits", int if k == "memory_mb" else float, 0.01) for k in limits_table})
+        raise GraderError(f"rubric {path}: unknown limit(s) {', '.join(sorted(unknown))}; known: {', '.join(names)}, submission_seconds")
+    limits = replace(Limits(), **{names[k]: _number(limits_table, k, "limits", int if k == "memory_mb" else float, 0.01)
+                                  for k in limits_table if k in names})
+    deadline = _number(limits_table, "submission_seconds", "limits", float, 1) if "submission_seconds" in limits_table else None
     deny = grading.get("deny_imports", [])
     if not isinstance(deny, list) or not all(isinstance(d, str) for d in deny):
         raise GraderError(f"rubric {path}: grading.deny_imports must be a list of module names")
@@ -142,4 +161,5 @@ def load_rubric(path: str | Path | None) -> Rubric:
             pinned(version)
         except GraderError as error:
             raise GraderError(f"rubric {path}: grading.version: {error}") from None
-    return Rubric(units, limits, tuple(dict.fromkeys(DEFAULT_DENIED + tuple(deny))), legacy, str(path), version=version)
+    return Rubric(units, limits, tuple(dict.fromkeys(DEFAULT_DENIED + tuple(deny))), legacy, str(path),
+                  submission_seconds=deadline, version=version)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch import submission_digest
+from grader.exits import Exit
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"
@@ -34,6 +35,16 @@ def grade(argv: list[str]) -> int:
 
 def rows(out: Path) -> dict[str, dict]:
     return {r["submission"]: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
+
+
+def report_ids(out: Path) -> dict[str, int]:
+    """Each submission's report's inode: a report written again (atomically, by rename) gets a new one."""
+    names = {r["submission"] for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
+    return {p.stem: p.stat().st_ino for p in out.glob("*.json") if p.stem in names}
+
+
+def regraded(before: dict[str, int], out: Path) -> set[str]:
+    return {name for name, inode in report_ids(out).items() if before.get(name) != inode}
 
 
 def copy_back_in_time(source: Path, target: Path) -> None:
@@ -74,7 +85,7 @@ def test_the_digest_follows_bytes_and_names_not_times(tmp_path):
 
 
 # --- resume ----------------------------------------------------------------------------------------------
-def test_a_corrected_copy_with_an_older_mtime_is_graded_again(tmp_path, rubric, capsys):
+def test_a_corrected_copy_with_an_older_mtime_is_graded_again(tmp_path, rubric):
     from grader.schema import validate_report
 
     corpus = tmp_path / "in"
@@ -85,7 +96,7 @@ def test_a_corrected_copy_with_an_older_mtime_is_graded_again(tmp_path, rubric, 
     shutil.copy(SUBMISSIONS / "correct_student.py", corpus / "carol.py")
     out = tmp_path / "out"
     argv = [str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]
-    assert grade(argv) == 0
+    assert grade(argv) == Exit.LOST_POINTS
     before = rows(out)
     assert float(before["alice"]["score"]) < 100 and float(before["bob"]["score"]) < 100
     assert float(before["carol"]["score"]) == 100
@@ -93,7 +104,7 @@ def test_a_corrected_copy_with_an_older_mtime_is_graded_again(tmp_path, rubric, 
         report = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
         validate_report(report)
         assert report["submission_digest"] == submission_digest(path, skip=out)
-    capsys.readouterr()
+    first = report_ids(out)
 
     # Corrected copies whose files (and folder) are older than the reports; carol is touched, not changed.
     copy_back_in_time(SUBMISSIONS / "correct_student.py", corpus / "alice.py")
@@ -101,29 +112,30 @@ def test_a_corrected_copy_with_an_older_mtime_is_graded_again(tmp_path, rubric, 
     os.utime(corpus / "bob", (LONG_AGO, LONG_AGO))
     os.utime(corpus / "carol.py")  # newer than its report, same bytes
     assert all((out / f"{n}.json").stat().st_mtime > LONG_AGO for n in ("alice", "bob"))
-    assert grade(argv) == 0
-    assert "graded 2 submissions" in capsys.readouterr().out
+    assert grade(argv) == Exit.FULL_MARKS
+    assert regraded(first, out) == {"alice", "bob"}
     after = rows(out)
     assert float(after["alice"]["score"]) == 100 and float(after["bob"]["score"]) == 100
     assert json.loads((out / "alice.json").read_text(encoding="utf-8"))["submission_digest"] == submission_digest(corpus / "alice.py")
 
     # Same bytes again: nothing is regraded.
-    assert grade(argv) == 0
-    assert "graded 0 submissions" in capsys.readouterr().out
+    second = report_ids(out)
+    assert grade(argv) == Exit.FULL_MARKS
+    assert regraded(second, out) == set()
 
 
-def test_a_report_without_a_digest_is_not_trusted(tmp_path, rubric, capsys):
+def test_a_report_without_a_digest_is_not_trusted(tmp_path, rubric):
     """Reports written before digests existed (or edited by hand) are graded again, not kept."""
     corpus = tmp_path / "in"
     corpus.mkdir()
     shutil.copy(SUBMISSIONS / "correct_student.py", corpus / "carol.py")
     out = tmp_path / "out"
     argv = [str(corpus), "--out", str(out), "-j", "1", "--rubric", str(rubric)]
-    assert grade(argv) == 0
+    assert grade(argv) == Exit.FULL_MARKS
     report = json.loads((out / "carol.json").read_text(encoding="utf-8"))
     del report["submission_digest"]
     (out / "carol.json").write_text(json.dumps(report), encoding="utf-8")
-    capsys.readouterr()
-    assert grade(argv) == 0
-    assert "graded 1 submission " in capsys.readouterr().out
+    before = report_ids(out)
+    assert grade(argv) == Exit.FULL_MARKS
+    assert regraded(before, out) == {"carol"}
     assert "submission_digest" in json.loads((out / "carol.json").read_text(encoding="utf-8"))
