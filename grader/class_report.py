@@ -130,7 +130,8 @@ def render_markdown(stats: ClassStats, title: str = "Class report", context: str
         out.append(f"Out of {stats.max_score:g}: mean {statistics.fmean(stats.scores):.1f}, median {statistics.median(stats.scores):g}, "
                    f"lowest {min(stats.scores):g}, highest {max(stats.scores):g}; {full} ({_pct(full, n)}) have full marks.")
     counts, labels = score_bins(stats.scores, stats.max_score)
-    out += ["", f"![Score distribution: submissions per score range]({PICTURE_NAME})", "",
+    out += ["", f"![Score distribution: submissions per score range]({PICTURE_NAME})",
+            f"![Time per submission]({TIMES})", "",
             "| score | submissions |", "|---|---:|"]
     for k in range(BINS):
         upper = labels[k + 1] if k + 1 < BINS else f"{stats.max_score:g}"

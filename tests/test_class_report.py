@@ -84,7 +84,7 @@ def test_score_bins_put_full_marks_in_a_bar_of_their_own():
 def test_markdown_names_every_function_misconception_and_error():
     page = render_markdown(class_stats(class_of_four()), context="Seed 0.")
     assert page.startswith("# Class report") and "4 submissions: 3 graded, 1 could not be graded. Seed 0." in page
-    assert f"]({PICTURE_NAME})" in page and f"]({PASS_RATES})" in page and f"]({MISCONCEPTIONS})" in page
+    assert all(f"]({picture})" in page for picture in (PICTURE_NAME, PASS_RATES, MISCONCEPTIONS, TIMES))
     assert "| `compute_cost` | 10 | 25% (1) | 31.2% | 0 |" in page
     assert "| `linear_backward` | 10 | 50% (2) | 50.0% | 1 |" in page
     assert "| The cost has the wrong sign | `COST_SIGN` | 1 (25%) | `compute_cost` (1), `linear_backward` (1) |" in page
