@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import GRADED_FUNCTIONS
+from grader import GRADED_FUNCTIONS, course_names
 from grader.errors import GraderError
 
 SUFFIXES = (".py", ".ipynb")
@@ -124,6 +124,8 @@ def _chunks(text: str) -> list[tuple[int, str]]:
 
 def _add_source(sub: Submission, text: str, filename: str) -> None:
     """Parse `text` (a file or a cell) and keep what defines the submission."""
+    text, runs = course_names.translate_runs(text, filename)  # %run of a course module: an import
+    sub.problems += [Problem(filename, line, note, "notice") for line, note in runs]
     text = _blank_magics(text.splitlines())  # also in a .py: notebooks exported or pasted keep their magics
     try:
         pieces = [(1, text, ast.parse(text))]
@@ -228,7 +230,15 @@ def load_submission(path: str | Path) -> Submission:
             _add_source(sub, text, path.name)
     except (ValueError, OSError) as error:
         sub.fatal = f"{path.name}: {error}"
+    supply_course_names(sub, path.name)
     return sub
+
+
+def supply_course_names(sub: Submission, shown: str) -> None:
+    """The course's helpers and np for code that uses them without an import that survived (course_names.py)."""
+    first, notes = course_names.supply([s.source for s in sub.statements])
+    sub.statements[:0] = [Statement(source + "\n", course_names.SOURCE, i) for i, source in enumerate(first, start=1)]
+    sub.problems += [Problem(shown, None, note, "notice") for note in notes]
 
 
 def from_source(source: str, filename: str = "<notebook>", name: str = "notebook") -> Submission:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader import END_TO_END
 from grader.errors import GraderError
-from grader.loader import Problem, Submission, from_source
+from grader.loader import Problem, Submission, from_source, supply_course_names
 from grader.rubric import UNITS, Rubric, load_rubric
 
 PUBLIC_SEED = 0  # the seed `python -m grader check` uses by default
@@ -113,6 +113,7 @@ def submission_from_namespace(name: str, namespace: dict, root=None) -> Submissi
         sub.dropped += part.dropped
         for defined, where in part.defined.items():
             sub.defined.setdefault(defined, where)
+    supply_course_names(sub, NOTEBOOK)
     for name in collector.unfound:
         sub.problems.append(Problem(NOTEBOOK, None, f"the source of {name} could not be found, so it is not "
                                     "defined when your function runs; define it in a cell of its own", "notice"))

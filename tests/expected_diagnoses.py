@@ -45,6 +45,9 @@ SUBMISSIONS: dict[str, frozenset[str]] = {
     "submissions/correct_notebook_v7.ipynb": NONE,
     "submissions/correct_testcases_v3_undecided.py": NONE,
     "submissions/bug_v7_old_grads_keys.py": codes("LEGACY_GRADS_KEYS"),
+    "submissions/correct_notebook_v4_run_magic.ipynb": NONE,
+    "submissions/correct_notebook_lost_import_cell.ipynb": NONE,
+    "submissions/correct_helpers_import_fails.py": NONE,
     "submissions/bug_wrong_layer_cache.py": codes("WRONG_LAYER_CACHE"),
 }
 

@@ -136,6 +136,16 @@ EXPECTED: dict[str, Outcome] = {
     "bug_v4_new_grads_keys.py": Outcome(_fails("L_model_backward", END_TO_END), lost={"L_model_backward": 14, END_TO_END: 10}, note=(
         "v3/v4 (testCases_v2 and the grads[\"dAL\"] comment) but grads stored under today's keys dA0..dA(L-1): wrong "
         "under that version's contract, values right; the feedback names the keys that version asks for.")),
+    "correct_notebook_v4_run_magic.ipynb": Outcome(NONE, note=(
+        "v4 notebook that gets its helpers with %run ../course_files/dnn_utils_v2.py and %run testCases_v2.py (no import "
+        "of numpy at all: %run gave np too): each %run counts as importing that course module, with a load note.")),
+    "correct_notebook_lost_import_cell.ipynb": Outcome(NONE, note=(
+        "v1.1 notebook whose first cell (the imports) is gone: it uses np, copy and the course's helpers without any "
+        "import; the grader supplies them with load notes instead of a NameError in two correct functions.")),
+    "correct_helpers_import_fails.py": Outcome(NONE, note=(
+        "The helper import asks dnn_utils_v2 for load_data, which it lacks: the whole import fails while loading, so it "
+        "binds nothing, and the grader supplies the helpers up front (with a note); a %run of a file of the student's "
+        "own is noted as not run.")),
     "bug_update_sign.py": Outcome(_fails("update_parameters", END_TO_END), note=(
         "W[l] = W[l] + alpha dW[l], b[l] = b[l] + alpha db[l]: gradient ascent.")),
     "bug_init_zeros.py": Outcome(_fails("initialize_parameters_deep"), note=(
