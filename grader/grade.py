@@ -20,7 +20,8 @@ from grader.loader import Submission, load_submission
 from grader.results import CaseResult, Report, TestResult
 from grader.rubric import Rubric
 from grader.errors import GraderError
-from grader.sandbox.client import JobResult, Sandbox, Walls, weak_walls_message
+from grader.sandbox.backends import is_weak, make_sandbox, weak_message
+from grader.sandbox.client import JobResult, Walls
 from grader.standins import StandInAnswers, wrong_call
 from grader.versions import NotebookVersion, for_submission
 
@@ -39,7 +40,7 @@ def versions() -> dict:
 class Grader:
     def __init__(self, rubric: Rubric | None = None, seed: int = 0, device: str = "cpu",
                  worker: int = 0, case_set: CaseSet | None = None, weak_sandbox: str = "refuse"):
-        """`weak_sandbox`: what to do where the kernel offers no wall for student code (rlimits only):
+        """`weak_sandbox`: what to do where the walls are weak (no kernel wall, or the portable backend):
         "refuse" (instructor grading), "warn" once (a student checking their own code) or "allow"."""
         self.rubric = rubric or Rubric()
         self.weak_sandbox = weak_sandbox
@@ -52,7 +53,7 @@ class Grader:
         self.case_set = case_set
         self.device = case_set.device
         self.tolerance = Tolerance()
-        self.sandbox = Sandbox(worker)
+        self.sandbox = make_sandbox(worker)  # Linux's kernel walls, or the portable backend elsewhere
         self._versions = versions()
 
     def close(self) -> None:
@@ -67,13 +68,13 @@ class Grader:
     def walls(self) -> Walls:
         """Start the sandbox and hold it to the weak-sandbox policy (see __init__)."""
         walls = self.sandbox.start()
-        if walls.mode == "none" and not walls.root and self.weak_sandbox != "allow":
+        if is_weak(walls) and self.weak_sandbox != "allow":
             if self.weak_sandbox == "refuse":
-                raise GraderError(weak_walls_message(walls))
+                raise GraderError(weak_message(walls))
             global _warned
             if not _warned:
                 _warned = True
-                print(f"warning: {weak_walls_message(walls)}", file=sys.stderr)
+                print(f"warning: {weak_message(walls)}", file=sys.stderr)
         return walls
 
     def new_report(self, submission: str) -> Report:
