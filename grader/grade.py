@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from grader import END_TO_END, GRADED_FUNCTIONS, build_version
+from grader import END_TO_END, GRADED_FUNCTIONS, build_version, py2
 from grader.checks import CHECKS, CaseInput, CaseSet, Check, grads_of, uses_legacy_keys
 from grader.compare import Tolerance
 from grader.inplace import change_notes, judge_changes
@@ -150,6 +150,7 @@ class Grader:
             if notice:
                 test.notices.append(notice)
         test.notices += change_notes(check.unit, check.arg_names, inputs, result.cases, sub.sources.get(check.function))
+        test.notices += list(dict.fromkeys(filter(None, (py2.runtime_advice(c.error, sub.sources) for c in test.cases))))
         return test
 
     def _unavailable(self, check: Check, sub: Submission, loaded: dict) -> str | None:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import GRADED_FUNCTIONS, course_names
+from grader import GRADED_FUNCTIONS, course_names, py2
 from grader.errors import GraderError
 
 SUFFIXES = (".py", ".ipynb")
@@ -122,6 +122,28 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     return [(a + 1, "".join(lines[a:b])) for a, b in zip(starts, starts[1:]) if a < b]
 
 
+def _before_stray_line(chunk: str, error: SyntaxError) -> tuple[str, ast.Module] | None:
+    """The definitions of a chunk that fails only after them: stray prose, a Python 2 print at top level.
+
+    The lines before the error must parse, and the error line must be indented less than the body of
+    the last block before it, so that it cannot belong to that block (a line inside a function, however
+    wrongly indented, still costs that function)."""
+    lines = chunk.splitlines(keepends=True)
+    k = (error.lineno or 0) - 1
+    if k <= 0 or k >= len(lines):
+        return None
+    prefix = "".join(lines[:k])
+    try:
+        tree = ast.parse(prefix)
+    except SyntaxError:
+        return None
+    body = getattr(tree.body[-1], "body", None) if tree.body else None
+    indent = len(lines[k]) - len(lines[k].lstrip())
+    if not tree.body or (body and indent >= body[0].col_offset):
+        return None
+    return prefix, tree
+
+
 def _add_source(sub: Submission, text: str, filename: str) -> None:
     """Parse `text` (a file or a cell) and keep what defines the submission."""
     text, runs = course_names.translate_runs(text, filename)  # %run of a course module: an import
@@ -136,9 +158,17 @@ def _add_source(sub: Submission, text: str, filename: str) -> None:
                 pieces.append((offset, chunk, ast.parse(chunk)))
             except SyntaxError as error:
                 lineno = offset + (error.lineno or 1) - 1
+                bad = chunk.splitlines()[(error.lineno or 1) - 1] if 0 < (error.lineno or 0) <= len(chunk.splitlines()) else ""
+                message = f"SyntaxError: {py2.syntax_message(error.msg, bad)}"
+                before = _before_stray_line(chunk, error)
+                if before is not None:  # the definitions end before the error: only the stray lines are lost
+                    pieces.append((offset, *before))
+                    sub.problems.append(Problem(filename, lineno, message + " (outside any function: the lines from here "
+                                                "to the next definition are ignored)", "syntax"))
+                    continue
                 names = [n for n in _DEF_NAME.findall(chunk) if n in GRADED_FUNCTIONS] or [None]
                 for name in names:
-                    sub.problems.append(Problem(filename, lineno, f"SyntaxError: {error.msg}", "syntax", name))
+                    sub.problems.append(Problem(filename, lineno, message, "syntax", name))
     for offset, chunk, tree in pieces:
         lines = chunk.splitlines(keepends=True)
         for node in tree.body:
@@ -231,7 +261,16 @@ def load_submission(path: str | Path) -> Submission:
     except (ValueError, OSError) as error:
         sub.fatal = f"{path.name}: {error}"
     supply_course_names(sub, path.name)
+    note_python2(sub)
     return sub
+
+
+def note_python2(sub: Submission) -> None:
+    """One load note when the code looks like Python 2 (py2.py), naming each construct where it first appears."""
+    found = [(where, line, what, advice) for where, text in sub.texts if not where.endswith("[markdown]")
+             for line, what, advice in py2.signs(text)]
+    if found:
+        sub.problems.append(Problem(Path(sub.path).name, None, py2.load_note(found), "notice"))
 
 
 def supply_course_names(sub: Submission, shown: str) -> None:

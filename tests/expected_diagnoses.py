@@ -48,6 +48,7 @@ SUBMISSIONS: dict[str, frozenset[str]] = {
     "submissions/correct_notebook_v4_run_magic.ipynb": NONE,
     "submissions/correct_notebook_lost_import_cell.ipynb": NONE,
     "submissions/correct_helpers_import_fails.py": NONE,
+    "submissions/correct_python2_exported_with_prose.py": NONE,
     "submissions/bug_wrong_layer_cache.py": codes("WRONG_LAYER_CACHE"),
 }
 
@@ -81,6 +82,7 @@ UNKNOWN: dict[str, frozenset[str]] = {
     "tests/data/unknown_mistakes/update_double_step.py": NONE,
     "submissions/bug_update_returns_none.py": NONE,  # the feedback says None, and what the given dict held
     "submissions/bug_v4_new_grads_keys.py": NONE,  # the keys mismatch names the keys of the version graded by
+    "submissions/broken_python2_notebook.ipynb": NONE,  # Python 2: load notes and notices, no misconception
 }
 
 EXPECTED_DIAGNOSES: dict[str, frozenset[str]] = {**SUBMISSIONS, **MISTAKES, **UNKNOWN}

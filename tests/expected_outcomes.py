@@ -146,6 +146,17 @@ EXPECTED: dict[str, Outcome] = {
         "The helper import asks dnn_utils_v2 for load_data, which it lacks: the whole import fails while loading, so it "
         "binds nothing, and the grader supplies the helpers up front (with a note); a %run of a file of the student's "
         "own is noted as not run.")),
+    "broken_python2_notebook.ipynb": Outcome(
+        _fails("initialize_parameters_deep", "L_model_forward", "compute_cost", "update_parameters", END_TO_END),
+        lost={"initialize_parameters_deep": 5, "L_model_forward": 12, "compute_cost": 8, "update_parameters": 8, END_TO_END: 10},
+        note=("A 2017 notebook run under a Python 2 kernel: xrange in initialize_parameters_deep, L = len(parameters) / 2 "
+              "(a float in Python 3) in L_model_forward and update_parameters, a print statement inside compute_cost; test "
+              "cells with print statements cost nothing. Load notes and each failing function's feedback say it is Python 2 "
+              "and what to write instead.")),
+    "correct_python2_exported_with_prose.py": Outcome(NONE, note=(
+        "A .py export from a Python 2 kernel: top-level print statements after the definitions and a markdown cell "
+        "exported as bare text. Each syntax error lies outside every function, so only those lines are lost (load "
+        "notes); every function is right.")),
     "bug_update_sign.py": Outcome(_fails("update_parameters", END_TO_END), note=(
         "W[l] = W[l] + alpha dW[l], b[l] = b[l] + alpha db[l]: gradient ascent.")),
     "bug_init_zeros.py": Outcome(_fails("initialize_parameters_deep"), note=(
