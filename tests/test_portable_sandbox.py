@@ -22,9 +22,10 @@ from grader.errors import GraderError
 from grader.exits import Exit
 from grader.grade import Grader
 from grader.results import make_report_dict
+from grader.sandbox import portable as portable_module
 from grader.sandbox import winjob
 from grader.sandbox.backends import is_weak, make_sandbox
-from grader.sandbox.client import WALLS_ENV, Sandbox, Walls
+from grader.sandbox.client import WALLS_ENV, Sandbox
 from grader.sandbox.portable import PortableSandbox
 from test_sandbox import make_job, program, statement
 
@@ -210,6 +211,27 @@ def test_the_windows_alarm_stops_a_hanging_statement_and_case_and_never_fires_la
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.stdout.split() == ["['Timeout']", "timeout", "ok", "2"], done.stderr
+
+
+def test_without_sigalrm_as_on_windows_a_hanging_statement_and_case_end_as_on_linux(tmp_path, monkeypatch):
+    """The whole job path with child.py's timer-thread alarm: each job started through a wrapper that
+    takes signal.setitimer away, as Windows has none."""
+    wrapper = tmp_path / "as_on_windows.py"
+    wrapper.write_text(textwrap.dedent(f"""
+        import runpy, signal, sys
+        del signal.setitimer, signal.SIGALRM
+        sys.argv[0] = {str(portable_module.SPAWNED)!r}
+        runpy.run_path(sys.argv[0], run_name="__main__")
+    """))
+    monkeypatch.setattr(portable_module, "SPAWNED", wrapper)
+    statements = program("while True:\n    pass", "def f(k):\n    while True:\n        k += 1", "def g():\n    return 7")
+    with PortableSandbox(76) as sandbox:
+        result = sandbox.run(make_job(sandbox, statements, cases=[[0], [1]], case_seconds=0.5, load_seconds=0.5))
+        assert [error["type"] for error in result.load["errors"]] == ["Timeout"]
+        assert {"f", "g"} <= set(result.load["functions"])
+        assert result.cases[0]["status"] == "timeout" and 1 not in result.cases
+        assert result.reason is None  # the child's own alarm, not the trusted side's deadline
+        healthy(sandbox)
 
 
 def test_the_windows_job_object_structure_has_the_size_windows_expects():
