@@ -87,6 +87,8 @@ class TreeSampler(threading.Thread):
 
     Grading processes are the batch and its workers; the rest (zygote.py and the children it forks) is
     the sandbox, whose CPU is the tree's total (from rusage, exact) minus the grading processes' own.
+    Within the sandbox, a zygote's own CPU is the fork-and-relay share, and its reaped children's (the
+    intermediate that puts up the walls, and the job that loads and runs student code) the rest.
     """
 
     def __init__(self, root: int, every: float = 0.05):
@@ -95,6 +97,7 @@ class TreeSampler(threading.Thread):
         self.peak_rss = self.peak_pss = 0
         self.peak_processes = 0
         self.grading_cpu: dict[int, float] = {}  # pid -> its own CPU seconds, last seen
+        self.zygote_cpu: dict[int, tuple[float, float]] = {}  # zygote pid -> (own, reaped children's) CPU seconds
         self._sandbox: dict[int, bool] = {}
         self._halt = threading.Event()
 
@@ -116,12 +119,14 @@ class TreeSampler(threading.Thread):
             self.peak_pss = max(self.peak_pss, sum(p for _, p in totals))
             self.peak_processes = max(self.peak_processes, len(pids))
             for pid in pids:
-                if self._is_sandbox(pid):
-                    continue
                 try:
                     with open(f"/proc/{pid}/stat") as handle:
                         fields = handle.read().rsplit(")", 1)[1].split()
-                    self.grading_cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks
+                    own, reaped = (int(fields[11]) + int(fields[12])) / ticks, (int(fields[13]) + int(fields[14])) / ticks
+                    if not self._is_sandbox(pid):
+                        self.grading_cpu[pid] = own
+                    elif not self._is_sandbox(int(fields[1])):  # a zygote: a sandbox process whose parent is not
+                        self.zygote_cpu[pid] = (own, reaped)
                 except (OSError, IndexError, ValueError):
                     pass
             self._halt.wait(self.every)
@@ -136,28 +141,30 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_batch(corpus: Path, out: Path, jobs: int, extra: list[str]) -> dict:
+def run_batch(corpus: Path, out: Path, jobs: int, extra: list[str], env: dict | None = None) -> dict:
     command = [sys.executable, "-m", "grader", "grade", str(corpus), "--out", str(out), "-j", str(jobs), "--no-progress", *extra]
     cpu_before, started = children_cpu(), time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     sampler = TreeSampler(process.pid)
     sampler.start()
     stdout, stderr = process.communicate()
     wall = time.perf_counter() - started
     sampler.stop()
-    if process.returncode != 0:
+    if process.returncode not in (0, 1, 2):  # full marks, points lost, could not be graded: the worst submission's
         sys.exit(f"the batch failed ({process.returncode}): {stderr.strip()[-2000:]}")
     return {"wall": wall, "cpu": children_cpu() - cpu_before, "parent_cpu": sum(sampler.grading_cpu.values()), "rss": sampler.peak_rss,
-            "pss": sampler.peak_pss, "processes": sampler.peak_processes, "last_line": stdout.strip().splitlines()[-1]}
+            "pss": sampler.peak_pss, "processes": sampler.peak_processes, "last_line": stdout.strip().splitlines()[-1],
+            "fork_relay_cpu": sum(own for own, _ in sampler.zygote_cpu.values()),
+            "job_cpu": sum(reaped for _, reaped in sampler.zygote_cpu.values())}
 
 
-def run_naive(paths: list[Path], jobs: int, extra: list[str]) -> float:
+def run_naive(paths: list[Path], jobs: int, extra: list[str], env: dict | None = None) -> float:
     """Wall seconds to check `paths` with one fresh process each, `jobs` at a time."""
     started, running, queue = time.perf_counter(), [], list(paths)
     while queue or running:
         while queue and len(running) < jobs:
             running.append(subprocess.Popen([sys.executable, "-m", "grader", "check", str(queue.pop(0)), "--json", *extra],
-                                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
         running[0].wait()
         running = [p for p in running if p.poll() is None]
     return time.perf_counter() - started
