@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader import END_TO_END
+from grader import END_TO_END, init_check
 from grader.cases import LayerCase, NetworkCase, layer_cases, network_cases
 from grader.compare import Mismatch, Tolerance, compare, describe
 
@@ -63,6 +63,9 @@ class Check:
     def requires(self) -> tuple[str, ...]:
         return CHAIN if self.function == END_TO_END else (self.function,)
 
+    def review(self, cases: list, inputs: list[CaseInput]) -> None:
+        """A second look at all the judged cases together (only initialisation needs one)."""
+
     def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
         """`keys`: the grads keys of the notebook version graded by ('current', 'legacy' or 'either')."""
         if isinstance(self.returns, str):
@@ -74,7 +77,8 @@ class Check:
 
 
 class InitCheck(Check):
-    """Initialisation has no single right answer: shapes, zero biases, small random unequal weights."""
+    """Initialisation: shapes, zero biases, small random unequal weights, and the course's own draws
+    (exact where seeded as the template does, a normal sample otherwise: grader/init_check.py)."""
 
     def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
         shapes: dict = case.expected
@@ -103,7 +107,15 @@ class InitCheck(Check):
                     found.append(Mismatch(path, "value", f"{path} holds one value copied everywhere: units must start different (random)", list(shape), list(shape)))
                 elif got.shape[0] > 1 and all(np.array_equal(got[0], row) for row in got[1:]):
                     found.append(Mismatch(path, "value", f"{path} gives every unit the same weights: each row must be drawn at random", list(shape), list(shape)))
+        if not found:
+            seeded = init_check.seeded_match(self.function, case.args, value)
+            if seeded and seeded[0] == "rand":
+                found.append(init_check.uniform_mismatch(seeded[1]))
         return found
+
+    def review(self, cases: list, inputs: list[CaseInput]) -> None:
+        """The draws of all the cases together: normal, scaled by 0.01 (grader/init_check.py)."""
+        init_check.review(self.function, cases, inputs)
 
 
 class GradsCheck(Check):

@@ -40,7 +40,7 @@ _SLACK: dict = {}
 @dataclass(frozen=True)
 class Mismatch:
     path: str
-    kind: str  # type, length, keys, shape, dtype, nonfinite, value, mutated
+    kind: str  # type, length, keys, shape, dtype, nonfinite, value, mutated, call, distribution (initialisation)
     message: str
     expected_shape: list | None = None
     got_shape: list | None = None

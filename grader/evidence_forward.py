@@ -20,6 +20,13 @@ def init(value, inp: CaseInput) -> CaseEvidence:
     ev = CaseEvidence()
     if not isinstance(value, dict):
         return ev
+    weights = {k: value.get(k) for k in inp.expected if k.startswith("W")}
+    if all(isinstance(w, np.ndarray) and w.shape == tuple(inp.expected[k]) and w.dtype.kind == "f" for k, w in weights.items()):
+        ev.tested.add("INIT_UNIFORM")
+        if weights and all(np.all((w > 0) & (w < 0.01)) for w in weights.values()):
+            count = sum(w.size for w in weights.values())
+            entries = "the only entry" if count == 1 else f"all {count} entries"
+            ev.add("INIT_UNIFORM", f"{entries} of {', '.join(weights)} lie in (0, 0.01), as np.random.rand(...) * 0.01 draws them")
     for key, shape in inp.expected.items():
         got = value.get(key)
         if not key.startswith("W") or not isinstance(got, np.ndarray):

@@ -144,6 +144,7 @@ class Grader:
             outcome = self._case(check, case, result, stopped, answers.calls.get(case.index, []), version.grads_keys)
             stopped = stopped or outcome.status == "timeout"
             test.cases.append(outcome)
+        check.review(test.cases, inputs)
         if check.unit in ("L_model_backward", END_TO_END):
             legacy = any(uses_legacy_keys(*grads_of(check.unit, case, outcome.value)) for case, outcome in zip(inputs, test.cases))
             notice = version.keys_notice(legacy)

@@ -206,6 +206,13 @@ _ENTRIES = (
         "starts at zero; W[l] starts small and random.",
         "parameters['W' + str(l)] = np.random.randn(layer_dims[l], layer_dims[l-1]) * 0.01"),
     Misconception(
+        "INIT_UNIFORM", "The weights are drawn from a uniform distribution",
+        "np.random.rand draws uniformly from [0, 1), so np.random.rand(...) * 0.01 gives weights that are all "
+        "positive, with mean 0.005: every unit of a layer starts out pushing its inputs the same way. The course "
+        "draws from the standard normal distribution with np.random.randn (mean 0, both signs) and scales the "
+        "draws by 0.01 to keep them small.",
+        "parameters['W' + str(l)] = np.random.randn(layer_dims[l], layer_dims[l-1]) * 0.01"),
+    Misconception(
         "INIT_SHAPE_TRANSPOSED", "W has its dimensions swapped",
         "W[l] maps the n[l-1] activations of the previous layer to the n[l] units of this one, so "
         "Z[l] = W[l] A[l-1] needs W[l] of shape (n[l], n[l-1]): rows are this layer's units.",

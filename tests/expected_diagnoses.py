@@ -31,6 +31,7 @@ SUBMISSIONS: dict[str, frozenset[str]] = {
     "submissions/bug_forward_missing_bias.py": codes("FORWARD_MISSING_BIAS"),
     "submissions/bug_init_shape_swapped.py": codes("INIT_SHAPE_TRANSPOSED"),
     "submissions/bug_init_zeros.py": codes("INIT_WEIGHTS_ZERO"),
+    "submissions/bug_init_uniform.py": codes("INIT_UNIFORM"),
     "submissions/bug_last_layer_loop_index.py": codes("LAST_LAYER_LOOP_INDEX"),
     "submissions/bug_legacy_grads_keys.py": codes("LEGACY_GRADS_KEYS"),
     "submissions/bug_relu_mask_from_dA.py": codes("RELU_MASK_FROM_DA"),

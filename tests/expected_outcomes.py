@@ -161,6 +161,10 @@ EXPECTED: dict[str, Outcome] = {
         "W[l] = W[l] + alpha dW[l], b[l] = b[l] + alpha db[l]: gradient ascent.")),
     "bug_init_zeros.py": Outcome(_fails("initialize_parameters_deep"), note=(
         "initialize_parameters_deep sets W[l] = zeros (symmetry is never broken); initialize_parameters is right.")),
+    "bug_init_uniform.py": Outcome(_fails("initialize_parameters", "initialize_parameters_deep"),
+                                   lost={"initialize_parameters": 5, "initialize_parameters_deep": 5}, note=(
+        "W[l] = np.random.rand(...) * 0.01 (uniform on [0, 0.01), all positive) in both initialisations: the seeded one "
+        "equals the course's rand draws exactly, the unseeded one fails the distribution check over all its cases.")),
     "bug_init_shape_swapped.py": Outcome(_fails("initialize_parameters_deep"), note=(
         "initialize_parameters_deep draws W[l] with shape (n_(l-1), n_l) instead of (n_l, n_(l-1)).")),
 

@@ -1,0 +1,106 @@
+"""Initialisation: what the course asks, checked as exactly as the evidence allows.
+
+The course draws every W[l] with `np.random.randn(n[l], n[l-1]) * 0.01` (standard normal, scaled) and
+sets every b[l] to `np.zeros((n[l], 1))`; its templates seed the generator inside the function
+(`np.random.seed(1)` for the two-layer version, `np.random.seed(3)` for the deep one). So:
+
+- where the draws follow the template's order under one of those seeds, the values must be exactly
+  the course's (and a copy that draws `np.random.rand` under the seed is recognised as uniform);
+- otherwise no single answer exists, and the draws are checked as a sample: all the W entries of every
+  case together must look like 0.01 times a standard normal (mean near 0, both signs, a standard
+  deviation near 0.01, not flat like a uniform). Each bound is six standard errors wide, so correct
+  code fails it about once in a billion gradings; below 30 entries nothing is claimed.
+
+The scale is 0.01 in every version of the Step by Step notebook; the `/ np.sqrt(n[l-1])` scaling
+belongs to the week's other notebook (Deep Neural Network - Application), not to this one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.compare import Mismatch
+
+SEEDS = (1, 3, 2)  # the templates' seeds (shallow, deep), then the other one students use
+SCALE = 0.01
+MIN_SAMPLE = 30  # fewer W entries than this say nothing about a distribution
+FLAT_SAMPLE = 1000  # the kurtosis test (uniform against normal) needs this many
+SIGMAS = 6.0
+
+
+def weight_shapes(function: str, args: tuple) -> list[tuple[str, tuple[int, int]]]:
+    """The W's in the template's order of drawing, with their shapes."""
+    if function == "initialize_parameters":
+        n_x, n_h, n_y = args
+        return [("W1", (n_h, n_x)), ("W2", (n_y, n_h))]
+    (dims,) = args
+    return [(f"W{l}", (dims[l], dims[l - 1])) for l in range(1, len(dims))]
+
+
+def _draws(shapes: list, seed: int, kind: str) -> dict[str, np.ndarray]:
+    state = np.random.RandomState(seed)
+    draw = state.randn if kind == "randn" else state.rand
+    return {key: draw(*shape) * SCALE for key, shape in shapes}
+
+
+def seeded_match(function: str, args: tuple, value: dict) -> tuple[str, int] | None:
+    """('randn' or 'rand', seed) when every W equals that draw, in the template's order, under that seed."""
+    shapes = weight_shapes(function, args)
+    if not all(isinstance(value.get(k), np.ndarray) and value[k].shape == s for k, s in shapes):
+        return None
+    for kind in ("randn", "rand"):
+        for seed in SEEDS:
+            want = _draws(shapes, seed, kind)
+            if all(np.allclose(value[k], want[k], rtol=1e-6, atol=1e-12) for k, _ in shapes):
+                return kind, seed
+    return None
+
+
+def uniform_mismatch(seed: int) -> Mismatch:
+    return Mismatch("parameters", "distribution", f"the weights equal np.random.rand(...) * 0.01 under np.random.seed({seed}): "
+                    "uniform on [0, 0.01), every entry positive. The course draws np.random.randn(...) * 0.01 "
+                    "(standard normal: mean 0, both signs)")
+
+
+def sample_problem(weights: list[np.ndarray]) -> str | None:
+    """Why the pooled W entries are not 0.01 times standard normal draws, or None (also when too few to tell)."""
+    z = np.concatenate([w.reshape(-1) for w in weights]).astype(np.float64) / SCALE if weights else np.zeros(0)
+    n = z.size
+    if n < MIN_SAMPLE:
+        return None
+    mean, std = float(z.mean()), float(z.std())
+    seen = (f"across the cases, the {n} entries of W have mean {mean * SCALE:.3g} and standard deviation "
+            f"{std * SCALE:.3g}")
+    if (z > 0).all() or (z < 0).all():
+        sign = "positive" if z[0] > 0 else "negative"
+        return f"{seen}, and every one is {sign}: np.random.randn(...) * 0.01 has both signs (np.random.rand is uniform on [0, 1))"
+    if abs(mean) > SIGMAS / np.sqrt(n):
+        return f"{seen}: np.random.randn(...) * 0.01 draws have mean 0"
+    if abs(std - 1.0) > SIGMAS * np.sqrt(1.0 / (2 * n)) + 0.01:
+        return f"{seen}: np.random.randn(...) * 0.01 draws have standard deviation 0.01"
+    if n >= FLAT_SAMPLE:
+        kurtosis = float(np.mean(((z - mean) / std) ** 4) - 3.0) if std > 0 else 0.0
+        if kurtosis < -SIGMAS * np.sqrt(24.0 / n):
+            return f"{seen}, but they are spread flat like a uniform distribution (excess kurtosis {kurtosis:.2f}; a normal one has 0)"
+    return None
+
+
+def review(function: str, cases: list, inputs: list) -> None:
+    """After each case was judged on its own: the draws of the cases that passed, as one sample."""
+    by_index = {inp.index: inp for inp in inputs}
+    open_cases, weights = [], []
+    for case in cases:
+        inp = by_index.get(case.index)
+        if not case.passed or inp is None or not isinstance(case.value, dict):
+            continue
+        if seeded_match(function, inp.args, case.value):
+            continue  # exactly the course's own values
+        open_cases.append(case)
+        weights += [case.value[k] for k, _ in weight_shapes(function, inp.args)]
+    problem = sample_problem(weights)
+    if problem is None:
+        return
+    message = f"the weights are not drawn as np.random.randn(...) * 0.01: {problem}"
+    for case in open_cases:
+        case.mismatches = case.mismatches + [Mismatch("parameters", "distribution", message)]
+        case.status = "failed"
