@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import Callable
 
@@ -195,6 +196,7 @@ class PortableSandbox(Sandbox):
         self.why = why or (f"namespaces, Landlock and seccomp: Linux only, and this is {sys.platform}" if not LINUX
                            else "namespaces, Landlock and seccomp: not used (the portable backend was asked for)")
         self._folder: str | None = None
+        self._remove_folder: weakref.finalize | None = None  # also when close() is never called
         self._held: list[str] = []  # the rlimits every job must hold, as the probe found them
         self._job_object = False
         self._running: _Spawned | None = None
@@ -221,6 +223,7 @@ class PortableSandbox(Sandbox):
     def _start(self) -> None:
         """Probe once what holds here: which rlimits, whether memory is really limited, a Job Object."""
         self._folder = tempfile.mkdtemp(prefix="grader-portable-")  # each job's working folder, empty
+        self._remove_folder = weakref.finalize(self, shutil.rmtree, self._folder, True)
         refused = [self.why]
         probe, memory = self._probe(WINDOWS)
         if WINDOWS and probe.job_object is None:  # an older Windows, or a job we may not nest in: go on without
@@ -285,6 +288,6 @@ class PortableSandbox(Sandbox):
         if self._spare is not None:
             self._spare.end()
             self._spare = None
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
+        if self._remove_folder is not None:
+            self._remove_folder()
+        self._folder = None
