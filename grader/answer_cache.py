@@ -13,7 +13,10 @@ and the folder and file must belong to this user (or root) and be writable by no
 that does not match is recomputed and stored again. The digest catches corruption and stale files;
 against a person who can write the file, the protection is the folder's permissions (0700), as for
 any file of one's own. Student code cannot reach the cache at all: it runs in the sandbox with no
-file system (an empty root, no open files), and the trusted side reads the cache before any job.
+file system (an empty root, no open files; or, as root without namespaces, as a uid of its own that the
+0700 folder shuts out), and the trusted side reads the cache before any job. Only where the walls are
+weak (the portable backend, --allow-weak-sandbox) does student code run with the user's own rights: it
+could then change this cache as it could change any other file of the user's, grader included.
 
 The format is plain data: a magic line, a JSON header, and the sandbox's own wire encoding (JSON
 structure plus raw array bytes, no pickle).
