@@ -2,8 +2,12 @@
 
 Only NumPy here: cases are built in the trusted process and travel to the sandbox as plain arrays.
 Every primary draw (X, Y, W, b, dA, dZ, learning rate) is rounded to a dyadic grid, so the same seed
-gives bit-identical inputs on every machine; derived inputs (the caches a backward function receives)
-are computed from them in float64 and rounded to a much finer grid for the same reason.
+gives bit-identical draws on every machine (tests/test_case_digest.py pins them). Derived inputs (the
+caches a backward function receives) are computed from them in float64 and rounded to a 2^-40 grid;
+that makes them identical almost everywhere, but not provably: a hidden layer's W.A + b is not exact
+in float64, and an entry within a few ulps of a grid boundary (about 1 in 10^4 at seed 0) may round
+the other way under another BLAS summation order. Either way every value is far inside the tolerance,
+so scores do not depend on it.
 
 Values keep the comparison meaningful: every ReLU input is at least `RELU_MARGIN` away from 0 (where
 the derivative is ambiguous and float32 may flip the sign) and every sigmoid input lies within
