@@ -14,6 +14,7 @@ import pytest
 from grader.cli import main
 from grader.compare import Mismatch
 from grader.errors import GraderError
+from grader.exits import Exit
 from grader.pytest_report import (
     FEEDBACK_CHARS, KEY, make_graded_metadata, make_instructor_metadata, make_scored_report, make_session_header,
     report_from_pytest_data, report_from_pytest_json,
@@ -126,6 +127,6 @@ def test_unreadable_files_are_one_line_errors(tmp_path, capsys):
     bad.write_text("{not json")
     with pytest.raises(GraderError, match="cannot read"):
         report_from_pytest_json(bad)
-    assert main(["from-pytest-report", str(bad)]) == 2
+    assert main(["from-pytest-report", str(bad)]) == Exit.USAGE
     error = capsys.readouterr().err
     assert error.startswith("grader: error: cannot read") and "Traceback" not in error
