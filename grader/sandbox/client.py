@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from grader.errors import GraderError
+from grader.errors import GraderError, GraderFault
 from grader.sandbox import wire
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
@@ -128,7 +128,7 @@ class Sandbox:
                 pass_fds=(theirs.fileno(),), start_new_session=True)  # terminal signals go to the grader alone
         except OSError as error:
             ours.close()
-            raise GraderError(f"cannot start the sandbox: {error}") from None
+            raise GraderFault(f"cannot start the sandbox: {error}") from None
         finally:
             theirs.close()
         self._control = ours
@@ -140,7 +140,7 @@ class Sandbox:
         ours.settimeout(None)
         if hello.get("op") != "hello":
             self.close()
-            raise GraderError("the sandbox's fork server did not start (run with GRADER_SANDBOX_DEBUG=1 to see why)")
+            raise GraderFault("the sandbox's fork server did not start (run with GRADER_SANDBOX_DEBUG=1 to see why)")
         self.walls = Walls(hello["mode"], list(hello["walls"]), list(hello["refused"]), bool(hello["root"]))
         self.uid = UID_BASE + self._process.pid if os.getuid() == 0 else None
 
@@ -173,7 +173,7 @@ class Sandbox:
                 for fd in (job_w, res_r, ans_w):
                     os.close(fd)
                 self.close()
-                raise GraderError(f"the sandbox's fork server failed: {error}") from None
+                raise GraderFault(f"the sandbox's fork server failed: {error}") from None
             finally:
                 for fd in (job_r, res_w, ans_r):
                     os.close(fd)
@@ -299,7 +299,7 @@ class _Job:
                 if self.reason is not None and killed_at is None:
                     killed_at = now
                 if killed_at is not None and now - killed_at > 10:
-                    raise GraderError("the sandbox's fork server did not end a job it was asked to kill")
+                    raise GraderFault("the sandbox's fork server did not end a job it was asked to kill")
                 limit = killed_at + 10 if killed_at is not None else min(filter(None, (self.deadline, self.case_deadline)))
                 readers = [fd for fd in (self.res_r,) if fd is not None] + ([control] if self.exit is None else [])
                 writers = [fd for fd, data in self.out.items() if data]
@@ -340,12 +340,12 @@ class _Job:
             message = b""
         if not message:
             self.box.close()
-            raise GraderError("the sandbox's fork server stopped unexpectedly")
+            raise GraderFault("the sandbox's fork server stopped unexpectedly")
         reply = json.loads(message)
         if reply.get("op") != "exit":
             return
         if reply.get("wall_error"):
-            raise GraderError(f"the sandbox could not wall a job in ({reply['wall_error']}); nothing of the submission ran")
+            raise GraderFault(f"the sandbox could not wall a job in ({reply['wall_error']}); nothing of the submission ran")
         self.exit = reply
 
     def _read(self) -> None:
