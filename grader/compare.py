@@ -61,6 +61,8 @@ def describe(value) -> str:
     if isinstance(value, np.generic):
         return f"a NumPy {value.dtype} scalar"
     if isinstance(value, Opaque):
+        if value.type_name == "ndarray":  # an array that did not travel: its entries are not numbers
+            return "a NumPy array whose entries are not numbers (dtype object, such as np.squeeze(None))"
         return f"an object of type {value.type_name}"
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of length {len(value)}"

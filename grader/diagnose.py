@@ -21,6 +21,7 @@ from grader.misconceptions import CATALOGUE, make_diagnosis
 from grader.results import CaseResult, TestResult
 
 MAJORITY = 2 / 3
+SOLE = frozenset({"LEGACY_GRADS_KEYS"})  # explanations that say nothing else is wrong ("only the keys are shifted")
 BACKWARD_MAP_UNITS = ("L_model_backward", END_TO_END)
 
 
@@ -102,7 +103,8 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput], keys: str 
         found[case.index] = ev
         if reading is not None and check.unit in BACKWARD_MAP_UNITS:
             maps[case.index] = reading
-    fired = _majority(found)
+    unread = sum(1 for c in test.cases if not c.passed and c.index not in found)
+    fired = _majority(found, unread)
     for case in test.cases:
         ev = found.get(case.index)
         if ev:
@@ -113,11 +115,13 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput], keys: str 
         test.layer_map = layer_map.annotate(*chosen, fired)
 
 
-def _majority(found: dict[int, CaseEvidence]) -> list[str]:
+def _majority(found: dict[int, CaseEvidence], unread: int = 0) -> list[str]:
     """Codes that hold on at least two thirds of the failing cases where they were testable, most common first.
 
     A code that a fact of any failing case contradicts is never named (its explanation would claim
-    more than the evidence: "your numbers are right" while a number is wrong)."""
+    more than the evidence: "your numbers are right" while a number is wrong), nor one that claims to
+    be the only problem (SOLE) unless it shows in every failing case, read or not (`unread`: those
+    that raised an error or ran out of time); beside such cases, one case alone names nothing."""
     hits: dict[str, int] = {}
     tested: dict[str, int] = {}
     denied = set().union(*(ev.contradicted for ev in found.values())) if found else set()
@@ -127,7 +131,10 @@ def _majority(found: dict[int, CaseEvidence]) -> list[str]:
         for code in ev.tested | set(ev.found):
             tested[code] = tested.get(code, 0) + 1
     order = list(CATALOGUE)
-    fired = [code for code in hits if hits[code] >= MAJORITY * tested[code] and code not in denied]
+    enough = 2 if unread else 1  # beside cases that crashed, one reading is not enough to be sure
+    failing = len(found) + unread
+    denied |= {code for code in SOLE if hits.get(code, 0) < failing}  # "only ..." must hold in every failing case
+    fired = [code for code in hits if hits[code] >= MAJORITY * tested[code] and hits[code] >= enough and code not in denied]
     return sorted(fired, key=lambda code: (-hits[code], order.index(code)))
 
 

@@ -105,6 +105,8 @@ def _output_candidates(name: str, right: np.ndarray, dZ: np.ndarray | None, m: i
         shapes.append((("DW_TRANSPOSED",), right.T))
     elif name == "db":
         shapes.append((("DB_NO_KEEPDIMS",), right.reshape(-1)))
+        if right.size == 1:  # one unit: np.squeeze, or a sum without keepdims, leaves shape () with the right value
+            shapes.append((("DB_NO_KEEPDIMS",), right.reshape(())))
         if dZ is not None:
             over_units = dZ.sum(axis=0, keepdims=True) / m
             shapes += [(("DB_WRONG_AXIS",), over_units), (("DB_WRONG_AXIS",), over_units.reshape(-1)),

@@ -255,7 +255,7 @@ def network_calls(calls: list, inp: CaseInput) -> BackwardReading | None:
                     if close(dA, h.dA):
                         ev.add(h.cause, _call_detail(h.cause, layer, c.m))
         _cache_evidence(ev, passed_cache, c.caches, layer, "")
-        if passed_activation != activation and passed_activation in ("relu", "sigmoid"):
+        if passed_activation != activation and passed_activation in ("relu", "sigmoid") and same(passed_cache, cache):
             ev.add("WRONG_ACTIVATION_BACKWARD", f"for layer {layer}, a {activation} layer, your L_model_backward passed activation={passed_activation!r}")
     elif helper == "linear_backward" and len(args) >= 2:
         dZ, passed_linear = args[:2]

@@ -136,8 +136,8 @@ def network_forward_calls(calls: list, inp: CaseInput) -> CaseEvidence:
         if same(W, p[f"W{layer - 1}"]) and same(b, p[f"b{layer - 1}"]):
             ev.add("LAST_LAYER_LOOP_INDEX", f"for layer {layer}, the output layer, your L_model_forward passed "
                                             f"W{layer - 1} and b{layer - 1}, the parameters of layer {layer - 1}")
-    if helper == "linear_activation_forward" and len(args) >= 4:
-        expected = c.activations[layer - 1]
+    if helper == "linear_activation_forward" and len(args) >= 4 and same(W, p[f"W{layer}"]) and same(b, p[f"b{layer}"]):
+        expected = c.activations[layer - 1]  # only a call that is layer `layer`'s in every other way says so
         if args[3] != expected and args[3] in OTHER:
             ev.add("WRONG_ACTIVATION_FORWARD", f"for layer {layer}, a {expected} layer, your L_model_forward passed activation={args[3]!r}")
     return ev
@@ -185,7 +185,7 @@ def update(value, parameters: dict, grads: dict, learning_rate: float, right: di
     uphill = {k: parameters[k] + learning_rate * grads["d" + k] for k in right}
     if all(close(value[k], uphill[k]) for k in wrong) and any(distinct(uphill[k], right[k]) for k in wrong):
         ev.add("UPDATE_SIGN", f"{', '.join(wrong[:3])}{'...' if len(wrong) > 3 else ''} equal W + α dW and b + α db (α = {learning_rate:g})")
-    elif all(close(value[k], parameters[k]) for k in wrong) and any(distinct(parameters[k], right[k]) for k in wrong):
+    elif len(wrong) < len(right) and all(close(value[k], parameters[k]) for k in wrong) and any(distinct(parameters[k], right[k]) for k in wrong):
         layers = sorted({int(k[1:]) for k in wrong})
         ev.add("UPDATE_SKIPS_LAYER", f"the parameters of layer{'s' if len(layers) > 1 else ''} {', '.join(map(str, layers))} "
                                      f"came back unchanged; the other layers were updated right")

@@ -87,6 +87,21 @@ def _file(path: str) -> str:
     return name if "/grader/" in str(path).replace("\\", "/") else str(path)
 
 
+_STAGES = (("AL", "L_model_forward"), ("cost", "compute_cost"), ("grads", "L_model_backward"), ("parameters", "update_parameters"))
+
+
+def returned_none_lines(case: CaseResult) -> list[str]:
+    """In the end-to-end chain, the functions that returned None before the error: what was seen, no more."""
+    value = case.value if isinstance(case.value, dict) else {}
+    lines = [f"  your {function} returned None, and the chain went on with it" for key, function in _STAGES
+             if key in value and value[key] is None]
+    error = case.error or {}
+    if (value.get("stage") == "L_model_forward" and not error.get("traceback")
+            and "cannot unpack non-iterable NoneType" in str(error.get("message", ""))):
+        lines.append("  your L_model_forward returned None, where the chain expects (AL, caches)")
+    return lines
+
+
 def case_lines(case: CaseResult) -> list[str]:
     """Everything about one failing case."""
     head = f"{'Timed out' if case.status == 'timeout' else 'Failing'} {where(case)}:"
@@ -95,7 +110,7 @@ def case_lines(case: CaseResult) -> list[str]:
         if len(case.mismatches) > MAX_MISMATCHES:
             body.append(f"... and {len(case.mismatches) - MAX_MISMATCHES} more wrong quantities")
     elif case.status in ("error", "failed") and case.error:
-        body = error_lines(case)
+        body = error_lines(case) + returned_none_lines(case)
     else:
         body = [case.note or "no result"]
     return [head] + ["  " + line for line in body]

@@ -155,6 +155,16 @@ def returned_none_note(value, after, expected: dict) -> str | None:
             "call: the update is right, only the return is missing (end it with return parameters).")
 
 
+def unchanged_note(value, given: dict, expected: dict) -> str | None:
+    """An update that returned exactly the parameters it was given (an unfilled template): say that, no more."""
+    if not isinstance(value, dict) or value.keys() != given.keys():
+        return None
+    same = all(isinstance(value[k], np.ndarray) and value[k].shape == given[k].shape and np.array_equal(value[k], given[k]) for k in given)
+    if not same or all(np.array_equal(given[k], expected[k]) for k in given):
+        return None
+    return "update_parameters returned the parameters it was given, every one unchanged: no layer was updated."
+
+
 def change_notes(unit: str, names: tuple[str, ...], inputs: list, returned: dict, source: str | None,
                  version_line: str = "") -> list[str]:
     """The notes a test gets for the changes it was allowed to make (once per test, not per case)."""
@@ -163,6 +173,9 @@ def change_notes(unit: str, names: tuple[str, ...], inputs: list, returned: dict
     notes: list[str] = []
     for case in inputs:
         got = returned.get(case.index) or {}
+        unchanged = unchanged_note(got.get("value"), case.args[0], case.expected) if got.get("status") == "ok" else None
+        if unchanged and unchanged not in notes:
+            notes.append(unchanged)
         after = got.get("args_after")
         if after is None:
             continue

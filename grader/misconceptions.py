@@ -68,9 +68,10 @@ _ENTRIES = (
         "db = (1/m) * np.sum(dZ, axis=1, keepdims=True)"),
     Misconception(
         "DB_NO_KEEPDIMS", "db has lost its second dimension",
-        "np.sum(dZ, axis=1) returns shape (n[l],), a 1-d array, while b[l] and db[l] have shape (n[l], 1). "
-        "The values are right, but in b - learning_rate * db a (n,) array broadcasts against (n, 1) into an "
-        "(n, n) matrix. keepdims=True keeps the column shape.",
+        "np.sum(dZ, axis=1) returns shape (n[l],), a 1-d array, while b[l] and db[l] have shape (n[l], 1) "
+        "(and np.squeeze, or a layer of one unit summed without keepdims, leaves shape ()). The values are "
+        "right, but in b - learning_rate * db a (n,) array broadcasts against (n, 1) into an (n, n) matrix. "
+        "keepdims=True keeps the column shape.",
         "db = (1/m) * np.sum(dZ, axis=1, keepdims=True)"),
     Misconception(
         "DW_TRANSPOSED", "dW is a transposed product",
@@ -122,7 +123,7 @@ _ENTRIES = (
         "The network has L = len(parameters) // 2 layers, numbered 1 to L, and each needs its W[l] and b[l] "
         "updated. A loop over range(1, L) or range(L - 1) stops one layer early; for l in range(L) the "
         "keys are 'W' + str(l + 1).",
-        "for l in range(L): W{l+1} -= learning_rate * dW{l+1}; b{l+1} -= learning_rate * db{l+1}"),
+        "for l in range(L): parameters['W' + str(l+1)] = parameters['W' + str(l+1)] - learning_rate * grads['dW' + str(l+1)] (and b)"),
     # --- activations -----------------------------------------------------------------------------
     Misconception(
         "RELU_MASK_FROM_DA", "The ReLU mask is taken from dA instead of Z",

@@ -50,6 +50,9 @@ SUBMISSIONS: dict[str, frozenset[str]] = {
     "submissions/correct_notebook_lost_import_cell.ipynb": NONE,
     "submissions/correct_helpers_import_fails.py": NONE,
     "submissions/correct_python2_exported_with_prose.py": NONE,
+    "submissions/bug_old_keys_and_sigmoid_hidden.py": codes("WRONG_ACTIVATION_BACKWARD"),
+    "submissions/bug_db_squeezed.py": codes("DB_NO_KEEPDIMS"),
+    "submissions/bug_db_squeezed_and_asserted.py": codes("DB_NO_KEEPDIMS"),  # from end_to_end's three L = 1 cases only
     "submissions/bug_wrong_layer_cache.py": codes("WRONG_LAYER_CACHE"),
 }
 
@@ -84,6 +87,8 @@ UNKNOWN: dict[str, frozenset[str]] = {
     "submissions/bug_update_returns_none.py": NONE,  # the feedback says None, and what the given dict held
     "submissions/bug_v4_new_grads_keys.py": NONE,  # the keys mismatch names the keys of the version graded by
     "submissions/broken_python2_notebook.ipynb": NONE,  # Python 2: load notes and notices, no misconception
+    "submissions/partial_unfilled_template.py": NONE,
+    "submissions/bug_output_layer_inside_loop.py": NONE,
 }
 
 EXPECTED_DIAGNOSES: dict[str, frozenset[str]] = {**SUBMISSIONS, **MISTAKES, **UNKNOWN}

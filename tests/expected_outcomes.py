@@ -157,6 +157,23 @@ EXPECTED: dict[str, Outcome] = {
         "A .py export from a Python 2 kernel: top-level print statements after the definitions and a markdown cell "
         "exported as bare text. Each syntax error lies outside every function, so only those lines are lost (load "
         "notes); every function is right.")),
+    # --- issue 10: diagnoses that claim no more than the evidence -----------------------------------------------
+    "bug_old_keys_and_sigmoid_hidden.py": Outcome(_fails("L_model_backward", END_TO_END), lost={"L_model_backward": 14, END_TO_END: 10}, note=(
+        "v8a copy with the 2018 keys dA1..dAL and sigmoid for every hidden layer: only the L = 1 networks come out right "
+        "once shifted, so LEGACY_GRADS_KEYS (\"your numbers are right\") must not be named; the wrong activation is.")),
+    "bug_db_squeezed.py": Outcome(_fails("linear_backward", END_TO_END), lost={"linear_backward": 12, END_TO_END: 10}, note=(
+        "db = np.squeeze(np.sum(dZ, axis=1, keepdims=True)) / m: shape (n,), or () for one unit. A lost column shape "
+        "(DB_NO_KEEPDIMS), never a wrong axis: the axis is right.")),
+    "bug_db_squeezed_and_asserted.py": Outcome(_fails("linear_backward", END_TO_END), lost={"linear_backward": 12, END_TO_END: 10}, note=(
+        "As bug_db_squeezed.py, plus assert isinstance(db, float), which stops every case but those of one-unit layers: "
+        "linear_backward has one readable case among 19 errors and names nothing; end_to_end has three (L = 1 networks).")),
+    "partial_unfilled_template.py": Outcome(_fails("L_model_forward", "compute_cost", "update_parameters", END_TO_END),
+                                            lost={"L_model_forward": 12, "compute_cost": 8, "update_parameters": 8, END_TO_END: 10}, note=(
+        "Unfinished template: cost = None (np.squeeze(None) is an object array), an update loop that does nothing, and "
+        "L_model_forward without its return. The feedback says None and 'unchanged'; no misconception is named.")),
+    "bug_output_layer_inside_loop.py": Outcome(_fails("L_model_forward", END_TO_END), lost={"L_model_forward": 9.6, END_TO_END: 8}, note=(
+        "The sigmoid call for layer L is indented into the loop (right only when L = 2, 4 of 20 networks): its refused "
+        "call carries W[L], so no activation mistake may be blamed on the hidden layer it came after.")),
     "bug_update_sign.py": Outcome(_fails("update_parameters", END_TO_END), note=(
         "W[l] = W[l] + alpha dW[l], b[l] = b[l] + alpha db[l]: gradient ascent.")),
     "bug_init_zeros.py": Outcome(_fails("initialize_parameters_deep"), note=(
