@@ -37,7 +37,7 @@ SUBMISSIONS: dict[str, frozenset[str]] = {
     "submissions/bug_relu_mask_from_dA.py": codes("RELU_MASK_FROM_DA"),
     "submissions/bug_sigmoid_derivative_of_cache.py": codes("SIGMOID_DERIVATIVE_OF_CACHE"),
     "submissions/bug_swapped_activation_backward.py": codes("WRONG_ACTIVATION_BACKWARD"),
-    "submissions/bug_update_in_place.py": NONE,  # updating the given parameters is allowed (issue 10)
+    "submissions/correct_update_shallow_copy.py": NONE,  # updating the given parameters is allowed (issue 10)
     "submissions/bug_update_sign.py": codes("UPDATE_SIGN"),
     "submissions/correct_update_given_dict.py": NONE,
     "submissions/bug_backward_writes_into_dA.py": codes("INPUT_MODIFIED_IN_PLACE"),

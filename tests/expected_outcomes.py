@@ -66,6 +66,10 @@ EXPECTED: dict[str, Outcome] = {
         "Correct course notebook: magics (%matplotlib inline, %load_ext autoreload, %autoreload 2, !pip list), "
         "get_ipython().run_line_magic, plt.rcParams, test cells calling testCases/public_tests, a training-and-plot cell, "
         "recorded outputs.")),
+    "correct_update_shallow_copy.py": Outcome(NONE, note=(
+        "parameters = params.copy() (shallow) then W[l] -= alpha dW[l]: right result, and the caller's arrays are "
+        "changed in place. It was bug_update_in_place.py; since issue 10 not a bug: every notebook before 2021 "
+        "updated the given dict (and this file's -= writes into its arrays); it earns a note, never a lost point.")),
 
     # --- one real mistake each -----------------------------------------------------------------------------------
     "bug_dW_missing_1_over_m.py": Outcome(_fails("linear_backward", END_TO_END), note=(
@@ -104,10 +108,6 @@ EXPECTED: dict[str, Outcome] = {
     "bug_last_layer_loop_index.py": Outcome(_fails("L_model_forward", END_TO_END), note=(
         "Output layer computed with the loop variable after the loop: W[l], b[l] with l = L-1 instead of W[L], b[L] "
         "(a shape error, or NameError when L = 1).")),
-    "bug_update_in_place.py": Outcome(NONE, note=(
-        "parameters = params.copy() (shallow) then W[l] -= alpha dW[l]: right result, and the caller's arrays are "
-        "changed in place. Since issue 10 not a bug: every notebook before 2021 updated the given dict (and this "
-        "file's -= writes into its arrays); it earns a note that says so, never a lost point.")),
     "correct_update_given_dict.py": Outcome(NONE, note=(
         "2019 notebook (v8a) exported: update_parameters(parameters, grads, learning_rate) writes into the given "
         "dict's arrays with -= and returns it, as the notebooks before 2021 allowed; a test cell at the end.")),

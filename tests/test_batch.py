@@ -21,7 +21,7 @@ from grader.exits import Exit
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"
 FAST = ("correct_student.py", "correct_notebook.ipynb", "bug_cost_sign.py", "bug_dW_transposed.py",
-        "broken_syntax_error.py", "partial_missing_functions.py", "hostile_exit.py", "bug_update_in_place.py")
+        "broken_syntax_error.py", "partial_missing_functions.py", "hostile_exit.py", "correct_update_shallow_copy.py")
 
 
 @pytest.fixture(scope="module")

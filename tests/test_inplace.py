@@ -84,13 +84,13 @@ def test_only_update_parameters_may_change_its_parameters():
 
 
 def test_given_dict_updates_cost_nothing_and_are_noted(graded):
-    for name in ("bug_update_in_place.py", "correct_update_given_dict.py"):
+    for name in ("correct_update_shallow_copy.py", "correct_update_given_dict.py"):
         report = graded(SUBMISSIONS / name)
         update = report.test("update_parameters")
         assert update.score == update.max_score and report.test("end_to_end").score == 10
         (note,) = update.notices
         assert "writes the new values into the arrays" in note, name
-    assert "params.copy()" in graded(SUBMISSIONS / "bug_update_in_place.py").test("update_parameters").notices[0]
+    assert "params.copy()" in graded(SUBMISSIONS / "correct_update_shallow_copy.py").test("update_parameters").notices[0]
 
 
 def test_a_missing_return_is_said_as_none(graded):
