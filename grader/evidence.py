@@ -126,15 +126,24 @@ def _output_candidates(name: str, right: np.ndarray, dZ: np.ndarray | None, m: i
 def explain_output(name: str, got, right: np.ndarray, dZ: np.ndarray | None, m: int, below_Z=None) -> tuple[str, ...] | None:
     """() if right; the codes of the slips that turn `right` into `got`; None if no known slip does.
 
-    Readings that give the same numbers on this case (a 1 x 1 dW and its transpose) count once, as the
-    simplest; two different readings of the same numbers say nothing.
+    Readings that give the same numbers on this case count once, as the simplest; two different
+    readings as simple as each other that give the same numbers say nothing (a one-unit db of shape ()
+    is the sum over the examples, squeezed, and the sum over everything alike).
     """
     if close(got, right):
         return ()
     kept: list[tuple[tuple, np.ndarray]] = []
+    ambiguous: list[np.ndarray] = []
     for codes, value in sorted(_output_candidates(name, right, dZ, m, below_Z)[1:], key=lambda cv: len(cv[0])):
-        if distinct(value, right) and all(distinct(value, other) for _, other in kept):
+        if not distinct(value, right):
+            continue
+        twin = next((other_codes for other_codes, other in kept if not distinct(value, other)), None)
+        if twin is None:
             kept.append((codes, value))
+        elif len(twin) == len(codes) and set(twin) != set(codes):
+            ambiguous.append(value)
+    if any(close(got, value) for value in ambiguous):
+        return None
     fits = [codes for codes, value in kept if close(got, value)]
     return fits[0] if len(fits) == 1 else None
 

@@ -166,7 +166,8 @@ EXPECTED: dict[str, Outcome] = {
         "(DB_NO_KEEPDIMS), never a wrong axis: the axis is right.")),
     "bug_db_squeezed_and_asserted.py": Outcome(_fails("linear_backward", END_TO_END), lost={"linear_backward": 12, END_TO_END: 10}, note=(
         "As bug_db_squeezed.py, plus assert isinstance(db, float), which stops every case but those of one-unit layers: "
-        "linear_backward has one readable case among 19 errors and names nothing; end_to_end has three (L = 1 networks).")),
+        "the only readable cases have a one-unit db of shape (), which a squeeze and a sum over everything give alike, "
+        "so no cause is named (and never a wrong axis).")),
     "partial_unfilled_template.py": Outcome(_fails("L_model_forward", "compute_cost", "update_parameters", END_TO_END),
                                             lost={"L_model_forward": 12, "compute_cost": 8, "update_parameters": 8, END_TO_END: 10}, note=(
         "Unfinished template: cost = None (np.squeeze(None) is an object array), an update loop that does nothing, and "
