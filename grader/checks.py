@@ -17,7 +17,7 @@ import numpy as np
 
 from grader import END_TO_END, init_check
 from grader.cases import LayerCase, NetworkCase, layer_cases, network_cases
-from grader.compare import Mismatch, Tolerance, compare, describe
+from grader.compare import Mismatch, Tolerance, compare, describe, names
 
 CHAIN = ("L_model_forward", "compute_cost", "L_model_backward", "update_parameters")
 LAYER_OUTPUTS = ("dA_prev", "dW", "db")
@@ -85,7 +85,7 @@ class InitCheck(Check):
         if not isinstance(value, dict):
             return [Mismatch("parameters", "type", f"parameters should be a dict with keys {', '.join(shapes)}, got {describe(value)}")]
         if set(value) != set(shapes):
-            return [Mismatch("parameters", "keys", f"parameters should have exactly the keys {', '.join(shapes)}; got {', '.join(map(str, value))}")]
+            return [Mismatch("parameters", "keys", f"parameters should have exactly the keys {', '.join(shapes)}; got {names(value)}")]
         found = []
         for key, shape in shapes.items():
             got = value[key]

@@ -54,6 +54,18 @@ class Mismatch:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+def clip(text: str, limit: int = 60) -> str:
+    """A student-made string, short enough to quote (a key or a value may be megabytes long)."""
+    return text if len(text) <= limit else f"{text[:limit - 3]}... ({len(text)} characters)"
+
+
+def names(keys, shown: int = 8) -> str:
+    """Keys to quote in feedback: a few, each clipped, and how many more there are."""
+    keys = list(keys)
+    listed = ", ".join(clip(str(k), 40) for k in keys[:shown])
+    return listed + (f" and {len(keys) - shown} more" if len(keys) > shown else "")
+
+
 def describe(value) -> str:
     """A value's type and shape in a few words, for 'expected ..., got ...'."""
     if isinstance(value, np.ndarray):
@@ -125,11 +137,11 @@ def compare(path: str, got, expected, tol: Tolerance = Tolerance()) -> list[Mism
             return [Mismatch(path, "type", f"{path} should be {describe(expected)}, got {describe(got)}")]
         missing, extra = sorted(expected.keys() - got.keys()), sorted(got.keys() - expected.keys())
         if missing or extra:
-            parts = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unexpected {', '.join(extra)}"] if extra else [])
+            parts = ([f"missing {names(missing)}"] if missing else []) + ([f"unexpected {names(extra)}"] if extra else [])
             return [Mismatch(path, "keys", f"{path} should have exactly the keys {', '.join(expected)}; {'; '.join(parts)}")]
         return [m for k in expected for m in compare(f"{path}[{k!r}]", got[k], expected[k], tol)]
     if got != expected:
-        return [Mismatch(path, "value", f"{path} should be {expected!r}, got {got!r}")]
+        return [Mismatch(path, "value", f"{path} should be {clip(repr(expected))}, got {clip(repr(got))}")]
     return []
 
 
@@ -157,8 +169,9 @@ def _changes(path: str, before, after) -> list[str]:
             return [f"{path} changed"]
         return [f"{differ} of the {before.size} entries of {path} were overwritten"] if differ else [f"{path} changed dtype"]
     if isinstance(before, dict) and isinstance(after, dict):
-        out = [f"key {k!r} was added to {path}" for k in after.keys() - before.keys()]
-        out += [f"key {k!r} was removed from {path}" for k in before.keys() - after.keys()]
+        added, removed = sorted(after.keys() - before.keys()), sorted(before.keys() - after.keys())
+        out = [f"{'key' if len(added) == 1 else 'keys'} {names(added)} added to {path}"] if added else []
+        out += [f"{'key' if len(removed) == 1 else 'keys'} {names(removed)} removed from {path}"] if removed else []
         changed = [k for k in before if k in after and not same(before[k], after[k])]
         if changed:
             shown = ", ".join(f"{path}[{k!r}]" for k in changed[:4]) + (", ..." if len(changed) > 4 else "")

@@ -185,6 +185,7 @@ class Grader:
     def _case(self, check: Check, case: CaseInput, result: JobResult, stopped: bool, calls: list,
               keys: str = "current") -> CaseResult:
         out = CaseResult(case.index, case.label, case.description, "error", calls=calls)
+        asked_wrong = any(c.get("matched") is None for c in calls)  # the trusted log of questions, not the child's word
         got = result.cases.get(case.index)
         limits = self.rubric.limits
         if got is None:
@@ -212,6 +213,8 @@ class Grader:
             mismatches = check.judge(case, got.get("value"), self.tolerance, keys)
             if got.get("args_after") is not None:  # sent back only when the child saw a change
                 mismatches += judge_changes(check.unit, check.arg_names, case.args, got["args_after"])[0]
+            if asked_wrong:  # a refused call that the code caught and went on from: probing, not an answer
+                mismatches.insert(0, wrong_call(check.function, out.calls if any(c.get("matched") is None for c in out.calls) else calls))
             out.mismatches = mismatches
             out.status = "failed" if mismatches else "passed"
         return out

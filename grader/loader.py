@@ -240,6 +240,9 @@ def load_submission(path: str | Path) -> Submission:
         if notice:
             sub.problems.append(Problem(path.name, None, notice, "notice"))
         path = chosen
+    if path.is_symlink() or Path(given).is_symlink():  # a link may point at any file the grader can read: the answer key
+        sub.fatal = f"{path.name} is a symbolic link, not a file; submit the file itself"
+        return sub
     if path.suffix not in SUFFIXES:
         sub.fatal = f"{path.name} is neither a .py file nor a .ipynb notebook"
         return sub

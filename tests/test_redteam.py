@@ -37,21 +37,15 @@ USERS = ("root", "unprivileged") if AS_ROOT else ("user",)
 SIGNALLERS = {"sig_kill_ancestors", "sig_stop_ancestors", "sig_kill_everyone"}
 ATTACKS = {attack.name: attack for attack in load_attacks()}
 
-# What today's sandbox does not contain, and which wall is missing. "root" is the grader run as
-# root; "normal" is the grader run by a normal user (the unprivileged runs, or this user's own).
+# What the sandbox does not contain, and why. "root" is the grader run as root; "normal" is the grader
+# run by a normal user (the unprivileged runs, or this user's own). A known limit, not an open hole:
+# student code owns its whole job process, so it can rewrite the harness there (any check the job does
+# on itself, such as whether the function changed its own arguments, is only as honest as the student).
+# What it gains is the in-place penalty of its own function; every returned value is still judged by
+# the trusted side against autograd.
 _BOTH = {
-    "harness_plain_imports": "the in-place check (wire.same) runs inside the job, where student code can "
-                             "replace it: the harness's modules are still in sys.modules under another name",
-    "lie_inplace_subclass": "the in-place check runs inside the job and asks the arrays themselves for their "
-                            "bytes: an ndarray subclass's tobytes() hides that grads was overwritten",
-    "deadline_extend_by_questions": "the per-call deadline restarts with every frame the job sends, so a call "
-                                    "that asks a stand-in a question every 0.5 s runs past its 2 s",
-    "standin_oracle_probe": "a wrong call to a stand-in fails the case only if its error escapes: a "
-                            "submission that catches it tries guesses until one is answered",
-    "huge_return_values": "feedback quotes returned values without a cap: a 20-line submission gets a "
-                          "report of megabytes (and ten times more took 90 s to grade)",
-    "symlink_to_answer_key": "the grader follows a submission that is a symbolic link, here to the answer "
-                             "key beside the submissions folder (the loader, outside the sandbox, reads it)",
+    "harness_plain_imports": "known limit: the in-place check runs inside the job, where student code can "
+                             "replace it (the harness's modules are in sys.modules under a private name)",
 }
 MISSING = {(name, walls): reason for name, reason in _BOTH.items() for walls in ("root", "normal")}
 

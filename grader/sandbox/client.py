@@ -398,6 +398,8 @@ class _Job:
             reply = self.answer(message, len(self.result.cases)) if self.answer else None
             self.out.setdefault(self.ans_w, bytearray())
             self.out[self.ans_w] += b"A" + _framed(wire.encode(reply or {"matched": None}))
+        if kind == b"Q":
+            return  # a question does not buy the running case more time
         if len(self.result.cases) < self.count:
             self.case_deadline = time.monotonic() + float(self.limits["case_seconds"]) + GRACE_SECONDS
         else:

@@ -69,8 +69,8 @@ def _encode(obj, buffers: list, depth: int):
 
 def same(before, after) -> bool:
     """Bit for bit the same plain data (used to tell whether a function changed its arguments)."""
-    if isinstance(before, np.ndarray):
-        return (isinstance(after, np.ndarray) and after.shape == before.shape and after.dtype == before.dtype
+    if isinstance(before, np.ndarray):  # exactly an ndarray: a subclass may override tobytes() to lie
+        return (type(after) is np.ndarray and after.shape == before.shape and after.dtype == before.dtype
                 and after.tobytes() == before.tobytes())
     if isinstance(before, (tuple, list)):
         return isinstance(after, (tuple, list)) and len(after) == len(before) and all(map(same, before, after))
