@@ -194,7 +194,11 @@ class Sandbox:
         unmarshals it (compiling runs none of it; marshal goes from us to the job, never back)."""
         from grader.sandbox.child import compile_statement
 
-        key = hashlib.sha256(json.dumps(program, sort_keys=True, default=str).encode()).hexdigest()
+        digest = hashlib.sha256()
+        for statement in program:
+            digest.update(f"{statement['filename']}\0{statement['lineno']}\0{len(statement['source'])}\0".encode())
+            digest.update(statement["source"].encode("utf-8", "surrogatepass"))
+        key = digest.hexdigest()
         if self._compiled[0] != key:
             compiled = []
             for statement in program:
