@@ -63,25 +63,30 @@ def uniform_mismatch(seed: int) -> Mismatch:
 
 
 def sample_problem(weights: list[np.ndarray]) -> str | None:
-    """Why the pooled W entries are not 0.01 times standard normal draws, or None (also when too few to tell)."""
+    """Why the pooled W entries are not 0.01 times standard normal draws, or None (also when too few to tell).
+
+    Said without the sample's own statistics, which change from run to run for unseeded code: the
+    same seed must give the same feedback, not only the same score."""
     z = np.concatenate([w.reshape(-1) for w in weights]).astype(np.float64) / SCALE if weights else np.zeros(0)
     n = z.size
     if n < MIN_SAMPLE:
         return None
     mean, std = float(z.mean()), float(z.std())
-    seen = (f"across the cases, the {n} entries of W have mean {mean * SCALE:.3g} and standard deviation "
-            f"{std * SCALE:.3g}")
+    seen = f"across the cases, the {n} entries of W"
     if (z > 0).all() or (z < 0).all():
         sign = "positive" if z[0] > 0 else "negative"
-        return f"{seen}, and every one is {sign}: np.random.randn(...) * 0.01 has both signs (np.random.rand is uniform on [0, 1))"
+        return f"{seen} are all {sign}: np.random.randn(...) * 0.01 has both signs (np.random.rand is uniform on [0, 1))"
     if abs(mean) > SIGMAS / np.sqrt(n):
-        return f"{seen}: np.random.randn(...) * 0.01 draws have mean 0"
+        side = "above" if mean > 0 else "below"
+        return f"{seen} have a mean well {side} 0 (more than {SIGMAS:g} standard errors): np.random.randn(...) * 0.01 draws have mean 0"
     if abs(std - 1.0) > SIGMAS * np.sqrt(1.0 / (2 * n)) + 0.01:
-        return f"{seen}: np.random.randn(...) * 0.01 draws have standard deviation 0.01"
+        size = "larger" if std > 1 else "smaller"
+        return (f"{seen} have a standard deviation clearly {size} than 0.01 (more than {SIGMAS:g} standard errors away): "
+                "np.random.randn(...) * 0.01 draws have standard deviation 0.01")
     if n >= FLAT_SAMPLE:
         kurtosis = float(np.mean(((z - mean) / std) ** 4) - 3.0) if std > 0 else 0.0
         if kurtosis < -SIGMAS * np.sqrt(24.0 / n):
-            return f"{seen}, but they are spread flat like a uniform distribution (excess kurtosis {kurtosis:.2f}; a normal one has 0)"
+            return f"{seen} are spread flat, as a uniform distribution is, not bell-shaped as normal draws are"
     return None
 
 
