@@ -9,7 +9,7 @@ The arguments are the case's own arrays: an engine must hand a submission copies
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from grader.packs.conv_step_by_step import cases as C
@@ -28,7 +28,7 @@ def _both_modes(seed: int, n: int) -> list[C.PoolCase]:
     """Max and average pooling cases, alternating, max first."""
     maxes, averages = C.pool_cases(seed, (n + 1) // 2, "max"), C.pool_cases(seed, n // 2, "average")
     mixed = [case for pair in zip(maxes, averages) for case in pair] + maxes[len(averages):]
-    return mixed[:n]
+    return [replace(case, index=k) for k, case in enumerate(mixed[:n])]
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (
