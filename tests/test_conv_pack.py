@@ -160,6 +160,12 @@ def test_oracle_reproduces_the_course_figures(oracle):
                       ("average", [[0.08485462, 0.2787552], [1.26461098, -0.25749373], [1.17975636, -0.53624893]])):
         dA_prev = oracle.pool_backward(C.PoolCase(0, "course", A_prev, {"stride": 1, "f": 2}, mode, dA))["dA_prev"]
         assert np.allclose(dA_prev[1, 1], row, rtol=0, atol=1e-8), mode
+    # A 2018 copy whose create_mask_from_window returns np.max(x) printed this for max pooling.
+    namespace = dict(vars(R), create_mask_from_window=buggy("MASK_IS_MAX_VALUE"))
+    exec(compile(inspect.getsource(R.pool_backward), "<pool_backward>", "exec"), namespace)
+    dA_prev = namespace["pool_backward"](dA, (A_prev, {"stride": 1, "f": 2}), "max")
+    assert np.allclose(dA_prev[1, 1], [[0.56336756, 1.68417722], [8.39601626, -0.2452028], [7.83264869, -1.92938002]],
+                       rtol=0, atol=1e-8)
 
 
 def _numeric_gradient(loss, x: np.ndarray, eps: float = 1e-3) -> np.ndarray:
@@ -221,6 +227,7 @@ MUTANTS = {
                                "dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, :] += np.multiply")],
     "AVG_POOL_GRADIENT_NOT_DIVIDED": [("+= distribute_value(da, shape)", "+= np.ones(shape) * da")],
     "MASK_COLUMN_MAX": [("mask = x == np.max(x)", "mask = x == np.max(x, axis=0)")],
+    "MASK_IS_MAX_VALUE": [("mask = x == np.max(x)", "mask = np.max(x)")],
     "DISTRIBUTE_NOT_DIVIDED": [("average = dz / (n_H * n_W)", "average = dz")],
 }
 

@@ -7,8 +7,9 @@ vectorised (sliding windows, einsum) and independently of the loops in reference
 against a hand-written buggy loop version and against the right answer.
 
 Evidence, then, is a comparison: `identify` names the misconceptions whose prediction a submission's
-outputs match. Two of them were found in public copies of the notebook (CONTRACT.md):
-CONV_BACKWARD_NO_STRIDE and POOL_BACKWARD_NO_STRIDE, which the course's own checks long missed.
+outputs match. Three of them were found in public copies of the notebook (CONTRACT.md):
+CONV_BACKWARD_NO_STRIDE and POOL_BACKWARD_NO_STRIDE, which the course's own checks long missed, and
+MASK_IS_MAX_VALUE.
 """
 
 from __future__ import annotations
@@ -150,6 +151,10 @@ def _avg_pool_not_divided(case: PoolCase) -> dict:
 
 def _mask_column_max(case: WindowCase) -> dict:
     return {"mask": case.x == np.max(case.x, axis=0)}
+
+
+def _mask_is_max_value(case: WindowCase) -> dict:
+    return {"mask": np.max(case.x)}
 
 
 def _distribute_not_divided(case: DistributeCase) -> dict:
@@ -295,6 +300,13 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
         "entries that were not the maximum.",
         "mask = (x == np.max(x))",
         lambda c: c.x.shape[1] > 1, _mask_column_max),
+    Misconception(
+        "MASK_IS_MAX_VALUE", "create_mask_from_window", "The mask is the maximum itself, not where it is",
+        "create_mask_from_window returns an array of x's shape, True where x equals its maximum and False "
+        "elsewhere. np.max(x) is the maximum's value, a number: multiplied by dA[i, h, w, c] in pool_backward it "
+        "sends max(x) * dA[i, h, w, c] to every entry of the window instead of dA[i, h, w, c] to the maximum alone.",
+        "mask = (x == np.max(x))",
+        lambda c: True, _mask_is_max_value),
     Misconception(
         "DISTRIBUTE_NOT_DIVIDED", "distribute_value", "dz is copied, not shared out",
         "In average pooling every entry of the (n_H, n_W) window has the same influence, 1/(n_H*n_W), on the "
