@@ -168,6 +168,27 @@ def test_oracle_reproduces_the_course_figures(oracle):
                        rtol=0, atol=1e-8)
 
 
+def test_the_2017_notebook_adds_the_bias_inside_the_sum():
+    """Its template ("Element-wise product between a_slice and W. Add bias.") and Expected Output agree."""
+    old = ConvOracle("cpu", version="v1-2017")
+    np.random.seed(1)
+    step = C.StepCase(0, "course", np.random.randn(4, 4, 3), np.random.randn(4, 4, 3), np.random.randn(1, 1, 1))
+    assert np.isclose(old.conv_single_step(step)["Z"], -23.1602122025, rtol=1e-11, atol=0)
+    assert np.isclose(ConvOracle("cpu").conv_single_step(step)["Z"], -6.999089450680221, rtol=1e-12, atol=0)
+    case = _legacy_conv_case((10, 4, 4, 3), (2, 2, 3, 8), {"pad": 2, "stride": 1})
+    Z = old.conv_forward(case)["Z"]
+    assert np.isclose(np.mean(Z), 0.155859324889, rtol=1e-11, atol=0)
+    grads = old.conv_backward(C.ConvCase(0, "course", case.A_prev, case.W, case.b, case.hparameters, Z))
+    for name, mean in (("dA_prev", 9.60899067587), ("dW", 10.5817412755), ("db", 76.3710691956)):
+        assert np.isclose(np.mean(grads[name]), mean, rtol=1e-11, atol=0), name
+    bias_in_sum = M.BY_CODE["CONV_STEP_BIAS_IN_SUM"]
+    for case in cases_of("conv_single_step")[:100]:
+        assert mismatch(bias_in_sum.compute(case)["Z"], old.conv_single_step(case)["Z"]) is None, case.label
+        assert M.identify("conv_single_step", case, old.conv_single_step(case), version="v1-2017") == []
+    with pytest.raises(ValueError):
+        ConvOracle("cpu", version="v3")
+
+
 def _numeric_gradient(loss, x: np.ndarray, eps: float = 1e-3) -> np.ndarray:
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):

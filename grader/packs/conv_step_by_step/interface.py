@@ -46,6 +46,14 @@ FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (
 
 ORDER = tuple(FUNCTIONS)  # the notebook's order
 
+# The notebook's versions, oldest first, named by file name and year (both the first and the latest are
+# "v1"). Only one contract differs: the 2017 notebook's conv_single_step adds the bias inside the sum,
+# Z = sum(a_slice_prev * W + b) = sum(a_slice_prev * W) + f*f*n_C_prev * b, and its expected outputs
+# (Z = -23.1602122025, Z's mean = 0.155859324889) follow; from 2018 on Z = sum(a_slice_prev * W) + b.
+VERSIONS = ("v1-2017", "v2-2018", "v2a-2019", "v1-2021")
+BIAS_IN_SUM_VERSIONS = frozenset({"v1-2017"})
+LATEST = VERSIONS[-1]
+
 _GENERATORS: dict[str, Callable[[int, int], list]] = {
     "zero_pad": C.zero_pad_cases,
     "conv_single_step": C.conv_single_step_cases,

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from grader.packs.conv_step_by_step.cases import ConvCase, DistributeCase, PadCase, PoolCase, StepCase, WindowCase, output_size
+from grader.packs.conv_step_by_step.interface import BIAS_IN_SUM_VERSIONS, LATEST
 
 
 # --- vectorised building blocks (channels last) -----------------------------------------------------
@@ -170,6 +171,7 @@ class Misconception:
     expected: str
     applies: Callable[[object], bool]
     compute: Callable[[object], dict]
+    right_in: frozenset = frozenset()  # notebook versions whose own contract this is (interface.VERSIONS)
 
 
 def _strided(case) -> bool:
@@ -219,9 +221,10 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
     Misconception(
         "CONV_STEP_BIAS_IN_SUM", "conv_single_step", "The bias is added to every entry before the sum",
         "Z = sum(a_slice_prev * W) + b: one bias per filter, added once to the sum. np.sum(a_slice_prev * W + b) "
-        "adds b to each of the f*f*n_C_prev products, so Z carries f*f*n_C_prev times b.",
+        "adds b to each of the f*f*n_C_prev products, so Z carries f*f*n_C_prev times b. (The 2017 notebook asked "
+        "for exactly this, and its expected Z = -23.1602122025 follows; it is right under that version only.)",
         "Z = np.sum(np.multiply(a_slice_prev, W)) + float(b)",
-        lambda c: c.a_slice_prev.size > 1 and c.b.item() != 0, _bias_in_sum),
+        lambda c: c.a_slice_prev.size > 1 and c.b.item() != 0, _bias_in_sum, right_in=BIAS_IN_SUM_VERSIONS),
     Misconception(
         "CONV_FORWARD_NO_STRIDE", "conv_forward", "The window corners forget the stride",
         "Output position (h, w) reads the window whose top-left corner is (h*stride, w*stride) of a_prev_pad. "
@@ -335,11 +338,15 @@ def _same(actual, predicted, rtol: float) -> bool:
     return bool(np.all(np.abs(a.astype(np.float64) - p) <= rtol * scale))
 
 
-def identify(function: str, case, actual: dict, rtol: float = 1e-7) -> list[str]:
-    """The codes of the misconceptions that apply to `case` and whose prediction every output of `actual` matches."""
+def identify(function: str, case, actual: dict, rtol: float = 1e-7, version: str = LATEST) -> list[str]:
+    """The codes of the misconceptions that apply to `case` and whose prediction every output of `actual` matches.
+
+    The predictions assume the contract of 2018 and later; under "v1-2017" the conv_forward predictions
+    would need its bias, f*f*n_C_prev * b (not done yet), and CONV_STEP_BIAS_IN_SUM is that version's answer.
+    """
     found = []
     for m in for_function(function):
-        if m.applies(case):
+        if version not in m.right_in and m.applies(case):
             predicted = m.compute(case)
             if all(name in actual and _same(actual[name], value, rtol) for name, value in predicted.items()):
                 found.append(m.code)

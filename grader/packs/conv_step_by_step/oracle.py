@@ -10,6 +10,8 @@ conventions, applied once here (CONTRACT.md says where each was verified):
 - The course's max mask sends the gradient to every entry equal to the window's maximum; autograd's
   max_pool2d picks one. Cases without ties use autograd; `ties=True` cases use the course's rule,
   written with unfold/fold (`_course_max_pool_backward`).
+- The 2017 notebook ("v1-2017") adds the bias inside conv_single_step's sum, so its Z carries
+  f*f*n_C_prev * b; every later version adds b once. Its conv_backward is the same as later ones'.
 - create_mask_from_window is the course's definition, x == max(x); distribute_value is the gradient
   of a window's mean, times dz, which is the course's dz / (n_H * n_W) in every entry.
 """
@@ -21,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.packs.conv_step_by_step.cases import ConvCase, DistributeCase, PadCase, PoolCase, StepCase, WindowCase
-from grader.packs.conv_step_by_step.interface import ORDER
+from grader.packs.conv_step_by_step.interface import BIAS_IN_SUM_VERSIONS, LATEST, ORDER, VERSIONS
 
 
 def _to_nchw(x: torch.Tensor) -> torch.Tensor:
@@ -59,8 +61,15 @@ def _course_max_pool_backward(A_prev: torch.Tensor, dA: torch.Tensor, f: int, st
 class ConvOracle:
     """Every output of every graded function of pack 2, keyed by the course's names."""
 
-    def __init__(self, device: str = "cpu"):
+    def __init__(self, device: str = "cpu", version: str = LATEST):
+        if version not in VERSIONS:
+            raise ValueError(f"unknown notebook version {version!r}: one of {', '.join(VERSIONS)}")
         self.device = torch.device(device)
+        self.version = version
+
+    def _bias_factor(self, W_shape) -> int:
+        """How many times the course's conv_single_step adds b: once, or f*f*n_C_prev times in 2017."""
+        return int(np.prod(W_shape[:3])) if self.version in BIAS_IN_SUM_VERSIONS else 1
 
     def _t(self, array, grad: bool = False) -> torch.Tensor:
         return torch.tensor(np.asarray(array, dtype=np.float64), dtype=torch.float64, device=self.device, requires_grad=grad)
@@ -74,11 +83,12 @@ class ConvOracle:
         return {"X_pad": self._np(F.pad(self._t(case.X), (0, 0, p, p, p, p)))}  # C untouched, then W, then H
 
     def conv_single_step(self, case: StepCase) -> dict:
-        Z = torch.sum(self._t(case.a_slice_prev) * self._t(case.W)) + self._t(case.b).reshape(())
+        Z = torch.sum(self._t(case.a_slice_prev) * self._t(case.W)) + self._bias_factor(case.W.shape) * self._t(case.b).reshape(())
         return {"Z": np.float64(Z.item())}
 
     def conv_forward(self, case: ConvCase) -> dict:
-        Z = conv2d_nhwc(self._t(case.A_prev), self._t(case.W), self._t(case.b), case.stride, case.pad)
+        b = self._bias_factor(case.W.shape) * self._t(case.b)
+        Z = conv2d_nhwc(self._t(case.A_prev), self._t(case.W), b, case.stride, case.pad)
         return {"Z": self._np(Z), "cache": case.cache}
 
     def conv_backward(self, case: ConvCase) -> dict:
