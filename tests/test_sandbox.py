@@ -14,6 +14,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.sandbox import wire
@@ -400,3 +401,28 @@ def test_a_job_killed_by_a_signal_is_reported_with_its_name(sandbox):
     assert result.done["signal"] == signal.Signals.SIGKILL.name
     assert result.cases == {}
     assert_healthy(sandbox)
+
+
+def test_end_to_end_reports_each_stage_as_it_returned(sandbox):
+    # update_parameters that writes into grads: the grads reported for L_model_backward are those it
+    # returned, so the chain's check does not blame L_model_backward for the update's mistake
+    source = """
+        import numpy as np
+        def L_model_forward(X, parameters):
+            return np.ones((1, 2)), []
+        def compute_cost(AL, Y):
+            AL[0, 0] = 7.0  # a cost that writes into AL
+            return np.squeeze(0.5)
+        def L_model_backward(AL, Y, caches):
+            return {"dW1": np.ones((1, 1))}
+        def update_parameters(parameters, grads, learning_rate):
+            grads["dW1"] -= 5
+            return parameters
+    """
+    job = make_job(sandbox, [statement(source)], cases=[[np.zeros((1, 2)), np.zeros((1, 2)), {}, 0.1]])
+    job["kind"] = "end_to_end"
+    result = sandbox.run(job)
+    value = result.cases[0]["value"]
+    assert value["stage"] == "done"
+    assert value["grads"]["dW1"].tolist() == [[1.0]]
+    assert value["AL"].tolist() == [[1.0, 1.0]]  # as L_model_forward returned it, before compute_cost wrote into it

@@ -205,14 +205,17 @@ def load(program: list, namespace: dict, seconds: float) -> list:
 def _end_to_end(namespace: dict, args: tuple, out: dict):
     X, Y, parameters, learning_rate = args
     out["stage"] = "L_model_forward"
+    # Each stage's output is reported as it was when that stage returned: a later stage that writes into
+    # it (an update that changes grads) must not make an earlier one look wrong.
     AL, caches = namespace["L_model_forward"](X, parameters)
-    out["AL"] = AL
+    out["AL"] = _fresh(AL)
     out["stage"] = "compute_cost"
     out["cost"] = namespace["compute_cost"](AL, Y)
     out["stage"] = "L_model_backward"
-    out["grads"] = namespace["L_model_backward"](AL, Y, caches)
+    grads = namespace["L_model_backward"](AL, Y, caches)
+    out["grads"] = _fresh(grads)
     out["stage"] = "update_parameters"
-    out["parameters"] = namespace["update_parameters"](parameters, out["grads"], learning_rate)
+    out["parameters"] = namespace["update_parameters"](parameters, grads, learning_rate)
     out["stage"] = "done"
     return out
 
