@@ -137,11 +137,15 @@ def _legacy_conv_case(shape_A, shape_W, hparameters) -> C.ConvCase:
 
 
 def test_oracle_reproduces_the_course_figures(oracle):
-    """Figures printed by the 2021 notebook (and, for the backward pass, the Expected Output of 2017-2020)."""
+    """Figures printed by the 2021 notebook, the forward figures of 2018 and 2019-2020, and the backward
+    pass's Expected Output of 2018-2020 (equal to 2021's)."""
     fwd = oracle.conv_forward(_legacy_conv_case((2, 5, 7, 4), (3, 3, 4, 8), {"pad": 1, "stride": 2}))["Z"]
     assert np.isclose(np.mean(fwd), 0.5511276474566768, rtol=1e-12, atol=0)
     assert np.allclose(fwd[0, 2, 1], [-2.17796037, 8.07171329, -0.5772704, 3.36286738, 4.48113645, -2.89198428,
                                       10.99288867, 3.03171932], rtol=0, atol=1e-8)
+    for shape_A, shape_W, hp, mean in (((10, 4, 4, 3), (2, 2, 3, 8), {"pad": 2, "stride": 2}, 0.0489952035289),  # v2 (2018)
+                                       ((10, 5, 7, 4), (3, 3, 4, 8), {"pad": 1, "stride": 2}, 0.692360880758)):  # v2a
+        assert np.isclose(np.mean(oracle.conv_forward(_legacy_conv_case(shape_A, shape_W, hp))["Z"]), mean, rtol=1e-11, atol=0)
     case = _legacy_conv_case((10, 4, 4, 3), (2, 2, 3, 8), {"pad": 2, "stride": 2})
     Z = oracle.conv_forward(case)["Z"]
     case = C.ConvCase(0, "course", case.A_prev, case.W, case.b, case.hparameters, Z)  # the course backpropagates Z itself
