@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import inspect
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -308,6 +310,13 @@ def test_a_mistake_that_does_not_apply_changes_nothing(oracle):
             predicted, right = m.compute(case), answer(oracle, m.function, case)
             for name, value in predicted.items():
                 assert mismatch(value, right[name]) is None, (m.code, case.label, name)
+
+
+def test_only_the_oracle_imports_torch():
+    """Cases, interface and misconceptions run where torch is absent (a sandbox, a student's machine)."""
+    code = ("import sys; import grader.packs.conv_step_by_step.misconceptions, grader.packs.conv_step_by_step.interface; "
+            "assert 'torch' not in sys.modules; import grader.packs.conv_step_by_step.oracle; assert 'torch' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 # --- the case generator -------------------------------------------------------------------------------
