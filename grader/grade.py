@@ -222,10 +222,13 @@ class Grader:
 
 def _crash_note(result: JobResult) -> str:
     done = result.done
+    if done.get("reason") == "overflow":  # the grader ended it: its signal says nothing more
+        return "your code sent back more data than the grader accepts"
+    if done.get("reason") == "corrupt":
+        return (f"the process running your code sent data that is not a result the grader accepts "
+                f"({done.get('detail') or 'malformed'}), so this check stopped there")
     if done.get("signal"):
         return f"the process running your code was killed by {done['signal']} (a crash, or over the memory limit) before this case finished"
-    if done.get("reason") == "overflow":
-        return "your code sent back more data than the grader accepts"
     if done.get("exit_code"):
         return f"the process running your code ended (exit code {done['exit_code']}) before this case finished"
     return "this case did not finish"
