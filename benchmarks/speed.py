@@ -12,7 +12,8 @@ fresh `python -m grader check` process per submission, `-j` at a time (for a bat
    answers prepared as setup.sh prepares them; wall seconds per submission.
 3. `grade -j N` on benchmarks/batch.py's corpus (every example copied up to `--total`, the two slow
    hostile ones once), answers prepared: submissions/s, the ratio to the naive loop on a sample
-   (extrapolated to the corpus, slow ones included), the peak memory (PSS) of the whole process tree,
+   (extrapolated to the corpus, slow ones included; and to the same loop with no answers kept, each
+   process importing torch as before the answer cache), the peak memory (PSS) of the whole process tree,
    and the CPU per submission split into the trusted side (batch and workers), fork and relay (the
    zygotes' own CPU), the walled jobs (loading the submission, the harness, encoding) and the student
    code itself (the cases' own seconds as the jobs timed them; wall time, so a loaded machine inflates it).
@@ -188,6 +189,9 @@ def main() -> None:
         parallel = run_naive(sample, args.jobs, ["--device", "cpu"], env)
         slow_wall = run_naive(slow, args.jobs, ["--device", "cpu"], env) if slow else 0.0
         naive = len(fast) * parallel / len(sample) + slow_wall  # the slow ones ran -j at a time too
+        # the same loop with no answers kept, each process importing torch, as before the answer cache
+        uncached = run_naive(sample, args.jobs, ["--device", "cpu"], {**os.environ, CACHE_ENV: "off"})
+        naive_uncached = len(fast) * uncached / len(sample) + slow_wall
 
         # 4. student code per submission, and the floor
         os.environ[CACHE_ENV] = str(answers)
@@ -202,7 +206,8 @@ def main() -> None:
     (torch_wall, torch_cpu), (cached_wall, cached_cpu), (cold_wall, cold_cpu) = torch_import, cached, cold
     print(f"\nanchors: `python -c \"import torch\"` {torch_wall:.2f} s wall, {torch_cpu:.2f} s CPU (median of {repeat}); "
           f"the naive loop ({args.jobs} `check` processes at a time, answers prepared) {naive / n:.2f} s per submission, "
-          f"extrapolated from {len(sample)} fast and {len(slow)} slow ones. `grader prepare` took {prepare[0]:.2f} s once.\n")
+          f"extrapolated from {len(sample)} fast and {len(slow)} slow ones ({naive_uncached / n:.2f} s with no answers kept, "
+          f"every process importing torch, as before the cache). `grader prepare` took {prepare[0]:.2f} s once.\n")
     print(row("figure", "wall", "CPU", "vs anchor", "goal", None))
     print(row("check, correct, answers prepared", f"{cached_wall:.2f} s", f"{cached_cpu:.2f} s",
               f"{cached_wall / torch_wall:.2f}x import", "<= 1.0x torch import", cached_wall <= torch_wall))
@@ -213,6 +218,7 @@ def main() -> None:
               f"{worst[0] / torch_wall:.2f}x import", "< 1 s wall", worst[0] < 1.0))
     print(row(f"grade -j {args.jobs}: {n} submissions, 2 slow hostile", f"{rate:.1f} /s", f"{per(batch['cpu'])}",
               f"{naive / batch['wall']:.1f}x naive", ">= 20 /s, >= 25x naive", rate >= 20 and naive / batch["wall"] >= 25))
+    print(row("  the same batch vs the naive loop, no answers kept", "", "", f"{naive_uncached / batch['wall']:.1f}x naive", "", None))
     print(row(f"peak memory of the process tree, {n} subm.", f"{batch['pss'] / 2**20:.0f} MiB", "PSS", "", "< 1 GiB for 1,000",
               batch["pss"] < GIB if n >= 1000 else None))
     trusted, sandbox = batch["parent_cpu"], batch["cpu"] - batch["parent_cpu"]
