@@ -46,14 +46,19 @@ class Grader:
         self.weak_sandbox = weak_sandbox
         self.seed = seed
         self.answers = "given"  # where autograd's answers came from: given, cached, computed (answer_cache.py)
-        if case_set is None:  # autograd's answers: read back from the answer cache, or computed (and stored)
+        self.sandbox = make_sandbox(worker)  # Linux's kernel walls, or the portable backend elsewhere
+        if case_set is None:
+            self.sandbox.launch()  # the zygote starts while autograd's answers are read back from the cache, or computed
             from grader.answer_cache import case_set_for
 
-            case_set, self.answers = case_set_for(seed, {name: unit.cases for name, unit in self.rubric.units.items()}, device)
+            try:
+                case_set, self.answers = case_set_for(seed, {name: unit.cases for name, unit in self.rubric.units.items()}, device)
+            except BaseException:
+                self.sandbox.close()
+                raise
         self.case_set = case_set
         self.device = case_set.device
         self.tolerance = Tolerance()
-        self.sandbox = make_sandbox(worker)  # Linux's kernel walls, or the portable backend elsewhere
         self._versions = versions()
 
     def close(self) -> None:

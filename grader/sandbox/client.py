@@ -114,6 +114,12 @@ class Sandbox:
 
     # --- the zygote -----------------------------------------------------------------------------
     def _start(self) -> None:
+        self._spawn_zygote()
+        self._handshake()
+
+    def _spawn_zygote(self) -> None:
+        """Start the zygote's process; it imports NumPy and probes the walls while we go on."""
+        self.walls = None
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # set on some CPUs so OpenBLAS is right there
@@ -132,6 +138,10 @@ class Sandbox:
         finally:
             theirs.close()
         self._control = ours
+
+    def _handshake(self) -> None:
+        """Wait for the zygote's hello: which walls it puts up around every job."""
+        ours = self._control
         ours.settimeout(120)
         try:
             hello = json.loads(ours.recv(65536) or b"{}")
@@ -144,11 +154,23 @@ class Sandbox:
         self.walls = Walls(hello["mode"], list(hello["walls"]), list(hello["refused"]), bool(hello["root"]))
         self.uid = UID_BASE + self._process.pid if os.getuid() == 0 else None
 
+    def launch(self) -> None:
+        """Begin starting the zygote without waiting for it, so that its start overlaps the caller's own
+        work (reading or computing autograd's answers); `start` or the first `run` waits for it."""
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._spawn_zygote()
+
+    def _ready(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            self._start()
+        elif self.walls is None:
+            self._handshake()
+
     def start(self) -> Walls:
         """Start the zygote now (it starts with the first job otherwise); say which walls it puts up."""
         with self._lock:
-            if self._process is None or self._process.poll() is not None:
-                self._start()
+            self._ready()
             return self.walls
 
     # --- one job --------------------------------------------------------------------------------
@@ -161,8 +183,7 @@ class Sandbox:
         gives the reply ({"matched": label, "answer": value} or {"matched": None}).
         """
         with self._lock:
-            if self._process is None or self._process.poll() is not None:
-                self._start()
+            self._ready()
             limits, count, payload = self._payload(job)
             job_r, job_w = os.pipe()
             res_r, res_w = os.pipe()

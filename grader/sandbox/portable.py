@@ -245,6 +245,9 @@ class PortableSandbox(Sandbox):
             refused.append("memory: this OS offers no limit here that holds")
         self.walls = Walls("portable", walls, refused, False)
 
+    def launch(self) -> None:
+        """Nothing to start ahead: each job is a process of its own (the probe runs in `start`)."""
+
     def start(self) -> Walls:
         with self._lock:
             if self._folder is None:
