@@ -1,0 +1,153 @@
+"""Prove that moving an assignment into a pack changed no score, diagnosis or feedback text.
+
+    python benchmarks/pack_identity.py BEFORE [AFTER] [--seeds 0 1] [-j 2]
+
+Grades every example in `submissions/` (and its sub-folders), every test fixture in `tests/data/` and
+every red-team attack in `tests/redteam/attacks/` with the grader as it was at git revision BEFORE
+(checked out into a temporary worktree) and as it is in AFTER (default: this working tree), with the
+same seeds and the same default rubric plus one rubric that accepts the legacy grads keys. Then it
+compares the JSON reports field by field, after dropping only what must differ between two runs: wall
+times (`seconds`), the grader's build digest, and the folder the reports were written to.
+
+It prints one line per run and every difference it finds, and exits 1 if there is any. Not a speed
+figure: it lives here because, like the benchmarks, it needs git history and minutes, not a test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+INPUTS = ("submissions", "tests/data", "tests/redteam/attacks")
+VOLATILE = {"seconds"}  # wall time: differs on every run
+NEW_FIELDS = {"assignment"}  # added by the move: which pack graded the report (absent before)
+# Attacks whose reports differ between two runs of one and the same grader: they print file descriptor
+# numbers, random bytes or unseeded random values. Compared nowhere, named here so the count is honest.
+UNSTABLE = {"tests/redteam/attacks/fd_scan_inherited.py", "tests/redteam/attacks/frame_short_stall.py",
+            "tests/redteam/attacks/lying_return_objects.py"}
+# The course's helper module is served from the pack's folder now: tracebacks through it name that file.
+HELPER_PATHS = ("grader/sandbox/dnn_utils.py", "grader/packs/step_by_step/dnn_utils.py")
+LEGACY_RUBRIC = "[grading]\nlegacy_grads_keys = true\ncases = 8\n"
+
+
+def corpus(root: Path) -> list[Path]:
+    """Every gradable file under INPUTS, by name (the reports are matched by the submission's path)."""
+    files = []
+    for folder in INPUTS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in (".py", ".ipynb") and "__pycache__" not in path.parts:
+                files.append(path)
+    return files
+
+
+def normalise(value, tree: Path, key: str = ""):
+    """The report without what two identical gradings may still differ in."""
+    if isinstance(value, str):
+        for helper in HELPER_PATHS:
+            value = value.replace(f"{tree}/{helper}", "<the course helper dnn_utils.py>")
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k in VOLATILE or k in NEW_FIELDS:
+                continue
+            if k == "versions" and isinstance(v, dict):
+                v = {kk: vv for kk, vv in v.items() if kk != "grader"}
+            out[k] = normalise(v, tree, k)
+        return out
+    if isinstance(value, list):
+        return [normalise(v, tree, key) for v in value]
+    return value
+
+
+def grade(code: Path, files: list[Path], out: Path, seed: int, jobs: int, rubric: Path | None) -> dict[str, dict]:
+    """Grade `files` with the grader in `code` (run from that folder, so its `grader` package is the
+    one imported); return each report, keyed by the submission's path relative to this repository."""
+    command = [sys.executable, "-m", "grader", "grade", *map(str, files), "--out", str(out), "-j", str(jobs),
+               "--no-progress", "--seed", str(seed)]
+    if rubric:
+        command += ["--rubric", str(rubric)]
+    run = subprocess.run(command, cwd=code, capture_output=True, text=True)
+    if run.returncode not in (0, 1, 2):
+        sys.exit(f"grading with {code} failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    reports = {}
+    for path in sorted(out.glob("*.json")):
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and "submission" in data:
+            name = str(Path(data["submission"]).resolve().relative_to(ROOT))
+            if name not in UNSTABLE:
+                reports[name] = normalise(data, code.resolve())
+    return reports
+
+
+def differences(before, after, where: str = "") -> list[str]:
+    if type(before) is not type(after):
+        return [f"{where}: {before!r} -> {after!r}"]
+    if isinstance(before, dict):
+        found = []
+        for key in sorted(set(before) | set(after), key=str):
+            if key not in after:
+                found.append(f"{where}.{key}: only before")
+            elif key not in before:
+                found.append(f"{where}.{key}: only after")
+            else:
+                found += differences(before[key], after[key], f"{where}.{key}")
+        return found
+    if isinstance(before, list):
+        if len(before) != len(after):
+            return [f"{where}: {len(before)} items -> {len(after)}"]
+        return [d for i, (b, a) in enumerate(zip(before, after)) for d in differences(b, a, f"{where}[{i}]")]
+    return [] if before == after else [f"{where}: {before!r} -> {after!r}"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before", help="git revision of the grader before the move")
+    parser.add_argument("after", nargs="?", default=None, help="git revision after (default: this working tree)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("-j", type=int, default=2)
+    args = parser.parse_args()
+    files = corpus(ROOT)
+    work = Path(tempfile.mkdtemp(prefix="pack-identity-"))
+    trees = {}
+    try:
+        for label, revision in (("before", args.before), ("after", args.after)):
+            if revision is None:
+                trees[label] = ROOT
+                continue
+            trees[label] = work / label
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(trees[label]), revision],
+                           check=True, capture_output=True)
+        rubric = work / "legacy.toml"
+        rubric.write_text(LEGACY_RUBRIC)
+        total = 0
+        for seed in args.seeds:
+            for rubric_path in (None, rubric):
+                results = {label: grade(tree, files, work / f"out-{label}-{seed}-{bool(rubric_path)}", seed, args.j, rubric_path)
+                           for label, tree in trees.items()}
+                found = differences(results["before"], results["after"])
+                scores = sum(r.get("score", 0) for r in results["after"].values())
+                print(f"seed {seed}, rubric {'legacy keys, 8 cases' if rubric_path else 'default'}: "
+                      f"{len(results['before'])} reports before, {len(results['after'])} after, total score after {scores:g}, "
+                      f"{len(found)} differences")
+                for line in found[:50]:
+                    print("   ", line)
+                total += len(found)
+        print(f"({len(UNSTABLE)} attacks left out, their reports differ between two runs of one grader: {', '.join(sorted(UNSTABLE))})")
+        print(f"{len(files)} submissions x {len(args.seeds)} seeds x 2 rubrics: {total} differences in all")
+        return 1 if total else 0
+    finally:
+        for label, tree in trees.items():
+            if tree != ROOT:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
