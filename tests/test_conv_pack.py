@@ -6,7 +6,8 @@
 - every misconception's prediction differs from the right answer wherever it applies, equals what a
   hand-written buggy version (the answer key with the student's line changed) returns, and is named by
   `identify` alone; the right answers are never named;
-- the case generator is deterministic, dyadic, tie-free where promised, and covers its shape classes.
+- the case generator is deterministic, dyadic, tie-free where promised, and covers its shape classes;
+- the end-to-end chain (chain.py, end_to_end.py) run on the answer key equals autograd's chain on 300 cases.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import copy
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from grader.packs.conv_step_by_step import cases as C
+from grader.packs.conv_step_by_step import chain as CH
 from grader.packs.conv_step_by_step import misconceptions as M
 from grader.packs.conv_step_by_step.interface import FUNCTIONS, ORDER, scored_cases
 from grader.packs.conv_step_by_step.oracle import ConvOracle, _course_max_pool_backward
@@ -315,6 +318,9 @@ def test_a_mistake_that_does_not_apply_changes_nothing(oracle):
 def test_only_the_oracle_imports_torch():
     """Cases, interface and misconceptions run where torch is absent (a sandbox, a student's machine)."""
     code = ("import sys; import grader.packs.conv_step_by_step.misconceptions, grader.packs.conv_step_by_step.interface; "
+            "import grader.packs.conv_step_by_step as P, grader.packs.conv_step_by_step.checks, grader.packs.conv_step_by_step.chain; "
+            "import grader.packs.conv_step_by_step.case_inputs, grader.packs.conv_step_by_step.diagnosis, grader.packs.conv_step_by_step.end_to_end; "
+            "P.PACK.checks(); P.PACK.job_extras(); "
             "assert 'torch' not in sys.modules; import grader.packs.conv_step_by_step.oracle; assert 'torch' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
@@ -403,3 +409,32 @@ def test_edge_cases_come_first():
         }
         for name, has in pool_classes.items():
             assert any(has(c) for c in pool), f"pool {mode}: no {name} case among the first 10"
+
+
+# --- the end-to-end chain -------------------------------------------------------------------------------
+def test_chain_reference_equals_oracle(oracle):
+    """The answer key run through the pack's own end_to_end.py equals autograd's chain, stage by stage."""
+    namespace: dict = {}
+    with open(Path(CH.__file__).with_name("end_to_end.py")) as source:
+        exec(source.read(), namespace)
+    functions = {name: getattr(R, name) for name in ORDER}
+    for case in CH.chain_cases(SEED, 300):
+        out = namespace["end_to_end"](functions, copy.deepcopy(case.args), {}, copy.deepcopy)
+        assert out["stage"] == "done"
+        expected = oracle.end_to_end(case)
+        for name, want in expected.items():
+            assert mismatch(out[name], want) is None, (case.label, name)
+
+
+def test_chain_cases_pad_and_have_no_tied_maximum():
+    cases = CH.chain_cases(SEED, 300)
+    assert C.digest(cases) == C.digest(CH.chain_cases(SEED, 300)) != C.digest(CH.chain_cases(SEED + 1, 300))
+    assert all(c.hparameters["pad"] >= 1 for c in cases)
+    assert {c.mode for c in cases} == {"max", "average"} and {c.hparameters["stride"] for c in cases} == {1, 2}
+    assert {c.hparameters_pool["stride"] for c in cases} == {1, 2}
+    for c in cases:
+        if c.mode == "max":
+            Z = CH.conv_z(c.A_prev, c.W, c.b, c.hparameters["stride"], c.hparameters["pad"])
+            assert not CH.has_tied_maximum(Z, c.hparameters_pool["f"], c.hparameters_pool["stride"]), c.label
+    tied = np.zeros((1, 2, 2, 1))
+    assert CH.has_tied_maximum(tied, 2, 1) and not CH.has_tied_maximum(np.arange(4.0).reshape(1, 2, 2, 1), 2, 1)

@@ -1,9 +1,71 @@
-"""Pack 2's core: "Convolution model: Step by Step" (Deep Learning Specialization, course 4, week 1).
+"""Pack 2: "Convolution model: Step by Step" (Deep Learning Specialization, course 4, week 1).
 
-What is here is self-contained and not yet wired into the engine (no check, front end or report uses
-it): the course's contract as verified in public copies of the notebook (CONTRACT.md), the graded
-functions' interface (interface.py), a seeded case generator (cases.py, NumPy only), PyTorch float64
-answers for every output (oracle.py, the only module that imports torch) and the misconceptions, each a
-pure function of a case (misconceptions.py). The answer key is reference/conv_model.py, outside every
-install. Wiring it in waits for the engine/pack split of issue 12.
+Written only through the pack API of grader/pack.py. What is here: the course's contract as verified in
+public copies of the notebook (CONTRACT.md), the graded functions' interface (interface.py), seeded
+cases (cases.py, chain.py; NumPy only), PyTorch float64 answers (oracle.py, the only torch import, reached
+only from `case_set`), the checks and stand-in tables (checks.py, case_inputs.py), the end-to-end chain
+the sandbox runs (end_to_end.py), the misconceptions (misconceptions.py) and their evidence (diagnosis.py).
+The answer key is reference/conv_model.py, outside every install.
+
+Two decisions where the course's own code meets today's NumPy or a case the course never poses:
+
+- `float(b)`. The course passes conv_single_step a bias of shape (1, 1, 1) and its template says
+  `Z = Z + float(b)`, which NumPy 2 refuses. The cases keep the course's b (another shape would break
+  the `b[0, 0, 0]` that copies also write), and course_float.py gives a submission that calls float()
+  NumPy 1.x's float() of a one-element array (`supply_names`), with a load note that says so.
+- pad 0 in conv_backward. The template un-pads with `da_prev_pad[pad:-pad, pad:-pad, :]`, empty when
+  pad = 0; the course never calls conv_backward with pad 0, so no scored case of conv_backward or of the
+  end-to-end chain has it (conv_forward and zero_pad do: the course's own test of conv_forward has pad 0).
+
+Points: the course grades the four forward functions and calls the backward half "OPTIONAL / UNGRADED".
+This grader is about backpropagation, so the backward half weighs as much as the forward half (44 each),
+and the end-to-end chain, which needs both, weighs 12; within each half the larger functions, which call
+the smaller ones, weigh more. A rubric's [functions.NAME] tables change any of it.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader import END_TO_END
+from grader.pack import CaseSet, Check, Pack, Version
+from grader.packs.conv_step_by_step import course_float
+from grader.packs.conv_step_by_step.checks import CHAIN, CHECKS
+from grader.packs.conv_step_by_step.interface import ORDER
+
+HERE = Path(__file__).parent
+
+POINTS = {
+    "zero_pad": 6, "conv_single_step": 8, "conv_forward": 18, "pool_forward": 12,  # graded by the course: 44
+    "conv_backward": 20, "create_mask_from_window": 5, "distribute_value": 5, "pool_backward": 14,  # optional: 44
+    END_TO_END: 12,
+}
+
+
+class ConvPack(Pack):
+    name = "conv_step_by_step"
+    title = "Convolution model: Step by Step"
+    functions = ORDER
+    chain = CHAIN
+    default_points = POINTS
+    stand_in_modules = ("public_tests", "test_utils")  # the 2021 notebook's `from public_tests import *`
+    end_to_end_file = HERE / "end_to_end.py"
+
+    def checks(self) -> dict[str, Check]:
+        return dict(CHECKS)
+
+    def case_set(self, seed: int, counts: dict[str, int], device: str = "cpu") -> tuple[CaseSet, str]:
+        from grader.packs.conv_step_by_step.case_inputs import build
+
+        return CaseSet(seed, device, build(seed, counts, device)), "computed"
+
+    def supply_names(self, sources: list[str]) -> tuple[list[str], list[str]]:
+        return course_float.supply(sources)
+
+    def diagnose(self, test, check: Check, inputs: list, version: Version) -> None:
+        from grader.packs.conv_step_by_step.diagnosis import diagnose
+
+        diagnose(test, check, inputs)
+
+
+PACK = ConvPack()

@@ -118,6 +118,16 @@ class ConvOracle:
         (torch.mean(window) * float(case.dz)).backward()
         return {"a": self._np(window.grad)}
 
+    def end_to_end(self, case) -> dict:
+        """The chain of chain.py: Z, A, then the gradients of sum(A * dA) at Z (dZ) and at the inputs."""
+        A_prev, W, b = self._t(case.A_prev, True), self._t(case.W, True), self._t(case.b, True)
+        Z = conv2d_nhwc(A_prev, W, self._bias_factor(case.W.shape) * b, case.hparameters["stride"], case.hparameters["pad"])
+        Z.retain_grad()
+        A = pool2d_nhwc(Z, case.hparameters_pool["f"], case.hparameters_pool["stride"], case.mode)
+        torch.sum(A * self._t(case.dA)).backward()
+        return {"Z": self._np(Z), "A": self._np(A), "dZ": self._np(Z.grad), "dA_prev": self._np(A_prev.grad),
+                "dW": self._np(W.grad), "db": self._np(b.grad)}
+
     def answers(self, function: str, case) -> dict:
         """The expected outputs of `function` on `case`."""
         if function not in ORDER:

@@ -1,0 +1,83 @@
+"""Pack 2's checks: what each graded function is called with, and how what it returned is judged.
+
+Most are the plain `Check` of grader/pack.py: a tuple of named outputs, each compared with autograd's by
+`grader.compare.compare` (caches included: a tuple of arrays and the hparameters dict, compared item by
+item). Two need more: the max mask is a boolean array (compare wants floats), and the end-to-end chain
+reports its first wrong stage only, since every later stage was computed from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader import END_TO_END
+from grader.compare import Mismatch, Tolerance, compare, describe
+from grader.pack import CaseInput, Check
+
+CHAIN = ("conv_forward", "pool_forward", "pool_backward", "conv_backward")
+STAGES = (("Z", "conv_forward"), ("A", "pool_forward"), ("dZ", "pool_backward"),
+          ("dA_prev", "conv_backward"), ("dW", "conv_backward"), ("db", "conv_backward"))
+
+
+class MaskCheck(Check):
+    """create_mask_from_window: True exactly where x holds its maximum. A boolean array is the course's
+    answer; an array of 0s and 1s marks the same entries and works the same in pool_backward, so it passes."""
+
+    def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
+        want: np.ndarray = case.expected
+        shape = list(want.shape)
+        if not isinstance(value, np.ndarray):
+            return [Mismatch("mask", "type", f"mask should be a boolean array of shape {tuple(want.shape)} "
+                             f"(x == np.max(x)), got {describe(value)}", shape)]
+        if value.shape != want.shape:
+            return [Mismatch("mask", "shape", f"mask should have x's shape {tuple(want.shape)}, got {tuple(value.shape)}",
+                             shape, list(value.shape))]
+        if value.dtype != bool and not (value.dtype.kind in "iuf" and np.all((value == 0) | (value == 1))):
+            return [Mismatch("mask", "dtype", f"mask should hold True/False (or 0/1), got dtype {value.dtype} "
+                             "with other values", shape, shape)]
+        wrong = np.argwhere(value.astype(bool) != want)
+        if wrong.size:
+            index = [int(i) for i in wrong[0]]
+            return [Mismatch("mask", "value", f"mask is wrong at {len(wrong)} of its {want.size} entries "
+                             f"(first at index {tuple(index)}): it must be True exactly where x equals np.max(x)",
+                             shape, shape, index=index)]
+        return []
+
+
+class ChainCheck(Check):
+    """The student's own chain (end_to_end.py): the first wrong stage is reported, the ones after it are not."""
+
+    def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
+        if not isinstance(value, dict):
+            return [Mismatch(END_TO_END, "type", "the chain returned nothing to check")]
+        for name, stage in STAGES:
+            if name not in value:
+                return []  # that stage raised: the error says so
+            found = compare(name, value[name], case.expected[name], tol)
+            if found:
+                return [Mismatch(m.path, m.kind, f"{stage}: {m.message}", m.expected_shape, m.got_shape, m.max_abs_error,
+                                 m.max_rel_error, m.index, m.expected_excerpt, m.got_excerpt) for m in found]
+        return []
+
+
+def first_wrong_stage(mismatches: list[Mismatch]) -> str | None:
+    """The function whose output the chain check found wrong (its mismatches' paths name the output)."""
+    for m in mismatches:
+        head = m.path.split("[")[0]
+        for name, stage in STAGES:
+            if head == name:
+                return stage
+    return None
+
+
+CHECKS: dict[str, Check] = {c.function: c for c in (
+    Check("zero_pad", ("X", "pad"), "X_pad", "pad"),
+    Check("conv_single_step", ("a_slice_prev", "W", "b"), "Z", "step"),
+    Check("conv_forward", ("A_prev", "W", "b", "hparameters"), ("Z", "cache"), "conv"),
+    Check("pool_forward", ("A_prev", "hparameters", "mode"), ("A", "cache"), "pool"),
+    Check("conv_backward", ("dZ", "cache"), ("dA_prev", "dW", "db"), "conv"),
+    MaskCheck("create_mask_from_window", ("x",), "mask", "window"),
+    Check("distribute_value", ("dz", "shape"), "a", "distribute"),
+    Check("pool_backward", ("dA", "cache", "mode"), "dA_prev", "pool"),
+    ChainCheck(END_TO_END, ("A_prev", "W", "b", "hparameters", "hparameters_pool", "mode", "dA"), "end_to_end", "chain", CHAIN),
+)}

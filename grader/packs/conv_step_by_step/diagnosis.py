@@ -1,0 +1,138 @@
+"""Pack 2's diagnosis: the misconceptions that the failing cases' own numbers show.
+
+Two kinds of evidence, both exact comparisons with what a mistake would give (misconceptions.py):
+- values: what the function returned equals, output by output, what the mistake returns on that case;
+- calls: under isolation, a mistake in a loop often shows first as a call to a stand-in that a correct
+  caller never makes (the case then returns nothing). The refused call's own arguments are the evidence:
+  a window that only the mistake reads (the window at (h, w) where the stride puts it at (h*stride,
+  w*stride)), or the window of every channel where max pooling reads one.
+
+A misconception becomes a diagnosis of the unit when it holds on at least two thirds of the failing cases
+where it can show at all (`Misconception.applies`), as in pack 1. Correct code fails no case, so it is
+never diagnosed. The end-to-end check is diagnosed at its first wrong stage, with that stage's inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader import END_TO_END
+from grader.pack import CaseInput, Check
+from grader.packs.conv_step_by_step import misconceptions as M
+from grader.packs.conv_step_by_step.checks import first_wrong_stage
+from grader.packs.conv_step_by_step.interface import FUNCTIONS
+from grader.results import CaseResult, Diagnosis, TestResult
+
+MAJORITY = 2 / 3
+# Not named from the chain: without stand-ins, pool_backward's average gradient is f*f times too large
+# whether pool_backward forgets the 1/(f*f) or the student's distribute_value does (DISTRIBUTE_NOT_DIVIDED).
+# pool_backward's own check, with a correct distribute_value standing in, tells the two apart.
+CHAIN_AMBIGUOUS = frozenset({"AVG_POOL_GRADIENT_NOT_DIVIDED"})
+
+
+def _windows_at(X: np.ndarray, f: int, n_H: int, n_W: int, step: int, channel=None) -> list[np.ndarray]:
+    """Every example's window with corner (h * step, w * step), all channels or one."""
+    out = []
+    for i in range(X.shape[0]):
+        for h in range(n_H):
+            for w in range(n_W):
+                window = X[i, h * step:h * step + f, w * step:w * step + f]
+                out.extend([window] if channel is None else [window[..., c] for c in range(X.shape[3])])
+    return out
+
+
+def _among(x, windows: list[np.ndarray]) -> bool:
+    x = np.asarray(x) if isinstance(x, np.ndarray) else None
+    return x is not None and any(x.shape == w.shape and np.array_equal(x, w) for w in windows)
+
+
+def _refused(case: CaseResult, helper: str) -> list[tuple]:
+    return [c["args"] for c in case.calls if c.get("matched") is None and c.get("helper") == helper and isinstance(c.get("args"), tuple)]
+
+
+def call_evidence(function: str, inp: CaseInput, case: CaseResult) -> tuple[list[str], str]:
+    """Misconceptions shown by a refused stand-in call, and the words that say which call."""
+    c = inp.case
+    if function == "conv_forward":
+        refused = _refused(case, "conv_single_step")
+        if refused and refused[0]:
+            n_H, n_W = M._conv_sizes(c)
+            X = M._pad(c.A_prev, c.pad)
+            a_slice = refused[0][0]
+            if (not _among(a_slice, _windows_at(X, c.f, n_H, n_W, c.stride))
+                    and _among(a_slice, _windows_at(X, c.f, n_H, n_W, 1))):
+                return ["CONV_FORWARD_NO_STRIDE"], ("it called conv_single_step with a window of A_prev_pad whose corner is "
+                                                    f"(h, w), which no output reads with stride {c.stride}: the call this mistake makes")
+    if function == "pool_backward" and c.mode == "max":
+        refused = _refused(case, "create_mask_from_window")
+        if refused and refused[0]:
+            x = refused[0][0]
+            n_H, n_W = c.dA.shape[1:3]
+            if np.ndim(x) == 3 and _among(x, _windows_at(c.A_prev, c.f, n_H, n_W, c.stride)):
+                return ["MAX_MASK_ALL_CHANNELS"], (f"it called create_mask_from_window with a window of all {c.A_prev.shape[3]} "
+                                                   f"channels (shape {tuple(np.shape(x))}): the call this mistake makes")
+            if (np.ndim(x) == 2 and not _among(x, _windows_at(c.A_prev, c.f, n_H, n_W, c.stride, channel=True))
+                    and _among(x, _windows_at(c.A_prev, c.f, n_H, n_W, 1, channel=True))):
+                return ["POOL_BACKWARD_NO_STRIDE"], ("it called create_mask_from_window with a window whose corner is (h, w), "
+                                                     f"which no output reads with stride {c.stride}: the call this mistake makes")
+    return [], ""
+
+
+def _named(function: str, value) -> dict:
+    names = FUNCTIONS[function].outputs
+    if len(names) == 1:
+        return {names[0]: value}
+    return dict(zip(names, value)) if isinstance(value, (tuple, list)) and len(value) == len(names) else {}
+
+
+def evidence(unit: str, inp: CaseInput, case: CaseResult, version: str = M.LATEST) -> tuple[str, object, list[str], str]:
+    """(function, its case, misconceptions shown, how) for one failing case of `unit`."""
+    if unit == END_TO_END:
+        stage = first_wrong_stage(case.mismatches)
+        value = case.value if isinstance(case.value, dict) else {}
+        if stage is None:
+            return "", None, [], ""
+        _, conv, pool = inp.case  # the stage as a case of its own, with autograd's inputs to it
+        function, stage_case = stage, conv if stage in ("conv_forward", "conv_backward") else pool
+        outputs = {"conv_forward": ("Z",), "pool_forward": ("A",), "pool_backward": ("dZ",),
+                   "conv_backward": ("dA_prev", "dW", "db")}[stage]
+        actual = dict(zip(FUNCTIONS[function].outputs, (value.get(k) for k in outputs)))
+        if function in ("conv_forward", "pool_forward"):
+            actual["cache"] = stage_case.cache  # the chain keeps the caches to itself; no prediction reads them
+        found = [code for code in M.identify(function, stage_case, {k: v for k, v in actual.items() if v is not None}, version=version)
+                 if code not in CHAIN_AMBIGUOUS]
+        return function, stage_case, found, f"in the chain, {function} returned exactly what this mistake returns"
+    found, how = call_evidence(unit, inp, case)
+    if found:
+        return unit, inp.case, found, how
+    if case.value is None:
+        return unit, inp.case, [], ""
+    return unit, inp.case, M.identify(unit, inp.case, _named(unit, case.value), version=version), "what it returned equals, output by output, what this mistake returns"
+
+
+def diagnose(test: TestResult, check: Check, inputs: list[CaseInput], version: str = M.LATEST) -> None:
+    """Add to `test` (and to each case it holds on) every misconception the majority of its failing cases show."""
+    failing = [(case, inp) for case, inp in zip(test.cases, inputs) if case.status == "failed"]
+    if not failing:
+        return
+    shown: dict[str, list[tuple[CaseResult, str]]] = {}
+    testable: dict[str, int] = {}
+    for case, inp in failing:
+        function, stage_case, found, how = evidence(check.unit, inp, case, version)
+        for m in M.for_function(function):
+            if stage_case is not None and m.applies(stage_case) and not (check.unit == END_TO_END and m.code in CHAIN_AMBIGUOUS):
+                testable[m.code] = testable.get(m.code, 0) + 1
+        for code in found:
+            shown.setdefault(code, []).append((case, how))
+    for code, cases in shown.items():
+        if len(cases) < MAJORITY * testable.get(code, len(cases)):
+            continue
+        m = M.BY_CODE[code]
+        first, how = cases[0]
+        message = (f"{m.explanation} Evidence: on {len(cases)} of the {testable.get(code, len(cases))} failing cases where this "
+                   f"mistake can show, {how} (the first: case {first.label!r}).")
+        diagnosis = Diagnosis(code, m.title, message, m.expected)
+        test.diagnoses.append(diagnosis)
+        for case, _ in cases:
+            case.diagnoses.append(diagnosis)
+
