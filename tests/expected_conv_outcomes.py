@@ -1,0 +1,93 @@
+"""What grading each of pack 2's example submissions (submissions/conv_*) must give, seed 0, default rubric.
+
+Plain data, no imports from the grader. `failing[unit]` is how many of the unit's 20 cases must fail, and
+`lost` the exact points lost, POINTS[unit] * failing / 20 (the default rubric of grader/packs/
+conv_step_by_step/__init__.py: 20 cases a unit); a unit not listed loses nothing. `diagnoses[unit]` is the
+exact set of misconception codes the unit must be diagnosed with. It assumes, as the pack does:
+
+- each function is graded in isolation: conv_forward with correct stand-ins for zero_pad and
+  conv_single_step, conv_backward for zero_pad, pool_backward for create_mask_from_window and
+  distribute_value; so a mistake in a helper costs the helper's own unit and the end-to-end chain only;
+- a call to a stand-in that a correct caller never makes fails the case (so a loop that forgets the
+  stride fails there, before returning), and the diagnosis reads that call's arguments;
+- "end_to_end" runs the student's own conv_forward -> pool_forward -> pool_backward -> conv_backward (and
+  whatever helpers they call) on 20 small networks, max and average pooling alternating, pad >= 1, and
+  reports the first wrong stage; the chain names no AVG_POOL_GRADIENT_NOT_DIVIDED (a distribute_value
+  that does not divide gives the same numbers there).
+Why each mistake shows on only some cases: a stride mistake cannot show with stride 1, dividing by m not
+with m = 1, and so on (misconceptions.py, `applies`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEED = 0
+CASES = 20
+END_TO_END = "end_to_end"
+POINTS = {
+    "zero_pad": 6, "conv_single_step": 8, "conv_forward": 18, "pool_forward": 12,
+    "conv_backward": 20, "create_mask_from_window": 5, "distribute_value": 5, "pool_backward": 14,
+    END_TO_END: 12,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    failing: dict[str, int] = field(default_factory=dict)
+    diagnoses: dict[str, list[str]] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def lost(self) -> dict[str, float]:
+        return {unit: round(POINTS[unit] * n / CASES, 4) for unit, n in self.failing.items()}
+
+
+def _own(code: str, *units: str) -> dict[str, list[str]]:
+    return {unit: [code] for unit in units}
+
+
+EXPECTED: dict[str, Outcome] = {
+    # --- correct ---------------------------------------------------------------------------------------
+    "conv_correct_template_loops.py": Outcome(note=(
+        "The course's loops and template lines, `Z = Z + float(b)` and the `[pad:-pad]` un-padding included: "
+        "full marks (float(b) works through the pack's supplied float; no scored conv_backward case has pad 0).")),
+    "conv_correct_vectorized.py": Outcome(note=(
+        "np.pad, sliding windows and einsum; calls none of its own helpers: full marks.")),
+    "conv_correct_notebook.ipynb": Outcome(note=(
+        "The template-style file as the 2021 notebook's cells, with `from public_tests import *`, "
+        "%matplotlib and the course's test cells: full marks.")),
+    # --- one mistake each ------------------------------------------------------------------------------
+    "conv_bug_zero_pad_all_axes.py": Outcome({"zero_pad": 17, END_TO_END: 20}, _own("ZERO_PAD_ALL_AXES", "zero_pad"), (
+        "np.pad(X, pad): wrong on the 17 cases with pad > 0; in the chain the extra channels break the "
+        "product in conv_single_step (an error, not a diagnosis).")),
+    "conv_bug_conv_step_bias_in_sum.py": Outcome({"conv_single_step": 19, END_TO_END: 20}, _own("CONV_STEP_BIAS_IN_SUM", "conv_single_step"), (
+        "b added to every product: shows wherever the window has more than one entry (19 cases); conv_forward "
+        "itself is right (a correct conv_single_step stands in), the chain's Z is not.")),
+    "conv_bug_conv_forward_no_stride.py": Outcome({"conv_forward": 9, END_TO_END: 11}, _own("CONV_FORWARD_NO_STRIDE", "conv_forward", END_TO_END), (
+        "vert_start = h: in isolation its first call to conv_single_step reads a window no correct call reads "
+        "(the evidence); in the chain its Z equals the prediction.")),
+    "conv_bug_conv_forward_size_without_pad.py": Outcome({"conv_forward": 17, END_TO_END: 20}, _own("CONV_FORWARD_SIZE_WITHOUT_PAD", "conv_forward", END_TO_END), (
+        "int((n_H_prev - f) / stride) + 1: too few rows and columns wherever pad > 0 changes the size.")),
+    "conv_bug_conv_backward_no_stride.py": Outcome({"conv_backward": 9, END_TO_END: 10}, _own("CONV_BACKWARD_NO_STRIDE", "conv_backward", END_TO_END)),
+    "conv_bug_conv_backward_divided_by_m.py": Outcome({"conv_backward": 13, END_TO_END: 13}, _own("CONV_BACKWARD_DIVIDED_BY_M", "conv_backward", END_TO_END), (
+        "Right on the cases with m = 1.")),
+    "conv_bug_conv_backward_da_prev_padded.py": Outcome({"conv_backward": 20, END_TO_END: 20}, _own("CONV_BACKWARD_DA_PREV_PADDED", "conv_backward", END_TO_END), (
+        "Every scored case pads (pad >= 1), so dA_prev always has the wrong shape.")),
+    "conv_bug_conv_backward_db_wrong_axes.py": Outcome({"conv_backward": 19, END_TO_END: 16}, _own("CONV_BACKWARD_DB_WRONG_AXES", "conv_backward", END_TO_END), (
+        "db = np.sum(dZ, axis=(1, 2, 3), keepdims=True): right only when m = 1 and n_C = 1.")),
+    "conv_bug_pool_forward_no_stride.py": Outcome({"pool_forward": 8, END_TO_END: 9}, _own("POOL_FORWARD_NO_STRIDE", "pool_forward", END_TO_END)),
+    "conv_bug_pool_backward_no_stride.py": Outcome({"pool_backward": 8, END_TO_END: 9}, _own("POOL_BACKWARD_NO_STRIDE", "pool_backward", END_TO_END), (
+        "Max mode: a refused create_mask_from_window call on an unstrided window; average mode: the values.")),
+    "conv_bug_max_mask_all_channels.py": Outcome({"pool_backward": 10, END_TO_END: 4}, _own("MAX_MASK_ALL_CHANNELS", "pool_backward", END_TO_END), (
+        "Every max-mode case of pool_backward fails: the (f, f, n_C) window is a call no correct caller makes, "
+        "even with n_C = 1 (where the values would come out right); in the chain only n_C > 1 shows.")),
+    "conv_bug_avg_pool_gradient_not_divided.py": Outcome({"pool_backward": 9, END_TO_END: 5}, _own("AVG_POOL_GRADIENT_NOT_DIVIDED", "pool_backward"), (
+        "Average mode with f > 1. The chain fails too but names no misconception (see the module's docstring).")),
+    "conv_bug_mask_column_max.py": Outcome({"create_mask_from_window": 14, END_TO_END: 7}, _own("MASK_COLUMN_MAX", "create_mask_from_window"), (
+        "pool_backward is right in isolation (a correct mask stands in).")),
+    "conv_bug_mask_is_max_value.py": Outcome({"create_mask_from_window": 20, END_TO_END: 10}, _own("MASK_IS_MAX_VALUE", "create_mask_from_window"), (
+        "A number, not a mask, on every case; the chain fails on its 10 max-pooling cases.")),
+    "conv_bug_distribute_not_divided.py": Outcome({"distribute_value": 18, END_TO_END: 5}, _own("DISTRIBUTE_NOT_DIVIDED", "distribute_value"), (
+        "Right on 1x1 shapes and dz = 0; the chain's average-pooling cases with f > 1 fail, undiagnosed.")),
+}
