@@ -254,3 +254,45 @@ def test_every_misconception_has_its_example():
         named = set().union(*map(set, outcome.diagnoses.values())) if outcome.diagnoses else set()
         own = {name[len("conv_bug_"):-3].upper()} if name.startswith("conv_bug_") else set()
         assert named == own, name  # fires on its own example, and on no other
+
+
+# --- through the engine: the sandbox, the loader, recognition, the CLI -----------------------------------
+@pytest.fixture(scope="module")
+def engine():
+    from grader.grade import Grader
+    from grader.rubric import Rubric
+
+    with Grader(Rubric(), seed=SEED, device="cpu", pack=PACK, weak_sandbox="allow") as grader:
+        yield grader
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_engine_grades_each_example_as_expected(engine, name):
+    """The engine, with the sandbox and the loader, gives exactly what the in-process grading gives."""
+    from grader.loader import load_submission
+
+    sub = load_submission(ROOT / "submissions" / name, None)  # no assignment given: recognised
+    assert sub.pack == PACK.name
+    report = engine.grade_submission(sub)
+    assert report.fatal is None and [t.function for t in report.tests] == list(UNITS)
+    got = {t.function: round(t.max_score - t.score, 4) for t in report.tests if round(t.max_score - t.score, 4)}
+    assert got == EXPECTED[name].lost
+    diagnosed = {t.function: sorted({d.code for d in t.diagnoses}) for t in report.tests if t.diagnoses}
+    assert diagnosed == EXPECTED[name].diagnoses
+    if name.startswith("conv_correct"):
+        assert all(t.status == "passed" for t in report.tests)
+
+
+@pytest.mark.parametrize("assignment", [[], ["--assignment", "conv_step_by_step"]])
+def test_command_line_recognises_the_assignment(assignment):
+    import json
+    import subprocess
+    import sys
+
+    path = ROOT / "submissions" / "conv_correct_template_loops.py"
+    done = subprocess.run([sys.executable, "-m", "grader", "check", str(path), "--json", "--allow-weak-sandbox", *assignment],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    report = json.loads(done.stdout)
+    assert report["assignment"] == "conv_step_by_step" and report["score"] == report["max_score"] == 100
+    assert [t["function"] for t in report["tests"]] == list(UNITS)
+    assert any("float()" in p["message"] for p in report["load_problems"])  # the supplied float, said plainly

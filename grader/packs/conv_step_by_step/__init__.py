@@ -57,7 +57,8 @@ class ConvPack(Pack):
     def case_set(self, seed: int, counts: dict[str, int], device: str = "cpu") -> tuple[CaseSet, str]:
         from grader.packs.conv_step_by_step.case_inputs import build
 
-        return CaseSet(seed, device, build(seed, counts, device)), "computed"
+        inputs, device = build(seed, counts, device)
+        return CaseSet(seed, device, inputs), "computed"
 
     def supply_names(self, sources: list[str]) -> tuple[list[str], list[str]]:
         return course_float.supply(sources)

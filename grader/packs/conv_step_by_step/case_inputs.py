@@ -123,10 +123,12 @@ def chain_inputs(seed: int, n: int, oracle) -> list[CaseInput]:
     return out
 
 
-def build(seed: int, counts: dict[str, int], device: str = "cpu") -> dict[str, list[CaseInput]]:
-    """Every requested unit's cases with autograd's answers (imports torch, through the oracle)."""
-    from grader.packs.conv_step_by_step.oracle import ConvOracle
+def build(seed: int, counts: dict[str, int], device: str = "cpu") -> tuple[dict[str, list[CaseInput]], str]:
+    """Every requested unit's cases with autograd's answers, and the device that computed them ("auto":
+    CUDA when torch has it). Imports torch, through the oracle."""
+    from grader.packs.conv_step_by_step.oracle import ConvOracle, resolve_device
 
+    device = resolve_device(device)
     oracle = ConvOracle(device)
     inputs = {}
     for unit, n in counts.items():
@@ -134,5 +136,5 @@ def build(seed: int, counts: dict[str, int], device: str = "cpu") -> dict[str, l
             inputs[unit] = chain_inputs(seed, n, oracle)
         elif unit in FUNCTIONS:
             inputs[unit] = function_inputs(unit, seed, n, oracle)
-    return inputs
+    return inputs, device
 

@@ -58,6 +58,19 @@ def _course_max_pool_backward(A_prev: torch.Tensor, dA: torch.Tensor, f: int, st
     return _to_nhwc(summed.reshape(m, n_C, n_H_prev, n_W_prev))
 
 
+def resolve_device(name: str = "auto") -> str:
+    """`auto` picks CUDA when torch has it; asking for CUDA without it is said plainly."""
+    from grader.errors import GraderError
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise GraderError(f"--device cuda was asked for, but CUDA is not available to torch {torch.__version__} on this machine; use --device cpu or auto")
+    if name not in ("cpu", "cuda"):
+        raise GraderError(f"unknown device {name!r}: use auto, cpu or cuda")
+    return name
+
+
 class ConvOracle:
     """Every output of every graded function of pack 2, keyed by the course's names."""
 
