@@ -54,7 +54,9 @@ class ConvPack(Pack):
     def checks(self) -> dict[str, Check]:
         return dict(CHECKS)
 
-    def case_set(self, seed: int, counts: dict[str, int], device: str = "cpu") -> tuple[CaseSet, str]:
+    def case_set(self, seed: int, counts: dict[str, int], device: str = "cpu", cache=None) -> tuple[CaseSet, str]:
+        """Computed at each run (about a second, most of it importing torch): no answers are kept, so
+        `cache` is not used."""
         from grader.packs.conv_step_by_step.case_inputs import build
 
         inputs, device = build(seed, counts, device)
