@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = ("submissions", "tests/data", "tests/redteam/attacks")
 VOLATILE = {"seconds"}  # wall time: differs on every run
+DEFAULT = "step_by_step"  # the pack that was moved; other packs' examples are left out of the comparison
 NEW_FIELDS = {"assignment"}  # added by the move: which pack graded the report (absent before)
 # Attacks whose reports differ between two runs of one and the same grader: they print file descriptor
 # numbers, random bytes or unseeded random values. Compared nowhere, named here so the count is honest.
@@ -66,6 +67,9 @@ def normalise(value, tree: Path, key: str = ""):
     return value
 
 
+OTHER_PACKS: set[str] = set()  # examples graded by another pack after the move: not compared
+
+
 def grade(code: Path, files: list[Path], out: Path, seed: int, jobs: int, rubric: Path | None) -> dict[str, dict]:
     """Grade `files` with the grader in `code` (run from that folder, so its `grader` package is the
     one imported); return each report, keyed by the submission's path relative to this repository."""
@@ -81,7 +85,9 @@ def grade(code: Path, files: list[Path], out: Path, seed: int, jobs: int, rubric
         data = json.loads(path.read_text())
         if isinstance(data, dict) and "submission" in data:
             name = str(Path(data["submission"]).resolve().relative_to(ROOT))
-            if name not in UNSTABLE:
+            if data.get("assignment", DEFAULT) != DEFAULT:  # another assignment's example: it did not exist before
+                OTHER_PACKS.add(name)
+            elif name not in UNSTABLE:
                 reports[name] = normalise(data, code.resolve())
     return reports
 
@@ -131,14 +137,21 @@ def main() -> int:
             for rubric_path in (None, rubric):
                 results = {label: grade(tree, files, work / f"out-{label}-{seed}-{bool(rubric_path)}", seed, args.j, rubric_path)
                            for label, tree in trees.items()}
+                for reports in results.values():
+                    for name in OTHER_PACKS:
+                        reports.pop(name, None)
                 found = differences(results["before"], results["after"])
                 scores = sum(r.get("score", 0) for r in results["after"].values())
+                if set(results["before"]) != set(results["after"]):
+                    found.append(f"graded before only: {sorted(set(results['before']) - set(results['after']))}; "
+                                 f"after only: {sorted(set(results['after']) - set(results['before']))}")
                 print(f"seed {seed}, rubric {'legacy keys, 8 cases' if rubric_path else 'default'}: "
                       f"{len(results['before'])} reports before, {len(results['after'])} after, total score after {scores:g}, "
                       f"{len(found)} differences")
                 for line in found[:50]:
                     print("   ", line)
                 total += len(found)
+        print(f"({len(OTHER_PACKS)} examples of other assignments left out: {', '.join(sorted(OTHER_PACKS)) or 'none'})")
         print(f"({len(UNSTABLE)} attacks left out, their reports differ between two runs of one grader: {', '.join(sorted(UNSTABLE))})")
         print(f"{len(files)} submissions x {len(args.seeds)} seeds x 2 rubrics: {total} differences in all")
         return 1 if total else 0

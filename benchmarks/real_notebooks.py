@@ -40,7 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "benchmarks" / "real_notebooks" / "manifest.toml"
 sys.path.insert(0, str(ROOT))
-from grader import END_TO_END, GRADED_FUNCTIONS  # noqa: E402  (light import: no torch)
+from grader import END_TO_END  # noqa: E402  (light import: no torch)
+from grader.packs.step_by_step import GRADED_FUNCTIONS
 
 UNITS = (*GRADED_FUNCTIONS, END_TO_END)
 

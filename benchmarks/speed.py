@@ -96,7 +96,7 @@ def floor_seconds(repeat: int = 5) -> float:
     """CPU seconds the model solution spends on one submission's cases (every check, default rubric)."""
     import reference
     from grader import END_TO_END
-    from grader.answer_cache import case_set_for
+    from grader.packs.step_by_step.answers import case_set_for
     from grader.rubric import Rubric
 
     solution = reference.deep_nn

@@ -1,4 +1,4 @@
-"""Autograder for the course assignment "Building your Deep Neural Network: Step by Step".
+"""Autograder for backpropagation assignments: the engine. Each assignment is a pack (grader/packs/).
 
 Student code runs in a sandbox; its answers are compared with PyTorch autograd in float64.
 Kept light on purpose: importing `grader` must not import torch.
@@ -6,19 +6,7 @@ Kept light on purpose: importing `grader` must not import torch.
 
 __version__ = "0.1.0"
 
-GRADED_FUNCTIONS = (
-    "initialize_parameters",
-    "initialize_parameters_deep",
-    "linear_forward",
-    "linear_activation_forward",
-    "L_model_forward",
-    "compute_cost",
-    "linear_backward",
-    "linear_activation_backward",
-    "L_model_backward",
-    "update_parameters",
-)
-END_TO_END = "end_to_end"
+END_TO_END = "end_to_end"  # the unit name of every pack's end-to-end check
 
 
 def build_version() -> str:

@@ -31,7 +31,6 @@ from grader import build_version
 from grader.errors import GraderError, GraderFault
 from grader.exits import GRADER_FAULT, Exit, for_report_dict, plural, worst  # GRADER_FAULT reports are retried on a rerun
 from grader.loader import SUFFIXES
-from grader.rubric import UNITS
 
 SUMMARY_NAME = "summary.csv"
 TABLE_LIMIT = 100  # print one line per submission up to this many
@@ -155,14 +154,19 @@ def previous_report(item: Item, out: Path, key: tuple[str, int, str]) -> dict | 
 
 
 def summary_csv(rows: list[tuple[Item, dict]]) -> str:
-    """One row per submission (from its slim report): its status, score and the score of every graded unit."""
+    """One row per submission (from its slim report): its status, score and the score of every graded unit
+    (of every assignment in the batch: a unit another assignment grades is left empty)."""
+    from grader import packs
+
+    UNITS = packs.all_units(sorted({report.get("assignment") or packs.DEFAULT for _, report in rows}))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["submission", "status", "score", "max_score", *UNITS, "path", "problem"])
     for item, report in rows:
         scores = {t["function"]: t["score"] for t in report["tests"]}
+        units = packs.of_report(report).units
         writer.writerow([item.name, report["status"], report["score"], report["max_score"],
-                         *(scores.get(u, 0.0) for u in UNITS), str(item.path), " ".join(report["feedback"].split())])
+                         *(scores.get(u, 0.0) if u in units else "" for u in UNITS), str(item.path), " ".join(report["feedback"].split())])
     return buffer.getvalue()
 
 
@@ -181,7 +185,7 @@ def grade_paths(args) -> int:
     from grader.rubric import load_rubric
 
     started = time.perf_counter()
-    rubric = load_rubric(args.rubric)
+    rubric = load_rubric(args.rubric, getattr(args, "assignment", None))
     jobs = args.jobs or default_jobs()
     if jobs < 1:
         raise GraderError(f"-j must be at least 1, not {jobs}")
@@ -213,17 +217,27 @@ def grade_paths(args) -> int:
 
 
 def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict, progress) -> None:
+    from grader import packs
     from grader.batch_pool import ProcessPool
-    from grader.grade import Grader
+    from grader.grade import Grader, Graders
+    from grader.loader import load_submission
 
     weak = "allow" if getattr(args, "allow_weak_sandbox", False) else "refuse"
-    first = Grader(rubric, seed=args.seed, device=args.device, worker=0, weak_sandbox=weak)  # autograd's answers, once
-    first.walls()  # refuse here, once, on a machine that cannot wall student code in
-    first.sandbox.close()
-    shared = first.case_set
+    if rubric.assignment == packs.AUTO:  # read each submission once to know which assignments to prepare
+        present = sorted({load_submission(item.path).pack for item in todo}, key=lambda n: (n != packs.DEFAULT, n))
+    else:
+        present = [rubric.assignment]
+    shared, first = {}, None
+    for name in present:  # autograd's answers, once per assignment
+        grader = Grader(rubric, seed=args.seed, device=args.device, worker=0, weak_sandbox=weak, pack=packs.get(name))
+        try:
+            grader.walls()  # refuse here, once, on a machine that cannot wall student code in
+        finally:
+            grader.sandbox.close()
+        shared[name], first = grader.case_set, first or grader
 
     def make_grader(worker: int):  # runs in a worker, after the fork
-        return Grader(rubric, seed=args.seed, device=args.device, worker=worker, case_set=shared, weak_sandbox=weak)
+        return Graders(rubric, shared, args.seed, args.device, worker, weak)
 
     def on_done(item: Item, report: dict) -> None:
         done[item.index] = report

@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.rubric import UNITS
 
 REPORT_NAME, PICTURE_NAME, INDEX_NAME = "class_report.md", "score_distribution.png", "index.html"
 PASS_RATES, MISCONCEPTIONS, TIMES = "pass_rates.png", "misconceptions.png", "grading_time.png"
@@ -33,7 +32,8 @@ def slim(report: dict) -> dict:
         tests.append({"function": test["function"], "score": test["score"], "max_score": test["max_score"],
                       "status": test["status"], "passed_cases": test.get("passed_cases", 0),
                       "total_cases": test.get("total_cases", 0), "diagnoses": codes})
-    return {"submission": report.get("submission", ""), "status": report["status"], "score": report["score"],
+    return {"submission": report.get("submission", ""), "assignment": report.get("assignment", ""),
+            "status": report["status"], "score": report["score"],
             "max_score": report["max_score"], "seed": report.get("seed"), "feedback": report.get("feedback", ""),
             "rubric": report.get("rubric", {}), "seconds": report.get("seconds", 0.0), "tests": tests}
 
@@ -94,7 +94,9 @@ def class_stats(entries: list[tuple[str, dict]]) -> ClassStats:
                 if code not in seen:
                     seen.add(code)
                     found.submissions += 1
-    order = {u: i for i, u in enumerate(UNITS)}
+    from grader import packs
+
+    order = {u: i for i, u in enumerate(packs.all_units())}
     units = dict(sorted(units.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
     return ClassStats([n for n, _ in entries], [r["score"] for _, r in entries], max_score, errors, units, misconceptions,
                       [float(r.get("seconds", 0.0)) for _, r in entries])

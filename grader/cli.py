@@ -50,13 +50,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=PUBLIC_SEED, help=f"the seed of the random cases (default {PUBLIC_SEED}, the public one); the same seed gives the same cases and scores")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where autograd runs (default auto: CUDA if available)")
     parser.add_argument("--rubric", metavar="FILE", help="a TOML rubric overriding points, case counts, limits and rules")
+    parser.add_argument("--assignment", metavar="NAME", default=None,
+                        help="the assignment pack to grade by (default: the rubric's, else recognised from each submission)")
     parser.add_argument("--allow-weak-sandbox", action="store_true",
                         help="grade even where the kernel offers no wall for student code (no user namespaces, no "
                              "Landlock, not root): the code then runs with your user's rights")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="python -m grader", description="Grade 'Building your Deep Neural Network: Step by Step' against PyTorch autograd.",
+    parser = Parser(prog="python -m grader", description="Grade backpropagation assignments ('Building your Deep Neural Network: Step by Step', "
+                    "'Convolution model: Step by Step') against PyTorch autograd.",
                     epilog="exit status: 0 full marks, 1 points lost, 2 could not be graded, 3 the grader failed, 4 usage error "
                            "(grade: the worst of its submissions)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -88,25 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _make_grader(args):
-    from grader.grade import Grader
-    from grader.rubric import load_rubric
-
-    # a student checking their own code is warned once; an instructor's grading refuses (see Grader.walls)
-    weak = "allow" if args.allow_weak_sandbox else "warn"
-    return Grader(load_rubric(args.rubric), seed=args.seed, device=args.device, weak_sandbox=weak)
-
-
 def cmd_check(args) -> int:
     import json
 
+    from grader.grade import grade_file
     from grader.results import make_report_dict
+    from grader.rubric import load_rubric
 
     path = Path(args.path)
     if not path.exists():
         raise GraderError(f"no such submission: {args.path}")
-    with _make_grader(args) as grader:
-        report = grader.grade(path)
+    # a student checking their own code is warned once; an instructor's grading refuses (see Grader.walls)
+    weak = "allow" if args.allow_weak_sandbox else "warn"
+    report = grade_file(path, load_rubric(args.rubric, args.assignment), args.seed, args.device, weak)
     if args.json:
         print(json.dumps(make_report_dict(report), indent=2))
     elif args.markdown:

@@ -7,9 +7,8 @@ renderers, so all three say the same thing.
 
 from __future__ import annotations
 
-from grader.checks import Check
+from grader.pack import Check
 from grader.compare import Mismatch
-from grader.layer_map import CELLS, explain
 from grader.results import CaseResult, Diagnosis, TestResult
 
 MAX_MISMATCHES = 4  # per case: the first few wrong quantities, each in full
@@ -120,7 +119,7 @@ def diagnosis_lines(d: Diagnosis) -> list[str]:
     return [f"Likely cause [{d.code}]: {d.title}.", f"  {d.message}", f"  Expected: {d.expected}"]
 
 
-def layer_map_table(rows: list[dict]) -> list[str]:
+def layer_map_table(rows: list[dict], CELLS: tuple[str, ...] = ()) -> list[str]:
     """The map as plain text: one line per layer, L first."""
     L = rows[0]["layer"]
     lines = ["  layer  " + "".join(f"{c:7s}" for c in CELLS) + "own step"]
@@ -157,7 +156,8 @@ def passed_hint(test: TestResult) -> str:
 
 
 # --- the whole text -------------------------------------------------------------------------------
-def summarize(test: TestResult, check: Check | None = None) -> str:
+def summarize(test: TestResult, check: Check | None = None, cells: tuple[str, ...] = (), explain=None) -> str:
+    """The feedback text of one graded unit; `cells` and `explain` draw a pack's layer map, if it has one."""
     if test.problem:
         return test.problem
     total, passed = len(test.cases), test.passed_cases
@@ -168,8 +168,8 @@ def summarize(test: TestResult, check: Check | None = None) -> str:
         lines += diagnosis_lines(diagnosis)
     if test.layer_map:
         lines.append(layer_map_title(test))
-        lines += layer_map_table(test.layer_map)
-        sentence = explain(test.layer_map, [d.code for d in test.diagnoses])
+        lines += layer_map_table(test.layer_map, cells)
+        sentence = explain(test.layer_map, [d.code for d in test.diagnoses]) if explain else ""
         if sentence:
             lines.append("  " + sentence)
     first = test.first_failure()

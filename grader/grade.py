@@ -12,18 +12,16 @@ import sys
 import time
 from pathlib import Path
 
-from grader import END_TO_END, GRADED_FUNCTIONS, build_version, py2
-from grader.checks import CHECKS, CaseInput, CaseSet, Check, grads_of, uses_legacy_keys
+from grader import END_TO_END, build_version, packs, py2
 from grader.compare import Tolerance
-from grader.inplace import change_notes, judge_changes
 from grader.loader import Submission, load_submission
+from grader.pack import CaseInput, CaseSet, Check, Pack, Version
 from grader.results import CaseResult, Report, TestResult
 from grader.rubric import Rubric
 from grader.errors import GraderError
 from grader.sandbox.backends import is_weak, make_sandbox, weak_message
 from grader.sandbox.client import JobResult, Walls
 from grader.standins import StandInAnswers, wrong_call
-from grader.versions import NotebookVersion, for_submission
 
 
 _warned = False  # the weak-sandbox warning is printed once per process
@@ -39,20 +37,25 @@ def versions() -> dict:
 
 class Grader:
     def __init__(self, rubric: Rubric | None = None, seed: int = 0, device: str = "cpu",
-                 worker: int = 0, case_set: CaseSet | None = None, weak_sandbox: str = "refuse"):
+                 worker: int = 0, case_set: CaseSet | None = None, weak_sandbox: str = "refuse",
+                 pack: Pack | None = None, sandbox=None):
         """`weak_sandbox`: what to do where the walls are weak (no kernel wall, or the portable backend):
-        "refuse" (instructor grading), "warn" once (a student checking their own code) or "allow"."""
-        self.rubric = rubric or Rubric()
+        "refuse" (instructor grading), "warn" once (a student checking their own code) or "allow".
+        `pack`: the assignment to grade by (default: the rubric's; with "auto", the default pack).
+        `sandbox`: another Grader's, to share (the Graders of one batch worker, one per assignment)."""
+        rubric = rubric or Rubric()
+        self.pack = pack or packs.resolve(rubric.assignment)
+        self.rubric = rubric.for_pack(self.pack)
+        self.checks = self.pack.checks()
+        self._extras = self.pack.job_extras()
         self.weak_sandbox = weak_sandbox
         self.seed = seed
         self.answers = "given"  # where autograd's answers came from: given, cached, computed (answer_cache.py)
-        self.sandbox = make_sandbox(worker)  # Linux's kernel walls, or the portable backend elsewhere
+        self.sandbox = sandbox or make_sandbox(worker)  # Linux's kernel walls, or the portable backend elsewhere
         if case_set is None:
             self.sandbox.launch()  # the zygote starts while autograd's answers are read back from the cache, or computed
-            from grader.answer_cache import case_set_for
-
             try:
-                case_set, self.answers = case_set_for(seed, {name: unit.cases for name, unit in self.rubric.units.items()}, device)
+                case_set, self.answers = self.pack.case_set(seed, {name: unit.cases for name, unit in self.rubric.units.items()}, device)
             except BaseException:
                 self.sandbox.close()
                 raise
@@ -84,24 +87,21 @@ class Grader:
 
     def new_report(self, submission: str) -> Report:
         report = Report(submission, self.seed, self.device, self._versions, self.rubric.max_score,
-                        rubric=self.rubric.source, rubric_fingerprint=self.rubric.fingerprint())
+                        rubric=self.rubric.source, rubric_fingerprint=self.rubric.fingerprint(), assignment=self.pack.name)
         if self.sandbox.walls is not None:
             report.sandbox = self.sandbox.walls.as_dict()
         return report
 
     def grade(self, path: str | Path, only: tuple[str, ...] | None = None) -> Report:
-        return self.grade_submission(load_submission(path), only)
+        return self.grade_submission(load_submission(path, self.pack), only)
 
     def grade_submission(self, sub: Submission, only: tuple[str, ...] | None = None) -> Report:
-        from grader.diagnose import diagnose
-        from grader.feedback import summarize
-
         started = time.perf_counter()
         self.walls()
         report = self.new_report(sub.path)
         report.load_problems = [{"where": p.where, "kind": p.kind, "message": p.message} for p in sub.problems]
-        version = for_submission(sub.texts, sub.source_file.name if sub.source_file else sub.path,
-                                 self.rubric.version, self.rubric.legacy_grads_keys)
+        version = self.pack.version_for(sub.texts, sub.source_file.name if sub.source_file else sub.path,
+                                        self.rubric.version, self.rubric.legacy_grads_keys)
         report.notebook_version = version.to_dict()
         if sub.fatal:
             report.fatal = f"This submission could not be graded: {sub.fatal}."
@@ -109,24 +109,24 @@ class Grader:
             return report
         if not sub.defined:
             report.fatal = ("This submission could not be graded: none of the graded functions "
-                            f"({', '.join(GRADED_FUNCTIONS)}) is defined in it.")
+                            f"({', '.join(self.pack.functions)}) is defined in it.")
             report.seconds = time.perf_counter() - started
             return report
         loaded: dict = {}
         for name, unit in self.rubric.units.items():
             if only and name not in only:
                 continue
-            check = CHECKS[name]
+            check = self.checks[name]
             test = self._run(check, sub, unit.points, loaded, report, version)
-            diagnose(test, check, self.case_set.inputs[name], version.grads_keys)
-            test.feedback = summarize(test, check)
+            self.pack.diagnose(test, check, self.case_set.inputs[name], version)
+            test.feedback = self.pack.summarize(test, check)
             report.tests.append(test)
         report.seconds = time.perf_counter() - started
         return report
 
     # --- one check ------------------------------------------------------------------------------
     def _run(self, check: Check, sub: Submission, points: float, loaded: dict, report: Report,
-             version: NotebookVersion) -> TestResult:
+             version: Version) -> TestResult:
         test = TestResult(check.unit, check.unit, float(points))
         inputs = self.case_set.inputs[check.unit]
         problem = self._unavailable(check, sub, loaded)
@@ -135,8 +135,8 @@ class Grader:
             return test
         job = {"kind": "end_to_end" if check.unit == END_TO_END else "function", "function": check.function,
                "program": sub.program, "cases": self.case_set.job_cases(check.unit), "case_count": len(inputs),
-               "standins": {h: CHECKS[h].arg_names for h in sorted({h for case in inputs for h in case.standins})},
-               "limits": self.rubric.limits.as_job(self.sandbox.uid), "denied": list(self.rubric.denied)}
+               "standins": {h: self.checks[h].arg_names for h in sorted({h for case in inputs for h in case.standins})},
+               "limits": self.rubric.limits.as_job(self.sandbox.uid), "denied": list(self.rubric.denied), **self._extras}
         answers = StandInAnswers([case.standins for case in inputs])
         result = self.sandbox.run(job, answers)
         self._note_load(result, sub, loaded, report)
@@ -150,12 +150,7 @@ class Grader:
             stopped = stopped or outcome.status == "timeout"
             test.cases.append(outcome)
         check.review(test.cases, inputs)
-        if check.unit in ("L_model_backward", END_TO_END):
-            legacy = any(uses_legacy_keys(*grads_of(check.unit, case, outcome.value)) for case, outcome in zip(inputs, test.cases))
-            notice = version.keys_notice(legacy)
-            if notice:
-                test.notices.append(notice)
-        test.notices += change_notes(check.unit, check.arg_names, inputs, result.cases, sub.sources.get(check.function))
+        test.notices += self.pack.notices(check, inputs, test, result, sub, version)
         test.notices += list(dict.fromkeys(filter(None, (py2.runtime_advice(c.error, sub.sources) for c in test.cases))))
         return test
 
@@ -217,12 +212,41 @@ class Grader:
             out.value = got.get("value")
             mismatches = check.judge(case, got.get("value"), self.tolerance, keys)
             if got.get("args_after") is not None:  # sent back only when the child saw a change
-                mismatches += judge_changes(check.unit, check.arg_names, case.args, got["args_after"])[0]
+                mismatches += self.pack.judge_changes(check.unit, check.arg_names, case.args, got["args_after"])
             if asked_wrong:  # a refused call that the code caught and went on from: probing, not an answer
                 mismatches.insert(0, wrong_call(check.function, out.calls if any(c.get("matched") is None for c in out.calls) else calls))
             out.mismatches = mismatches
             out.status = "failed" if mismatches else "passed"
         return out
+
+
+class Graders:
+    """One Grader per assignment, sharing one sandbox: a batch worker that meets several assignments.
+
+    Each submission is read first and graded by its own assignment's Grader (the rubric's, or the one
+    recognised from it); the case sets were computed once, before the workers were forked."""
+
+    def __init__(self, rubric: Rubric, case_sets: dict[str, CaseSet], seed: int, device: str, worker: int, weak_sandbox: str):
+        self.rubric, self.graders, sandbox = rubric, {}, None
+        for name, case_set in case_sets.items():
+            grader = Grader(rubric, seed, device, worker, case_set, weak_sandbox, packs.get(name), sandbox)
+            self.graders[name], sandbox = grader, grader.sandbox
+        self.sandbox = sandbox
+
+    def grade(self, path: str | Path) -> Report:
+        sub = load_submission(path, self.rubric.assignment)
+        return self.graders[sub.pack].grade_submission(sub)
+
+    def close(self) -> None:
+        self.sandbox.close()
+
+
+def grade_file(path: str | Path, rubric: Rubric, seed: int = 0, device: str = "cpu", weak_sandbox: str = "refuse") -> Report:
+    """Grade one submission with a Grader of its own assignment (the rubric's, or recognised from the
+    file), and close that Grader's sandbox before returning."""
+    sub = load_submission(path, rubric.assignment)
+    with Grader(rubric, seed=seed, device=device, weak_sandbox=weak_sandbox, pack=packs.get(sub.pack)) as grader:
+        return grader.grade_submission(sub)
 
 
 def _crash_note(result: JobResult) -> str:

@@ -21,7 +21,8 @@ from urllib.parse import quote
 from grader import feedback
 from grader.compare import Mismatch
 from grader.exits import MEANING, for_report_dict
-from grader.layer_map import CELLS, explain
+from grader import packs
+from grader.pack import Pack
 
 TEXT_CHARS = 2000  # any one student-derived string, before escaping
 OUTPUT_CHARS = 4000  # what a case printed (instructor pages only)
@@ -102,7 +103,8 @@ def score_table(report: dict) -> str:
             '<th class="num">cases</th><th>likely cause</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
 
 
-def layer_map_table(test: dict) -> str:
+def layer_map_table(test: dict, pack: Pack) -> str:
+    CELLS = pack.layer_cells
     rows = test["layer_map"]
     L = rows[0]["layer"]
     case = next((c for c in test.get("failed_cases", []) if c["index"] == rows[0].get("case")), None)
@@ -115,7 +117,7 @@ def layer_map_table(test: dict) -> str:
         step = STEP[row.get("step")]
         label = f"{row['layer']}{' (L)' if row['layer'] == L else ''}"
         body.append(f'<tr><td>{label}</td>{cells}<td class="{step[1]}">{step[0]}</td></tr>')
-    sentence = explain(rows, [d["code"] for d in test.get("diagnoses", [])])
+    sentence = pack.explain_layer_map(rows, [d["code"] for d in test.get("diagnoses", [])])
     return (f'<p><b>{title}</b></p><table class="layer-map"><thead><tr><th>layer</th>{head}<th>own step</th></tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>" + (f"<p>{text(sentence)}</p>" if sentence else ""))
 
@@ -164,7 +166,8 @@ def case_html(case: dict, output: bool) -> str:
     return head + body
 
 
-def test_html(test: dict, cases: int | None, output: bool) -> str:
+def test_html(test: dict, cases: int | None, output: bool, pack: Pack | None = None) -> str:
+    pack = pack or packs.get(packs.DEFAULT)
     name = text(test["name"], 80)
     status = text(test["status"], 20)
     out = [f'<h3 id="t-{name}"><code>{name}</code>: <span class="{status}">{status}</span> '
@@ -175,7 +178,7 @@ def test_html(test: dict, cases: int | None, output: bool) -> str:
         out.append(f'<div class="cause"><p><b>Likely cause <code>{text(d["code"], 80)}</code>: {text(d.get("title", ""))}.</b> '
                    f'{text(d.get("message", ""))}</p><p>Expected: <code>{text(d.get("expected", ""))}</code></p></div>')
     if test.get("layer_map"):
-        out.append(layer_map_table(test))
+        out.append(layer_map_table(test, pack))
     for case in test.get("failed_cases", [])[:cases]:
         out.append(case_html(case, output))
     out += [f'<p class="notice">{text(n)}</p>' for n in test.get("notices", [])]
@@ -200,7 +203,7 @@ def fragment(report: dict, cases: int | None = None, output: bool = False, detai
         failing = [t for t in report.get("tests", []) if t["status"] != "passed" or t.get("notices")]
         if details and failing:
             out.append("<h2>What to fix</h2>")
-            out += [test_html(t, cases, output) for t in failing]
+            out += [test_html(t, cases, output, packs.of_report(report)) for t in failing]
         elif not failing:
             out.append("<p>Every check passed.</p>")
     for check in report.get("instructor_checks", []):

@@ -15,10 +15,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import GRADED_FUNCTIONS, course_names, py2
+from grader import packs, py2
 from grader.errors import GraderError
+from grader.pack import Pack
 
 SUFFIXES = (".py", ".ipynb")
+SUPPLIED = "<course helpers>"  # the filename of the grader's own statements (never a student's file)
 _KEEP_CELL_MAGICS = ("%%time", "%%capture")
 _MAGIC_LINE = re.compile(r"^\s*([%!]|\w+\s*=\s*[%!]|[\w.]+\?{1,2}\s*$)")  # %magic, !shell, x = !cmd, name?
 _TOP_LEVEL_START = re.compile(r"^(async\s+def|def|class|import|from|@)\b|^@|^[A-Za-z_]\w*\s*(=|:)")
@@ -61,6 +63,7 @@ class Submission:
     defined: dict[str, str] = field(default_factory=dict)  # graded function -> where it is defined
     problems: list[Problem] = field(default_factory=list)
     fatal: str | None = None  # why it cannot be graded at all
+    pack: str = ""  # the assignment pack it was read for
     dropped: int = 0  # top-level statements not run (tests, prints, plots, training)
     sources: dict[str, str] = field(default_factory=dict)  # graded function -> the source of its def
     texts: list[tuple[str, str]] = field(default_factory=list)  # (where, text) of every cell or file, as written
@@ -144,9 +147,10 @@ def _before_stray_line(chunk: str, error: SyntaxError) -> tuple[str, ast.Module]
     return prefix, tree
 
 
-def _add_source(sub: Submission, text: str, filename: str) -> None:
-    """Parse `text` (a file or a cell) and keep what defines the submission."""
-    text, runs = course_names.translate_runs(text, filename)  # %run of a course module: an import
+def _add_source(sub: Submission, text: str, filename: str, pack: Pack) -> None:
+    """Parse `text` (a file or a cell) and keep what defines the submission (`pack`'s functions)."""
+    graded = pack.functions
+    text, runs = pack.translate_runs(text, filename)  # %run of a course module: an import
     sub.problems += [Problem(filename, line, note, "notice") for line, note in runs]
     text = _blank_magics(text.splitlines())  # also in a .py: notebooks exported or pasted keep their magics
     try:
@@ -166,7 +170,7 @@ def _add_source(sub: Submission, text: str, filename: str) -> None:
                     sub.problems.append(Problem(filename, lineno, message + " (outside any function: the lines from here "
                                                 "to the next definition are ignored)", "syntax"))
                     continue
-                names = [n for n in _DEF_NAME.findall(chunk) if n in GRADED_FUNCTIONS] or [None]
+                names = [n for n in _DEF_NAME.findall(chunk) if n in graded] or [None]
                 for name in names:
                     sub.problems.append(Problem(filename, lineno, message, "syntax", name))
     for offset, chunk, tree in pieces:
@@ -177,7 +181,7 @@ def _add_source(sub: Submission, text: str, filename: str) -> None:
                 continue
             start, source = _segment(lines, node)
             sub.statements.append(Statement(source, filename, offset + start - 1))
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in GRADED_FUNCTIONS:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in graded:
                 sub.defined[node.name] = f"{filename}, line {offset + node.lineno - 1}"
                 sub.sources[node.name] = source
 
@@ -218,20 +222,24 @@ def _pick_file(folder: Path) -> tuple[Path | None, str | None]:
         return candidates[0], None
     def score(p: Path) -> int:
         try:
-            return sum(f"def {name}" in p.read_text(errors="replace") for name in GRADED_FUNCTIONS)
+            return sum(f"def {name}" in p.read_text(errors="replace") for name in packs.all_functions())
         except OSError:
             return -1
     best = max(candidates, key=lambda p: (score(p), p.suffix == ".ipynb"))
     return best, f"the folder has {len(candidates)} code files; graded {best.relative_to(folder)}"
 
 
-def load_submission(path: str | Path) -> Submission:
-    """Read a submission; a student's fault is recorded in it, an instructor's is a GraderError."""
+def load_submission(path: str | Path, assignment: Pack | str | None = None) -> Submission:
+    """Read a submission; a student's fault is recorded in it, an instructor's is a GraderError.
+
+    `assignment`: the pack to read it for, its name, or None / "auto" to recognise it from the
+    functions the submission defines (`sub.pack` says which)."""
     given = str(path)
     path = Path(path)
     if not path.exists():
         raise GraderError(f"no such submission: {given}")
     sub = Submission(path=given, name=path.stem if path.is_file() else path.name)
+    sub.pack = resolve_pack(assignment, []).name  # until the code is read: the named pack, or the default
     if path.is_dir():
         chosen, notice = _pick_file(path)
         if chosen is None:
@@ -247,6 +255,7 @@ def load_submission(path: str | Path) -> Submission:
         sub.fatal = f"{path.name} is neither a .py file nor a .ipynb notebook"
         return sub
     sub.source_file = path
+    sources: list[tuple[str, str]] = []  # (filename, code) to parse once the assignment is known
     try:
         if path.suffix == ".ipynb":
             cells = _notebook_cells(path)
@@ -256,14 +265,18 @@ def load_submission(path: str | Path) -> Submission:
                 sub.texts.append((f"{path.name} [cell {number}]", cell))
                 stripped = _strip_magics(cell)
                 if stripped is not None:
-                    _add_source(sub, stripped, f"{path.name} [cell {number}]")
+                    sources.append((f"{path.name} [cell {number}]", stripped))
         else:
             text = path.read_text(encoding="utf-8", errors="replace")
             sub.texts.append((path.name, text))
-            _add_source(sub, text, path.name)
+            sources.append((path.name, text))
     except (ValueError, OSError) as error:
         sub.fatal = f"{path.name}: {error}"
-    supply_course_names(sub, path.name)
+    pack = resolve_pack(assignment, [text for _, text in sources])
+    sub.pack = pack.name
+    for filename, text in sources:
+        _add_source(sub, text, filename, pack)
+    supply_course_names(sub, path.name, pack)
     note_python2(sub)
     return sub
 
@@ -276,16 +289,25 @@ def note_python2(sub: Submission) -> None:
         sub.problems.append(Problem(Path(sub.path).name, None, py2.load_note(found), "notice"))
 
 
-def supply_course_names(sub: Submission, shown: str) -> None:
-    """The course's helpers and np for code that uses them without an import that survived (course_names.py)."""
-    first, notes = course_names.supply([s.source for s in sub.statements])
-    sub.statements[:0] = [Statement(source + "\n", course_names.SOURCE, i) for i, source in enumerate(first, start=1)]
+def resolve_pack(assignment: Pack | str | None, texts: list[str]) -> Pack:
+    return assignment if isinstance(assignment, Pack) else packs.resolve(assignment, texts)
+
+
+def supply_course_names(sub: Submission, shown: str, pack: Pack | None = None) -> None:
+    """The course's helpers and np for code that uses them without an import that survived (the pack's
+    `supply_names`), run first under the filename SUPPLIED."""
+    pack = pack or packs.resolve(sub.pack or None)
+    first, notes = pack.supply_names([s.source for s in sub.statements])
+    sub.statements[:0] = [Statement(source + "\n", SUPPLIED, i) for i, source in enumerate(first, start=1)]
     sub.problems += [Problem(shown, None, note, "notice") for note in notes]
 
 
-def from_source(source: str, filename: str = "<notebook>", name: str = "notebook") -> Submission:
+def from_source(source: str, filename: str = "<notebook>", name: str = "notebook",
+                assignment: Pack | str | None = None) -> Submission:
     """A submission made of source text, for grading one function from inside a notebook."""
     sub = Submission(path=filename, name=name)
     sub.texts.append((filename, source))
-    _add_source(sub, source, filename)
+    pack = resolve_pack(assignment, [source])
+    sub.pack = pack.name
+    _add_source(sub, source, filename, pack)
     return sub

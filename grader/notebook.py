@@ -17,14 +17,14 @@ import types
 from dataclasses import replace
 from pathlib import Path
 
-from grader import END_TO_END
+from grader import END_TO_END, packs
 from grader.errors import GraderError
 from grader.loader import Problem, Submission, from_source, supply_course_names
-from grader.rubric import UNITS, Rubric, load_rubric
+from grader.pack import Pack
+from grader.rubric import Rubric, load_rubric
 
 PUBLIC_SEED = 0  # the seed `python -m grader check` uses by default
 NOTEBOOK = "<notebook>"
-CHAIN = ("L_model_forward", "compute_cost", "L_model_backward", "update_parameters")  # end_to_end's functions
 _LITERALS = (bool, int, float, complex, str, bytes, type(None))
 _GRADERS: dict[tuple, object] = {}
 
@@ -38,14 +38,17 @@ def check(function, namespace: dict | None = None, *, seed: int = PUBLIC_SEED, d
     """
     from grader.results import TestResult
 
+    if not isinstance(rubric, Rubric):
+        rubric = load_rubric(rubric)
     name, root, namespace = _resolve(function, namespace)
-    sub = submission_from_namespace(name, namespace, root)
-    grader = _grader(seed, device, rubric)
+    pack = pack_for(name, namespace, rubric.assignment)
+    sub = submission_from_namespace(name, namespace, root, pack)
+    grader = _grader(seed, device, rubric, pack)
     if sub.defined:
         report = grader.grade_submission(sub, only=(name,))
     else:  # nothing to run: say so in the notebook's terms, not the whole submission's
         report = grader.new_report(NOTEBOOK)
-        missing = ", ".join(CHAIN) if name == END_TO_END else name
+        missing = ", ".join(pack.chain) if name == END_TO_END else name
         report.fatal = f"{missing} is not defined here: run the cell that defines it, or pass the namespace that holds it."
     test = report.test(name)
     if test is None:  # the submission could not be graded at all
@@ -69,22 +72,34 @@ def _resolve(function, namespace: dict | None) -> tuple[str, object, dict]:
             namespace = getattr(function, "__globals__", None) or vars(sys.modules["__main__"])
     else:
         raise GraderError(f"check() takes a function or its name, not {type(function).__name__}")
-    if name not in UNITS:
-        raise GraderError(f"{name!r} is not graded; check one of: {', '.join(UNITS)}")
+    if name not in packs.all_units():
+        raise GraderError(f"{name!r} is not graded; check one of: {', '.join(packs.all_units())}")
     return name, root, namespace
 
 
-def _grader(seed: int, device: str, rubric):
-    """One Grader per (seed, device, rubric), kept for the session: the oracle's answers are paid once."""
+def pack_for(name: str, namespace: dict, assignment: str = packs.AUTO) -> Pack:
+    """The assignment `name` belongs to: the rubric's, else the one pack that grades it, else (a name
+    several packs grade, such as end_to_end) the one whose functions the namespace defines most of."""
+    if assignment != packs.AUTO:
+        pack = packs.get(assignment)
+        if name not in pack.units:
+            raise GraderError(f"{name!r} is not graded in {pack.name}; check one of: {', '.join(pack.units)}")
+        return pack
+    owners = [pack for pack in packs.all_packs() if name in pack.units]
+    if len(owners) == 1:
+        return owners[0]
+    return max(owners, key=lambda p: (sum(callable(namespace.get(f)) for f in p.functions), p.name == packs.DEFAULT))
+
+
+def _grader(seed: int, device: str, rubric: Rubric, pack: Pack):
+    """One Grader per (seed, device, rubric, assignment), kept for the session: the oracle's answers are paid once."""
     from grader.grade import Grader
 
-    if not isinstance(rubric, Rubric):
-        rubric = load_rubric(rubric)
-    key = (seed, device, rubric.fingerprint())
+    key = (seed, device, rubric.fingerprint(), pack.name)
     if key not in _GRADERS:
         if not _GRADERS:
             atexit.register(close_graders)
-        _GRADERS[key] = Grader(rubric, seed=seed, device=device, weak_sandbox="warn")  # a student's own check
+        _GRADERS[key] = Grader(rubric, seed=seed, device=device, weak_sandbox="warn", pack=pack)  # a student's own check
     return _GRADERS[key]
 
 
@@ -95,25 +110,26 @@ def close_graders() -> None:
 
 
 # --- from live functions back to source ---------------------------------------------------------
-def submission_from_namespace(name: str, namespace: dict, root=None) -> Submission:
+def submission_from_namespace(name: str, namespace: dict, root=None, pack: Pack | None = None) -> Submission:
     """The submission that defines `name` (or the whole chain, for end_to_end), from live objects."""
-    roots = list(CHAIN) if name == END_TO_END else [name]
+    pack = pack or pack_for(name, namespace)
+    roots = list(pack.chain) if name == END_TO_END else [name]
     collector = _Collector(namespace)
     for unit in roots:
         obj = root if root is not None and unit == name else namespace.get(unit)
         if obj is not None:
             collector.add_root(unit, obj)
-    sub = Submission(path=NOTEBOOK, name="notebook")
+    sub = Submission(path=NOTEBOOK, name="notebook", pack=pack.name)
     pieces = [("\n".join(collector.imports) + "\n", "<imports>")] if collector.imports else []
     pieces += collector.sources
     for text, filename in pieces:
-        part = from_source(text, filename)
+        part = from_source(text, filename, assignment=pack)
         sub.statements += part.statements
         sub.problems += part.problems
         sub.dropped += part.dropped
         for defined, where in part.defined.items():
             sub.defined.setdefault(defined, where)
-    supply_course_names(sub, NOTEBOOK)
+    supply_course_names(sub, NOTEBOOK, pack)
     for name in collector.unfound:
         sub.problems.append(Problem(NOTEBOOK, None, f"the source of {name} could not be found, so it is not "
                                     "defined when your function runs; define it in a cell of its own", "notice"))

@@ -49,6 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(OPT_SEED, dest="grader_seed", type=int, default=0, metavar="N", help=HELP_SEED)
     group.addoption(OPT_DEVICE, dest="grader_device", default="auto", choices=("auto", "cpu", "cuda"), help=HELP_DEVICE)
     group.addoption(OPT_RUBRIC, dest="grader_rubric", metavar="FILE", default=None, help=HELP_RUBRIC)
+    group.addoption("--grader-assignment", dest="grader_assignment", metavar="NAME", default=None,
+                    help="the assignment pack to grade by (default: the rubric's, else recognised from the submission)")
 
 
 def submission_folder(path: Path) -> Path:
@@ -175,9 +177,12 @@ class GradingSession:
         from grader.loader import load_submission
         from grader.rubric import load_rubric
 
+        from grader import packs
+
         try:
-            rubric = load_rubric(config.getoption("grader_rubric"))
-            sub = load_submission(path)  # parses only; nothing of the student's runs here
+            rubric = load_rubric(config.getoption("grader_rubric"), config.getoption("grader_assignment"))
+            sub = load_submission(path, rubric.assignment)  # parses only; nothing of the student's runs here
+            rubric = rubric.for_pack(packs.get(sub.pack))
         except GraderError as error:
             raise pytest.UsageError(str(error)) from None
         return cls(config, path, given, rubric, config.getoption("grader_seed"), config.getoption("grader_device"), sub)
@@ -185,9 +190,11 @@ class GradingSession:
     @property
     def grader(self):
         if self._grader is None:
+            from grader import packs
             from grader.grade import Grader
 
-            self._grader = Grader(self.rubric, seed=self.seed, device=self.device, weak_sandbox="warn")  # a student's own check
+            self._grader = Grader(self.rubric, seed=self.seed, device=self.device, weak_sandbox="warn",  # a student's own check
+                                  pack=packs.get(self.sub.pack))
         return self._grader
 
     def grade(self, units: list[str]) -> None:

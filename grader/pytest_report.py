@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader.errors import GraderError
 from grader.results import Report, TestResult, make_report_dict, make_test_dict
-from grader.rubric import UNITS
+from grader import packs
 
 KEY = "backprop_grader"  # the metadata key of each test, and the top-level key of the file
 GRADED, INSTRUCTOR = "graded", "instructor"
@@ -48,6 +48,7 @@ def make_scored_report(header: dict, graded: list[dict], instructor: list[dict])
     With no instructor checks the result is what `make_report_dict` gives for the same report; with
     some, `score` and `max_score` include their points and they are listed under `instructor_checks`.
     """
+    UNITS = packs.of_report(header).units
     tests = sorted((_strip_kind(t) for t in graded), key=lambda t: UNITS.index(t["function"]))
     checks = [_strip_kind(c) for c in instructor]
     fatal = header.get("status") == "error"
@@ -82,7 +83,7 @@ def report_from_pytest_data(data: dict) -> dict:
         if not isinstance(entry, dict):
             continue  # a test that is not scored (no points marker), or not the plugin's
         kind = entry.get("kind")
-        if kind == GRADED and entry.get("function") in UNITS:
+        if kind == GRADED and entry.get("function") in packs.all_units():
             graded.append(entry)
         elif kind == INSTRUCTOR:
             instructor.append(entry)

@@ -8,9 +8,9 @@ blocks, where Markdown does not interpret it.
 from __future__ import annotations
 
 from grader import feedback
-from grader.layer_map import CELLS, explain
+from grader import packs
+from grader.pack import Pack
 from grader.results import CaseResult, Report, TestResult
-from grader.versions import version_line
 
 MARK = {True: "✅ ok", False: "❌ **WRONG**", None: "❔"}
 STATUS = {"passed": "✅ passed", "failed": "❌ failed", "error": "❌ error", "timeout": "⏱ timeout"}
@@ -43,7 +43,8 @@ def score_table(report: Report) -> list[str]:
     return lines
 
 
-def layer_map(test: TestResult) -> list[str]:
+def layer_map(test: TestResult, pack: Pack) -> list[str]:
+    CELLS = pack.layer_cells
     L = test.layer_map[0]["layer"]
     lines = [f"**{feedback.layer_map_title(test)}**", "", "| layer | " + " | ".join(CELLS) + " | own step |",
              "|---|" + "---|" * len(CELLS) + "---|"]
@@ -51,7 +52,7 @@ def layer_map(test: TestResult) -> list[str]:
         step = {True: "right", False: "**wrong**", None: "❔"}[row.get("step")]
         label = f"{row['layer']}{' (L)' if row['layer'] == L else ''}"
         lines.append(f"| {label} | " + " | ".join(MARK[row.get(c)] for c in CELLS) + f" | {step} |")
-    sentence = explain(test.layer_map, [d.code for d in test.diagnoses])
+    sentence = pack.explain_layer_map(test.layer_map, [d.code for d in test.diagnoses])
     return lines + (["", sentence] if sentence else [])
 
 
@@ -79,7 +80,8 @@ def failing_case(case: CaseResult) -> list[str]:
     return [head, "", cell(case.note or "no result")]
 
 
-def test_section(test: TestResult) -> list[str]:
+def test_section(test: TestResult, pack: Pack | None = None) -> list[str]:
+    pack = pack or packs.get(packs.DEFAULT)
     lines = [f"### {code(test.name)}: {STATUS.get(test.status, test.status)} ({test.score:.2f} / {test.max_score:g})", ""]
     if test.problem:
         return lines + [cell(test.problem), ""]
@@ -88,7 +90,7 @@ def test_section(test: TestResult) -> list[str]:
         lines += ["", f"> **Likely cause {code(d.code)}: {cell(d.title)}.** {cell(d.message)}", ">",
                   f"> Expected: {code(d.expected)}"]
     if test.layer_map:
-        lines += [""] + layer_map(test)
+        lines += [""] + layer_map(test, pack)
     first = test.first_failure()
     if first is not None:
         lines += [""] + failing_case(first)
@@ -101,7 +103,7 @@ def render_markdown(report: Report) -> str:
     lines = [f"# Grading report: {code(report.submission)}", "",
              f"**Score: {report.score:g} / {report.max_score:g}** (seed {report.seed}, device {report.device})", ""]
     if report.notebook_version:
-        lines += [cell(version_line(report.notebook_version)), ""]
+        lines += [cell(packs.of_report(report).version_line(report.notebook_version)), ""]
     if report.sandbox:
         from grader.render_terminal import sandbox_line
 
@@ -116,7 +118,7 @@ def render_markdown(report: Report) -> str:
     if failing:
         lines += ["## What to fix", ""]
         for test in failing:
-            lines += test_section(test)
+            lines += test_section(test, packs.of_report(report))
     else:
         lines += ["Every check passed.", ""]
     return "\n".join(lines)

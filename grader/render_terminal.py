@@ -17,9 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import feedback
-from grader.layer_map import CELLS, explain
+from grader import packs
+from grader.pack import Pack
 from grader.results import CaseResult, Report, TestResult
-from grader.versions import version_line
 
 PIPE_WIDTH = 110
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow"}
@@ -50,7 +50,7 @@ def score_table(report: Report, console: Console) -> Table:
     return table
 
 
-def layer_map_table(test: TestResult, console: Console) -> Table:
+def layer_map_table(test: TestResult, console: Console, CELLS: tuple[str, ...]) -> Table:
     plain = _plain(console)
     table = Table(box=_box(console))
     for column in ("layer",) + CELLS + ("own step",):
@@ -101,7 +101,8 @@ def case_block(case: CaseResult, console: Console) -> list:
     return [head, Text(case.note or "no result", "yellow")]
 
 
-def test_panel(test: TestResult, console: Console) -> Panel:
+def test_panel(test: TestResult, console: Console, pack: Pack | None = None) -> Panel:
+    pack = pack or packs.get(packs.DEFAULT)
     parts: list = []
     if test.problem:
         parts.append(Text(test.problem, "red"))
@@ -111,8 +112,8 @@ def test_panel(test: TestResult, console: Console) -> Panel:
             parts += [Text(""), Text(f"Likely cause [{d.code}]: {d.title}", "bold yellow"), Text(d.message),
                       Text.assemble(("Expected: ", "bold"), (d.expected, "cyan"))]
         if test.layer_map:
-            parts += [Text(""), Text(feedback.layer_map_title(test), "bold"), layer_map_table(test, console)]
-            sentence = explain(test.layer_map, [d.code for d in test.diagnoses])
+            parts += [Text(""), Text(feedback.layer_map_title(test), "bold"), layer_map_table(test, console, pack.layer_cells)]
+            sentence = pack.explain_layer_map(test.layer_map, [d.code for d in test.diagnoses])
             if sentence:
                 parts.append(Text(sentence, "italic"))
         first = test.first_failure()
@@ -134,7 +135,7 @@ def render(report: Report, console: Console) -> None:
     console.print(Text(f"Submission: {report.submission}", "bold"))
     console.print(f"Seed {report.seed}, device {report.device}")
     if report.notebook_version:
-        console.print(Text(version_line(report.notebook_version), "dim"))
+        console.print(Text(packs.of_report(report).version_line(report.notebook_version), "dim"))
     if report.sandbox:
         console.print(Text(f"Sandbox {sandbox_line(report.sandbox)}", "dim"))
     if report.fatal:
@@ -145,7 +146,7 @@ def render(report: Report, console: Console) -> None:
     console.print(score_table(report, console))
     for test in report.tests:
         if test.status != "passed" or test.notices:
-            console.print(test_panel(test, console))
+            console.print(test_panel(test, console, packs.of_report(report)))
 
 
 def render_text(report: Report, width: int = PIPE_WIDTH) -> str:

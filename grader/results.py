@@ -102,6 +102,7 @@ class Report:
     notebook_version: dict = field(default_factory=dict)  # which notebook version it was graded as, and why
     submission_digest: str = ""  # 'sha256:...' of the bytes graded (set by a batch: it keys the resume)
     sandbox: dict = field(default_factory=dict)  # {mode, walls, refused}: the walls student code ran behind
+    assignment: str = ""  # the assignment pack it was graded by (grader/packs/)
 
     @property
     def status(self) -> str:
@@ -153,6 +154,7 @@ def make_report_dict(report: Report) -> dict:
     out = {
         "schema_version": SCHEMA_VERSION,
         "submission": report.submission,
+        "assignment": report.assignment,
         "status": report.status,
         "score": report.score,
         "max_score": report.max_score,

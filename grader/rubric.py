@@ -7,6 +7,7 @@ An instructor overrides any of it with a TOML file:
     legacy_grads_keys = true      # accept the pre-2019 dA1..dAL keys (said in the feedback)
     version = "v4"                # grade every submission as this notebook version (default "auto": recognise it)
     deny_imports = ["scipy"]      # added to the built-in denied modules
+    assignment = "step_by_step"   # the assignment pack (default "auto": recognised from each submission)
 
     [limits]
     case_seconds = 2              # one call of a student function
@@ -28,27 +29,14 @@ import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from grader import END_TO_END, GRADED_FUNCTIONS
+from grader import packs
 from grader.errors import GraderError
+from grader.pack import Pack
 from grader.sandbox.client import Limits
 from grader.sandbox.guard import DEFAULT_DENIED
 
-DEFAULT_POINTS = {
-    "initialize_parameters": 5,
-    "initialize_parameters_deep": 5,
-    "linear_forward": 8,
-    "linear_activation_forward": 8,
-    "L_model_forward": 12,
-    "compute_cost": 8,
-    "linear_backward": 12,
-    "linear_activation_backward": 10,
-    "L_model_backward": 14,
-    "update_parameters": 8,
-    END_TO_END: 10,
-}
 DEFAULT_CASES = 20
 DEADLINE_MARGIN = 60.0  # seconds on top of the sandbox's own limits: the trusted side's share, a loaded machine
-UNITS = GRADED_FUNCTIONS + (END_TO_END,)
 
 
 @dataclass(frozen=True)
@@ -60,15 +48,35 @@ class Unit:
         object.__setattr__(self, "points", float(self.points))  # 8 and 8.0 are one rubric
 
 
+def default_units(pack: Pack, cases: int = DEFAULT_CASES, functions: dict | None = None) -> dict[str, Unit]:
+    """The pack's default points, `cases` cases each, with the rubric's [functions.NAME] tables applied."""
+    units = {n: Unit(pack.default_points[n], cases) for n in pack.units if n in pack.default_points}
+    for name, table in (functions or {}).items():
+        if name in units:
+            unit = units[name]
+            units[name] = Unit(table.get("points", unit.points), table.get("cases", unit.cases))
+    return units
+
+
 @dataclass(frozen=True)
 class Rubric:
-    units: dict[str, Unit] = field(default_factory=lambda: {n: Unit(p) for n, p in DEFAULT_POINTS.items()})
+    units: dict[str, Unit] = field(default_factory=lambda: default_units(packs.get(packs.DEFAULT)))
     limits: Limits = Limits()
     denied: tuple[str, ...] = DEFAULT_DENIED
     legacy_grads_keys: bool = False
     source: str = "default"
     submission_seconds: float | None = None  # None: `submission_deadline` derives one from the limits
     version: str = "auto"  # the notebook version to grade by; "auto" recognises each submission's own
+    assignment: str = packs.AUTO  # the pack to grade by; "auto" recognises each submission's assignment
+    cases: int = DEFAULT_CASES  # [grading] cases, and [functions.NAME] below: kept to apply to any pack
+    functions: dict = field(default_factory=dict)
+    pack: str = packs.DEFAULT  # the pack `units` belong to
+
+    def for_pack(self, pack: Pack) -> "Rubric":
+        """This rubric applied to `pack` (its default points, with this rubric's overrides)."""
+        if pack.name == self.pack:
+            return self
+        return replace(self, units=default_units(pack, self.cases, self.functions), pack=pack.name)
 
     @property
     def submission_deadline(self) -> float:
@@ -107,8 +115,20 @@ def _number(table: dict, key: str, where: str, kind=float, low: float = 0):
     return kind(value)
 
 
-def load_rubric(path: str | Path | None) -> Rubric:
-    """The default rubric, or one read from a TOML file (any mistake in it is a one-line GraderError)."""
+def load_rubric(path: str | Path | None, assignment: str | None = None) -> Rubric:
+    """The default rubric, or one read from a TOML file (any mistake in it is a one-line GraderError);
+    `assignment` (--assignment) overrides the rubric's own."""
+    rubric = _load_rubric(path)
+    if assignment is None or assignment == rubric.assignment:
+        return rubric
+    pack = packs.resolve(assignment)
+    unknown = set(rubric.functions) - set(pack.units) if assignment != packs.AUTO else set()
+    if unknown:
+        raise GraderError(f"rubric {path}: function(s) {', '.join(sorted(unknown))} are not graded in {pack.name}")
+    return replace(rubric, assignment=assignment).for_pack(pack)
+
+
+def _load_rubric(path: str | Path | None) -> Rubric:
     if path is None:
         return Rubric()
     path = Path(path)
@@ -125,19 +145,30 @@ def load_rubric(path: str | Path | None) -> Rubric:
     for section, table in (("grading", grading), ("limits", limits_table), ("functions", functions)):
         if not isinstance(table, dict):
             raise GraderError(f"rubric {path}: [{section}] must be a table, not {table!r}")
-    unknown = set(grading) - {"cases", "legacy_grads_keys", "deny_imports", "version"}
+    unknown = set(grading) - {"cases", "legacy_grads_keys", "deny_imports", "version", "assignment"}
     if unknown:
-        raise GraderError(f"rubric {path}: unknown [grading] key(s) {', '.join(sorted(unknown))}; known: cases, legacy_grads_keys, version, deny_imports")
+        raise GraderError(f"rubric {path}: unknown [grading] key(s) {', '.join(sorted(unknown))}; known: assignment, cases, legacy_grads_keys, version, deny_imports")
+    assignment = grading.get("assignment", packs.AUTO)
+    if not isinstance(assignment, str):
+        raise GraderError(f"rubric {path}: grading.assignment must be a string such as \"{packs.DEFAULT}\" or \"auto\"")
+    try:
+        pack = packs.resolve(assignment)
+    except GraderError as error:
+        raise GraderError(f"rubric {path}: grading.assignment: {error}") from None
+    known = packs.all_units() if assignment == packs.AUTO else pack.units
     cases = _number(grading, "cases", "grading", int, 1) if "cases" in grading else DEFAULT_CASES
-    units = {n: Unit(p, cases) for n, p in DEFAULT_POINTS.items()}
+    overrides: dict[str, dict] = {}
     for name, table in functions.items():
-        if name not in units:
-            raise GraderError(f"rubric {path}: unknown function {name!r}; known: {', '.join(UNITS)}")
+        if name not in known:
+            raise GraderError(f"rubric {path}: unknown function {name!r}; known: {', '.join(known)}")
         if not isinstance(table, dict) or set(table) - {"points", "cases"}:
             raise GraderError(f"rubric {path}: [functions.{name}] takes only points and cases")
-        unit = units[name]
-        units[name] = Unit(_number(table, "points", f"functions.{name}") if "points" in table else unit.points,
-                           _number(table, "cases", f"functions.{name}", int, 1) if "cases" in table else unit.cases)
+        overrides[name] = {}
+        if "points" in table:
+            overrides[name]["points"] = _number(table, "points", f"functions.{name}")
+        if "cases" in table:
+            overrides[name]["cases"] = _number(table, "cases", f"functions.{name}", int, 1)
+    units = default_units(pack, cases, overrides)
     names = {"case_seconds": "case_seconds", "function_seconds": "total_seconds", "load_seconds": "load_seconds", "memory_mb": "memory_mb"}
     unknown = set(limits_table) - set(names) - {"submission_seconds"}
     if unknown:
@@ -155,11 +186,10 @@ def load_rubric(path: str | Path | None) -> Rubric:
     if not isinstance(version, str):
         raise GraderError(f"rubric {path}: grading.version must be a string such as \"v4\" or \"auto\"")
     if version != "auto":
-        from grader.versions import pinned
-
         try:
-            pinned(version)
+            pack.check_version_name(version)
         except GraderError as error:
             raise GraderError(f"rubric {path}: grading.version: {error}") from None
     return Rubric(units, limits, tuple(dict.fromkeys(DEFAULT_DENIED + tuple(deny))), legacy, str(path),
-                  submission_seconds=deadline, version=version)
+                  submission_seconds=deadline, version=version, assignment=assignment, cases=cases,
+                  functions=overrides, pack=pack.name)

@@ -57,13 +57,15 @@ def call_many(sandbox: Sandbox, sub: Submission, rubric: Rubric, function: str,
     `standins` ({helper: [(args, answer, label)]}, as in `CaseInput.standins`) replaces graded helpers
     by correct answers for those calls, to check a function in isolation.
     """
-    from grader.checks import CHECKS
+    from grader import packs
     from grader.standins import StandInAnswers
 
+    pack = packs.get(sub.pack or packs.DEFAULT)
+    checks = pack.checks()
     cases = [{"args": list(args)} for args in calls]
-    helpers = {h: CHECKS[h].arg_names for h in sorted(standins or {})}
+    helpers = {h: checks[h].arg_names for h in sorted(standins or {})}
     job = {"kind": "function", "function": function, "program": sub.program, "cases": wire.encode(cases),
-           "standins": helpers, "limits": rubric.limits.as_job(sandbox.uid), "denied": list(rubric.denied)}
+           "standins": helpers, "limits": rubric.limits.as_job(sandbox.uid), "denied": list(rubric.denied), **pack.job_extras()}
     answers = StandInAnswers([standins or {}] * len(cases))
     return [_outcome(result_case, rubric) for result_case in _cases(sandbox.run(job, answers), len(cases))]
 

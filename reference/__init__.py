@@ -8,7 +8,7 @@ grader's copy of it under that name, as the sandbox does for student code.
 import sys
 from pathlib import Path
 
-from grader.sandbox import dnn_utils
+from grader.packs.step_by_step import dnn_utils
 
 sys.modules.setdefault("dnn_utils", dnn_utils)
 

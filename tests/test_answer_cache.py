@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from grader import answer_cache
-from grader.answer_cache import case_set_for, file_for, make_key
+from grader.answer_cache import file_for, make_key
+from grader.packs.step_by_step.answers import case_set_for
 from grader.grade import Grader
 from grader.results import make_report_dict
 from grader.rubric import load_rubric

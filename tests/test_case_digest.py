@@ -20,9 +20,9 @@ import hashlib
 
 import numpy as np
 
-from grader.cases import LayerCase, NetworkCase, layer_cases, network_cases
-from grader.checks import CaseSet
-from grader.oracle import Oracle
+from grader.packs.step_by_step.cases import LayerCase, NetworkCase, layer_cases, network_cases
+from grader.packs.step_by_step.checks import CaseSet
+from grader.packs.step_by_step.oracle import Oracle
 
 SEED, COUNT = 0, 20  # the public seed and the default rubric's case count
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.cases import (
+from grader.packs.step_by_step.cases import (
     MAX_L,
     MAX_M,
     MAX_WIDTH,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.diagnose import _majority
-from grader.evidence import explain_output
-from grader.evidence_backward import CaseEvidence
+from grader.packs.step_by_step.diagnose import _majority
+from grader.packs.step_by_step.evidence import explain_output
+from grader.packs.step_by_step.evidence_backward import CaseEvidence
 from tests.conftest import SUBMISSIONS
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.course_names import SOURCE, supply, translate_runs
+from grader.packs.step_by_step.course_names import SOURCE, supply, translate_runs
 from grader.loader import from_source, load_submission, supply_course_names
 from tests.conftest import SUBMISSIONS
 

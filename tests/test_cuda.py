@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from grader.cases import layer_cases, network_cases
-from grader.oracle import Oracle, resolve_device
+from grader.packs.step_by_step.cases import layer_cases, network_cases
+from grader.packs.step_by_step.oracle import Oracle, resolve_device
 
 pytestmark = [
     pytest.mark.cuda,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.diagnose import _majority
-from grader.evidence import Hypothesis, explain_output, explain_step, linear_step
-from grader.evidence_backward import CaseEvidence
-from grader.layer_map import explain
-from grader.misconceptions import CATALOGUE
+from grader.packs.step_by_step.diagnose import _majority
+from grader.packs.step_by_step.evidence import Hypothesis, explain_output, explain_step, linear_step
+from grader.packs.step_by_step.evidence_backward import CaseEvidence
+from grader.packs.step_by_step.layer_map import explain
+from grader.packs.step_by_step.misconceptions import CATALOGUE
 from tests.conftest import ROOT
 from tests.expected_diagnoses import EXPECTED_DIAGNOSES, MISTAKES, SUBMISSIONS, UNKNOWN
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import END_TO_END, GRADED_FUNCTIONS
+from grader import END_TO_END
+from grader.packs.step_by_step import GRADED_FUNCTIONS
 from grader.batch import outcome_line
 from grader.cli import main
 from grader.errors import GraderError, GraderFault
@@ -94,14 +95,14 @@ def test_a_grader_fault_exits_3_and_a_usage_error_4(rubric, monkeypatch, capsys)
     def broken(self, *args, **kwargs):
         raise GraderFault("the sandbox's fork server stopped unexpectedly")
 
-    monkeypatch.setattr(Grader, "grade", broken)
+    monkeypatch.setattr(Grader, "grade_submission", broken)
     assert main(["check", str(CORRECT), *common(rubric)]) == Exit.GRADER_FAULT
     assert capsys.readouterr().err.strip() == "grader: error: the sandbox's fork server stopped unexpectedly"
 
     def refused(self, *args, **kwargs):
         raise GraderError("a problem the user can fix")
 
-    monkeypatch.setattr(Grader, "grade", refused)
+    monkeypatch.setattr(Grader, "grade_submission", refused)
     assert main(["check", str(CORRECT), *common(rubric)]) == Exit.USAGE
 
 
@@ -111,7 +112,7 @@ def test_a_bug_in_the_grader_exits_3_with_its_traceback_never_1(rubric, monkeypa
     def buggy(self, *args, **kwargs):
         raise KeyError("oops")
 
-    monkeypatch.setattr(Grader, "grade", buggy)
+    monkeypatch.setattr(Grader, "grade_submission", buggy)
     assert main(["check", str(CORRECT), *common(rubric)]) == Exit.GRADER_FAULT
     err = capsys.readouterr().err
     assert "Traceback" in err and "KeyError" in err and "a bug in the grader, not in the submission" in err

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from grader.cases import layer_cases
+from grader.packs.step_by_step.cases import layer_cases
 from grader.feedback import count_line, summarize
 from grader.grade import Grader
 from grader import results

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.checks import CHECKS, CaseInput
+from grader.packs.step_by_step.checks import CHECKS, CaseInput
 from grader.compare import Tolerance
-from grader.init_check import sample_problem, seeded_match, weight_shapes
+from grader.packs.step_by_step.init_check import sample_problem, seeded_match, weight_shapes
 from grader.results import CaseResult
 from tests.conftest import REFERENCE, SUBMISSIONS
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.inplace import judge_changes, update_note, update_style
+from grader.packs.step_by_step.inplace import judge_changes, update_note, update_style
 from tests.conftest import SUBMISSIONS
 from tests.expected_outcomes import EXPECTED
 

@@ -49,7 +49,7 @@ def notebook_modules(monkeypatch):
         monkeypatch.setitem(sys.modules, name, Stub(name))
     monkeypatch.setattr(sys.modules["matplotlib"], "pyplot", sys.modules["matplotlib.pyplot"], raising=False)
     for name in ("dnn_utils", "dnn_utils_v2"):
-        monkeypatch.setitem(sys.modules, name, load(ROOT / "grader" / "sandbox" / "dnn_utils.py", name))
+        monkeypatch.setitem(sys.modules, name, load(ROOT / "grader" / "packs" / "step_by_step" / "dnn_utils.py", name))
 
 
 class Stub(types.ModuleType):

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from grader.cases import make_layer_case, make_network_case, network_cases
+from grader.packs.step_by_step.cases import make_layer_case, make_network_case, network_cases
 from grader.errors import GraderError
-from grader.oracle import NetworkTruth, Oracle, resolve_device
+from grader.packs.step_by_step.oracle import NetworkTruth, Oracle, resolve_device
 
 FD_STEP = 1e-6
 FD_RTOL, FD_ATOL = 1e-6, 1e-8

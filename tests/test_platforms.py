@@ -27,7 +27,9 @@ from grader.platforms import autolab, coursera, gradescope, gradescope_zip
 from grader.platforms.common import clip, one_line, validate_platform
 from grader.results import CaseResult, Report
 from grader.results import TestResult as UnitResult  # not collected by pytest
-from grader.rubric import UNITS
+from grader.packs.step_by_step import PACK as _PACK
+
+UNITS = _PACK.units
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"

@@ -18,7 +18,10 @@ import pytest
 from grader.cli import main
 from grader.exits import MEANING, Exit, for_report_dict
 from grader.pytest_report import KEY, report_from_pytest_json
-from grader.rubric import UNITS
+from grader import packs
+from grader.packs.step_by_step import PACK as _PACK
+
+UNITS = _PACK.units
 from grader.schema import validate_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +78,7 @@ def terminal_score(result) -> str:
 @pytest.mark.parametrize("name", BUNDLED + [NOT_GRADABLE])
 def test_command_line_pytest_and_conversion_agree(pytester, setup, name):
     cli = setup["reports"][name]
+    UNITS = packs.of_report(cli).units  # the submission's own assignment's units
     result = pytester.runpytest(f"--submission={setup['paths'][name]}", *grader_args(setup),
                                 "--json-report", "--json-report-file=report.json")
     passed = [t["function"] for t in cli["tests"] if t["status"] == "passed"]

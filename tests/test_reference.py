@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import reference
-from grader.cases import layer_cases, network_cases
-from grader.checks import CHECKS, CaseInput
+from grader.packs.step_by_step.cases import layer_cases, network_cases
+from grader.packs.step_by_step.checks import CHECKS, CaseInput
 from grader.compare import Tolerance
-from grader.oracle import Oracle
+from grader.packs.step_by_step.oracle import Oracle
 
 R = reference.deep_nn
 

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import END_TO_END, GRADED_FUNCTIONS
+from grader import END_TO_END
+from grader.packs.step_by_step import GRADED_FUNCTIONS
 from grader.errors import GraderError
 from grader.exits import Exit
-from grader.rubric import DEFAULT_POINTS, Rubric, load_rubric
+from grader.packs.step_by_step import DEFAULT_POINTS
+from grader.rubric import Rubric, load_rubric
 from grader.sandbox.client import Limits
 from grader.sandbox.guard import DEFAULT_DENIED
 

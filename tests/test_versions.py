@@ -9,7 +9,7 @@ from grader.errors import GraderError
 from grader.results import make_report_dict
 from grader.rubric import Rubric, Unit, load_rubric
 from grader.schema import validate_report
-from grader.versions import for_submission, pinned, recognise
+from grader.packs.step_by_step.versions import for_submission, pinned, recognise
 from tests.conftest import SUBMISSIONS
 
 V3_COMMENT = '    # Lth layer (SIGMOID -> LINEAR) gradients. Inputs: "AL, Y, caches". Outputs: "grads["dAL"], grads["dWL"], grads["dbL"]\n'

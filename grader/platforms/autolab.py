@@ -18,13 +18,16 @@ import sys
 
 from grader.platforms.common import load_problem_lines, one_line, summary
 from grader.results import Report
-from grader.rubric import UNITS
+from grader import packs
 
 FEEDBACK_LINES = 4  # per unit that lost points: enough to act on, short enough to read
 
 
-def make_autoresult(report: Report, units: tuple[str, ...] = UNITS, scoreboard: bool = True) -> dict:
-    """{"scores": {unit: points}} for every unit (0 where the unit was not graded), plus [total]."""
+def make_autoresult(report: Report, units: tuple[str, ...] | None = None, scoreboard: bool = True) -> dict:
+    """{"scores": {unit: points}} for every unit of the report's assignment (0 where the unit was not
+    graded), plus [total]."""
+    if units is None:
+        units = packs.get(report.assignment or packs.DEFAULT).units
     scores = {unit: 0.0 for unit in units}
     if not report.fatal:
         scores.update({test.function: test.score for test in report.tests})
@@ -68,7 +71,7 @@ def cmd_run(args) -> int:
     from grader.platforms.common import grade_path
 
     warn_public_seed(args.seed, "autolab run")
-    report = grade_path(args.path, args.rubric, args.seed, args.device, args.allow_weak_sandbox)  # the sandbox is closed when this returns
+    report = grade_path(args.path, args.rubric, args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None))  # the sandbox is closed when this returns
     sys.stderr.flush()
     out = sys.stdout
     out.write(make_summary(report) + "\n")

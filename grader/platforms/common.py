@@ -21,16 +21,16 @@ RUBRIC_NAME = "rubric.toml"  # the rubric an installed autograder ships next to 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\x85]")
 
 
-def grade_path(path: str | Path, rubric: str | Path | None, seed: int, device: str, allow_weak_sandbox: bool = False) -> Report:
+def grade_path(path: str | Path, rubric: str | Path | None, seed: int, device: str, allow_weak_sandbox: bool = False,
+               assignment: str | None = None) -> Report:
     """Grade one submission with a fresh Grader and close its sandbox before returning.
 
     An instructor's platform refuses a machine whose kernel cannot wall student code in, unless allowed."""
-    from grader.grade import Grader
+    from grader.grade import grade_file
     from grader.rubric import load_rubric
 
     weak = "allow" if allow_weak_sandbox else "refuse"
-    with Grader(load_rubric(rubric), seed=seed, device=device, weak_sandbox=weak) as grader:
-        return grader.grade(path)
+    return grade_file(path, load_rubric(rubric, assignment), seed, device, weak)
 
 
 def clip(text: str, limit: int) -> str:

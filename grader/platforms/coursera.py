@@ -86,7 +86,7 @@ def cmd_run(args) -> int:
     if not submission.exists():
         raise GraderError(f"no submission folder: {submission}")
     warn_public_seed(args.seed, "coursera run")
-    report = grade_path(submission, args.rubric, args.seed, args.device, args.allow_weak_sandbox)
+    report = grade_path(submission, args.rubric, args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None))
     data = write_feedback(shared, report)
     print(json.dumps(data, ensure_ascii=True))
     print(f"wrote {shared / FEEDBACK_FILE} and {shared / HTML_FILE}: {data['fractionalScore']:.4f}", file=sys.stderr)

@@ -121,7 +121,7 @@ def cmd_run(args) -> int:
     started = time.perf_counter()
     warn_public_seed(args.seed, "gradescope run")
     try:
-        report = grade_path(root / "submission", find_rubric(root, args.rubric), args.seed, args.device, args.allow_weak_sandbox)
+        report = grade_path(root / "submission", find_rubric(root, args.rubric), args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None))
         try:
             data = make_results(report, visibility=args.visibility, html=make_html_output(report))
         except Exception:  # noqa: BLE001 - a renderer bug must not cost a student their result file

@@ -18,7 +18,7 @@ import traceback
 
 import numpy as np
 
-from . import dnn_utils, guard, seal, wire
+from . import guard, seal, wire
 
 SUBMISSION = "submission"
 _real_exit = os._exit
@@ -111,7 +111,7 @@ class StandIn:
 def _student_frames(tb) -> list:
     frames = []
     for frame in traceback.extract_tb(tb):
-        if frame.filename.startswith("<") or frame.filename == dnn_utils.__file__ or frame.filename in _SOURCES:
+        if frame.filename.startswith("<") or frame.filename == _HELPER_FILE[0] or frame.filename in _SOURCES:
             frames.append([frame.filename, frame.lineno, frame.name, frame.line or ""])
     return frames
 
@@ -122,6 +122,30 @@ def _error(exc: BaseException) -> dict:
 
 
 _SOURCES: set[str] = set()
+_HELPER_FILE = [""]  # the assignment's course helper module, whose frames a student sees in a traceback
+_CHAIN_FILE = "grader-end-to-end"  # the pack's chain: its own frames are the grader's, never shown
+
+
+def _helpers(spec: dict | None):
+    """The assignment pack's course helper module, built from the source the job carries (no file system
+    here), under the sandbox's private package name so that no submission import can reach it by path."""
+    if not spec:
+        return None
+    import types
+
+    module = types.ModuleType(f"{__package__}.{os.path.splitext(os.path.basename(spec['file']))[0]}")
+    module.__file__ = _HELPER_FILE[0] = spec["file"]
+    exec(compile(spec["source"], spec["file"], "exec"), module.__dict__)
+    return module
+
+
+def _chain(source: str | None):
+    """The pack's end-to-end chain: `end_to_end(namespace, args, out, fresh)`."""
+    if not source:
+        return None
+    scope: dict = {"__name__": f"{__package__}.end_to_end", "__builtins__": __builtins__, "np": np}
+    exec(compile(source, _CHAIN_FILE, "exec"), scope)
+    return scope["end_to_end"]
 
 
 def _alarm(seconds: float) -> None:
@@ -202,24 +226,6 @@ def load(program: list, namespace: dict, seconds: float) -> list:
 
 
 # --- running ------------------------------------------------------------------------------------
-def _end_to_end(namespace: dict, args: tuple, out: dict):
-    X, Y, parameters, learning_rate = args
-    out["stage"] = "L_model_forward"
-    # Each stage's output is reported as it was when that stage returned: a later stage that writes into
-    # it (an update that changes grads) must not make an earlier one look wrong.
-    AL, caches = namespace["L_model_forward"](X, parameters)
-    out["AL"] = _fresh(AL)
-    out["stage"] = "compute_cost"
-    out["cost"] = namespace["compute_cost"](AL, Y)
-    out["stage"] = "L_model_backward"
-    grads = namespace["L_model_backward"](AL, Y, caches)
-    out["grads"] = _fresh(grads)
-    out["stage"] = "update_parameters"
-    out["parameters"] = namespace["update_parameters"](parameters, grads, learning_rate)
-    out["stage"] = "done"
-    return out
-
-
 def run_case(namespace: dict, job: dict, index: int, case: dict, capture: CappedText, channel=None) -> dict:
     saved = {}
     calls: list = []
@@ -236,7 +242,7 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
     _alarm(job["limits"]["case_seconds"])
     try:
         if job["kind"] == "end_to_end":
-            result["value"] = _end_to_end(namespace, args, partial)
+            result["value"] = job["end_to_end"](namespace, args, partial, _fresh)
         else:
             function = namespace.get(job["function"])
             if not callable(function):
@@ -290,7 +296,9 @@ def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict) -> None:
         capture = CappedText(job["limits"]["output_chars"])
         sys.stdout = sys.stderr = capture
         namespace = {"__name__": SUBMISSION, "__builtins__": __builtins__}
-        guard.install(job["denied"], dnn_utils, SUBMISSION)
+        job["end_to_end"] = _chain(job.get("chain"))
+        guard.install(job["denied"], _helpers(job.get("helpers")), SUBMISSION,
+                      tuple((job.get("helpers") or {}).get("names", ())), tuple(job.get("stand_in_modules", ())))
         errors = load(job["program"], namespace, job["limits"]["load_seconds"])
         output, chars = capture.take()
         functions = sorted(k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and getattr(v, "__module__", None) == SUBMISSION)

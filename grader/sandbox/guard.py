@@ -1,7 +1,7 @@
 """What the sandboxed child may import and call.
 
 Student code imports through `guarded_import`: denied modules raise an ImportError that names the
-rule; the course's helpers come from the grader's `dnn_utils`; course test modules, plotting and data
+rule; the course's helpers come from the assignment pack's module (sent with the job); course test modules, plotting and data
 packages, and anything not installed get a harmless stand-in so that they never stop a submission from
 loading. Process-level escapes (fork, exec, signals, exit) raise instead of acting.
 
@@ -23,12 +23,9 @@ DEFAULT_DENIED = (
     "socket", "ssl", "http", "urllib", "requests",
     "ctypes", "_ctypes", "cffi", "_posixsubprocess", "pty", "signal", "resource", "importlib",
 )
-COURSE_HELPERS = ("dnn_utils", "dnn_utils_v2", "dnn_utils_v3")
-STAND_INS = (
-    "testCases", "testCases_v2", "testCases_v3", "testCases_v4", "testCases_v4a", "public_tests",
-    "test_utils", "lr_utils", "planar_utils", "dnn_app_utils", "dnn_app_utils_v2", "dnn_app_utils_v3",
-    "matplotlib", "pylab", "seaborn", "h5py", "PIL", "imageio", "cv2", "IPython", "ipywidgets", "tqdm",
-)
+# Plotting, data and notebook modules that any course notebook imports; an assignment pack adds its own
+# course test modules (`Pack.stand_in_modules`) and the names its helper module is imported by.
+STAND_INS = ("matplotlib", "pylab", "seaborn", "h5py", "PIL", "imageio", "cv2", "IPython", "ipywidgets", "tqdm")
 
 
 class SandboxViolation(PermissionError):
@@ -109,9 +106,12 @@ class DeniedFinder:
 class ImportGuard:
     """The __import__ that submission code sees."""
 
-    def __init__(self, denied, helpers: types.ModuleType, submission_name: str):
+    def __init__(self, denied, helpers: types.ModuleType | None, submission_name: str,
+                 helper_names: tuple[str, ...] = (), stand_ins: tuple[str, ...] = ()):
         self.denied = frozenset(denied)
         self.helpers = helpers
+        self.helper_names = frozenset(helper_names) if helpers is not None else frozenset()
+        self.stand_in_names = frozenset(STAND_INS) | frozenset(stand_ins)
         self.submission_name = submission_name
         self.real_import = builtins.__import__
         self.stand_ins: dict[str, StandInModule] = {}
@@ -130,9 +130,9 @@ class ImportGuard:
         top = name.partition(".")[0]
         if top in self.denied:
             raise ImportError(f"import of {name!r} is denied while grading (rule: no {top!r} in the sandbox)")
-        if top in COURSE_HELPERS:
+        if top in self.helper_names:
             return self.helpers
-        if top in STAND_INS:
+        if top in self.stand_in_names:
             return self._stand_in(top, "course test, plotting and data modules are not needed to grade")
         try:
             return self.real_import(name, globals, locals, fromlist, level)
@@ -142,9 +142,10 @@ class ImportGuard:
             raise
 
 
-def install(denied, helpers: types.ModuleType, submission_name: str) -> ImportGuard:
+def install(denied, helpers: types.ModuleType | None, submission_name: str,
+            helper_names: tuple[str, ...] = (), stand_ins: tuple[str, ...] = ()) -> ImportGuard:
     """Put the guard in place for the rest of this (child) process's life."""
-    guard = ImportGuard(denied, helpers, submission_name)
+    guard = ImportGuard(denied, helpers, submission_name, helper_names, stand_ins)
     builtins.__import__ = guard
     sys.meta_path.insert(0, DeniedFinder(denied))
     for name in ("fork", "forkpty", "system", "popen", "kill", "killpg", "setsid", "setpgid", "setuid",

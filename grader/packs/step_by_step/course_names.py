@@ -24,7 +24,14 @@ import re
 import symtable
 from pathlib import PurePosixPath
 
-from grader.sandbox.guard import COURSE_HELPERS, STAND_INS
+from grader.sandbox.guard import STAND_INS as GENERIC_STAND_INS
+
+COURSE_HELPERS = ("dnn_utils", "dnn_utils_v2", "dnn_utils_v3")  # served as the pack's dnn_utils.py
+COURSE_STAND_INS = (  # the course's test and data modules: harmless stand-ins in the sandbox
+    "testCases", "testCases_v2", "testCases_v3", "testCases_v4", "testCases_v4a", "public_tests",
+    "test_utils", "lr_utils", "planar_utils", "dnn_app_utils", "dnn_app_utils_v2", "dnn_app_utils_v3",
+)
+STAND_INS = COURSE_STAND_INS + GENERIC_STAND_INS
 
 HELPERS = ("sigmoid", "relu", "sigmoid_backward", "relu_backward")
 SOURCE = "<course helpers>"  # the filename of the grader's own statements (never a student's file)
@@ -61,7 +68,7 @@ def translate_runs(text: str, where: str) -> tuple[str, list[tuple[int, str]]]:
 # --- which names the program uses and binds -------------------------------------------------------------
 def _course_names() -> frozenset[str]:
     """The names the sandbox's dnn_utils (served as dnn_utils, dnn_utils_v2, dnn_utils_v3) provides."""
-    from grader.sandbox import dnn_utils
+    from . import dnn_utils
 
     return frozenset(n for n in vars(dnn_utils) if not n.startswith("_"))
 

@@ -10,70 +10,18 @@ to be shared by every submission graded with it.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from grader import END_TO_END, init_check
-from grader.cases import LayerCase, NetworkCase, layer_cases, network_cases
+from grader import END_TO_END
+from grader.pack import CaseInput, Check
+from grader.pack import CaseSet as _CaseSet
+
+from . import init_check
+from .cases import LayerCase, NetworkCase, layer_cases, network_cases
 from grader.compare import Mismatch, Tolerance, compare, describe, names
 
 CHAIN = ("L_model_forward", "compute_cost", "L_model_backward", "update_parameters")
 LAYER_OUTPUTS = ("dA_prev", "dW", "db")
-
-
-@dataclass(frozen=True)
-class CaseInput:
-    """One call to grade: its arguments, the stand-ins it may use, and (trusted side only) the answer."""
-
-    index: int
-    label: str
-    description: str
-    args: tuple
-    expected: object
-    standins: dict = field(default_factory=dict)  # helper -> [(args, answer, label)]
-    case: object = None  # the NetworkCase / LayerCase / dims it came from, for diagnosis
-
-    def to_job(self, salt: bytes) -> dict:
-        """What the sandbox gets: the arguments, and the stand-ins' answers sealed with their questions."""
-        from grader.sandbox import seal, wire
-
-        sealed = {}
-        for helper, table in self.standins.items():
-            sealed[helper] = {}
-            for args, answer, label in table:
-                key = seal.key_for(salt, wire.encode(tuple(args)))
-                sealed[helper][seal.lookup_id(key)] = seal.xor(wire.encode((label, answer)), key)
-        return {"args": list(self.args), "sealed": sealed}
-
-
-@dataclass(frozen=True)
-class Check:
-    function: str
-    arg_names: tuple[str, ...]
-    returns: tuple[str, ...] | str  # names of the returned tuple's items, or the one value's name
-    source: str  # "layer", "network", "init"
-
-    @property
-    def unit(self) -> str:
-        return self.function
-
-    @property
-    def requires(self) -> tuple[str, ...]:
-        return CHAIN if self.function == END_TO_END else (self.function,)
-
-    def review(self, cases: list, inputs: list[CaseInput]) -> None:
-        """A second look at all the judged cases together (only initialisation needs one)."""
-
-    def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
-        """`keys`: the grads keys of the notebook version graded by ('current', 'legacy' or 'either')."""
-        if isinstance(self.returns, str):
-            return compare(self.returns, value, case.expected, tol)
-        names = self.returns
-        if not isinstance(value, (tuple, list)) or len(value) != len(names):
-            return [Mismatch("return value", "type", f"{self.function} should return a tuple ({', '.join(names)}), got {describe(value)}")]
-        return [m for name, got, want in zip(names, value, case.expected) for m in compare(name, got, want, tol)]
 
 
 class InitCheck(Check):
@@ -178,7 +126,7 @@ CHECKS: dict[str, Check] = {c.function: c for c in (
     Check("linear_activation_backward", ("dA", "cache", "activation"), LAYER_OUTPUTS, "layer"),
     GradsCheck("L_model_backward", ("AL", "Y", "caches"), "grads", "network"),
     Check("update_parameters", ("parameters", "grads", "learning_rate"), "parameters", "network"),
-    EndToEndCheck(END_TO_END, ("X", "Y", "parameters", "learning_rate"), "end_to_end", "network"),
+    EndToEndCheck(END_TO_END, ("X", "Y", "parameters", "learning_rate"), "end_to_end", "network", CHAIN),
 )}
 
 
@@ -245,43 +193,28 @@ def _init_cases(function: str, seed: int, count: int) -> list[CaseInput]:
     return out
 
 
-class CaseSet:
+class CaseSet(_CaseSet):
     """Every check's cases and autograd's answers for one seed: computed once, graded against many times."""
 
     def __init__(self, seed: int, counts: dict[str, int], oracle):
-        self.seed, self.device = seed, oracle.device
         n_network = max(counts.get(f, 0) for f in CHECKS if CHECKS[f].source == "network")
         n_layer = max(counts.get(f, 0) for f in CHECKS if CHECKS[f].source == "layer")
         nets = network_cases(seed, n_network)
         truths = [oracle.network(c) for c in nets]
         layers = layer_cases(seed, n_layer)
         layer_truths = [oracle.layer(c) for c in layers]
-        self.inputs: dict[str, list[CaseInput]] = {}
+        inputs: dict[str, list[CaseInput]] = {}
         for function, check in CHECKS.items():
             count = counts.get(function, 0)
             if check.source == "init":
-                self.inputs[function] = _init_cases(function, seed, count)
+                inputs[function] = _init_cases(function, seed, count)
             elif check.source == "layer":
-                self.inputs[function] = [CaseInput(c.index, c.label, c.describe(), *_layer_inputs(function, c, t), case=c)
-                                         for c, t in zip(layers[:count], layer_truths)]
+                inputs[function] = [CaseInput(c.index, c.label, c.describe(), *_layer_inputs(function, c, t), case=c)
+                                    for c, t in zip(layers[:count], layer_truths)]
             else:
-                self.inputs[function] = [CaseInput(c.index, c.label, c.describe(), *_network_inputs(function, c, T), case=(c, T))
-                                         for c, T in zip(nets[:count], truths)]
-        self._jobs: dict[str, bytes] = {}
-        self._id = f"{seed}-{id(self)}"
-        self._salt = os.urandom(16)  # stand-in answers are sealed afresh for every case set
-
-    def key(self, function: str) -> str:
-        """Names this case set's cases of `function` for a sandbox that keeps them between jobs."""
-        return f"{self._id}:{function}"
-
-    def job_cases(self, function: str) -> bytes:
-        """The cases of one function, encoded once for every submission (no answers in them)."""
-        if function not in self._jobs:
-            from grader.sandbox import wire
-
-            self._jobs[function] = wire.encode({"salt": self._salt, "cases": [c.to_job(self._salt) for c in self.inputs[function]]})
-        return self._jobs[function]
+                inputs[function] = [CaseInput(c.index, c.label, c.describe(), *_network_inputs(function, c, T), case=(c, T))
+                                    for c, T in zip(nets[:count], truths)]
+        super().__init__(seed, oracle.device, inputs)
 
 
 def grads_of(unit: str, case: CaseInput, value) -> tuple[object, int]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import CaseInput
-from grader.evidence import activate, as_array, close, distinct
-from grader.evidence_backward import CaseEvidence, same
+from .checks import CaseInput
+from .evidence import activate, as_array, close, distinct
+from .evidence_backward import CaseEvidence, same
 
 OTHER = {"relu": "sigmoid", "sigmoid": "relu"}
 

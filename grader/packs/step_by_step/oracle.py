@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.cases import LayerCase, NetworkCase, NetworkTruth  # NetworkTruth: NumPy only, so a stored answer needs no torch
+from .cases import LayerCase, NetworkCase, NetworkTruth  # NetworkTruth: NumPy only, so a stored answer needs no torch
 from grader.errors import GraderError
 
 _ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid}

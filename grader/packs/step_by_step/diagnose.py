@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from grader import END_TO_END
-from grader import evidence_backward as back
-from grader import evidence_forward as fwd
-from grader import layer_map
-from grader.call_details import refused_call_mismatches
-from grader.checks import CaseInput, Check
-from grader.evidence_backward import CaseEvidence
-from grader.misconceptions import CATALOGUE, make_diagnosis
+from . import evidence_backward as back
+from . import evidence_forward as fwd
+from . import layer_map
+from .call_details import refused_call_mismatches
+from .checks import CaseInput, Check
+from .evidence_backward import CaseEvidence
+from .misconceptions import CATALOGUE, make_diagnosis
 from grader.results import CaseResult, TestResult
 
 MAJORITY = 2 / 3

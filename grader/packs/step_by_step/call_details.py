@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from grader.checks import CaseInput
+from .checks import CaseInput
 from grader.compare import Mismatch, compare
 
 ARG_NAMES = {

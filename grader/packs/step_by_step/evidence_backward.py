@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.checks import CaseInput, from_legacy_keys
-from grader.evidence import OUTPUT_CODES, Hypothesis, StepFit, as_array, close, distinct, explain_output, explain_step
+from .checks import CaseInput, from_legacy_keys
+from .evidence import OUTPUT_CODES, Hypothesis, StepFit, as_array, close, distinct, explain_output, explain_step
 
 DAL_CAUSES = ("DAL_SIGN", "DAL_DIVIDED_BY_M", "DAL_IS_DZ", "DAL_EVERY_LAYER")
 OUTPUT_NAMES = ("dA_prev", "dW", "db")

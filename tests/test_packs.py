@@ -1,0 +1,136 @@
+"""The engine/pack split: the engine imports no pack by name, packs are found by folder, and a
+submission is graded by its own assignment (named, pinned in the rubric, or recognised)."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import END_TO_END, packs
+from grader.errors import GraderError
+from grader.loader import load_submission
+from grader.pack import Pack
+from grader.rubric import load_rubric
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE = ROOT / "grader"
+PACKS = ENGINE / "packs"
+PACK1, PACK2 = "step_by_step", "conv_step_by_step"
+CORRECT1 = ROOT / "submissions" / "correct_student.py"
+CONV_EXAMPLES = sorted((ROOT / "submissions").glob("conv_correct_*.py"))
+
+
+def engine_modules() -> list[Path]:
+    """Every module of the engine: all of grader/ but the packs' own folders."""
+    return [p for p in ENGINE.rglob("*.py") if "__pycache__" not in p.parts
+            and not (p.parent != PACKS and PACKS in p.parents)]
+
+
+def pack_imports(path: Path) -> list[str]:
+    """The imports in `path` that name a pack's module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("grader.packs.")]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("grader.packs."):
+                found.append(node.module)
+            elif node.module == "grader.packs":
+                found += [f"grader.packs.{a.name}" for a in node.names if (PACKS / a.name).is_dir()]
+    return found
+
+
+def test_no_engine_module_imports_a_pack_by_name():
+    modules = engine_modules()
+    assert ENGINE / "grade.py" in modules and PACKS / "__init__.py" in modules
+    assert not any(PACKS / PACK1 in m.parents for m in modules)
+    offenders = {str(m.relative_to(ROOT)): pack_imports(m) for m in modules if pack_imports(m)}
+    assert offenders == {}
+
+
+def test_the_import_scan_sees_a_pack_import(tmp_path):
+    """The scan above would catch the imports the split removed (it can fail)."""
+    sample = tmp_path / "engine_module.py"
+    sample.write_text("from grader.packs.step_by_step.checks import CHECKS\nimport grader.packs.step_by_step.oracle\n"
+                      "from grader.packs import step_by_step\n")
+    assert pack_imports(sample) == ["grader.packs.step_by_step.checks", "grader.packs.step_by_step.oracle",
+                                    "grader.packs.step_by_step"]
+
+
+def test_packs_are_found_by_folder_each_a_complete_pack():
+    assert packs.names()[0] == packs.DEFAULT == PACK1 and PACK2 in packs.names()
+    for pack in packs.all_packs():
+        assert isinstance(pack, Pack) and pack.name == (PACKS / pack.name).name
+        assert set(pack.checks()) == set(pack.units) == set(pack.default_points)
+        assert sum(pack.default_points.values()) == pytest.approx(100)
+        assert pack.units[-1] == END_TO_END and all(f in pack.functions for f in pack.chain)
+        if pack.end_to_end_file is not None:
+            assert "def end_to_end(namespace, args, out, fresh)" in pack.end_to_end_file.read_text()
+
+
+def test_an_unknown_assignment_is_a_usage_error_naming_the_known_ones(tmp_path):
+    with pytest.raises(GraderError, match=f"unknown assignment 'nosuch'; known: {PACK1}, "):
+        packs.get("nosuch")
+    rubric = tmp_path / "r.toml"
+    rubric.write_text('[grading]\nassignment = "nosuch"\n')
+    with pytest.raises(GraderError, match="grading.assignment: unknown assignment"):
+        load_rubric(rubric)
+    run = subprocess.run([sys.executable, "-m", "grader", "check", str(CORRECT1), "--assignment", "nosuch"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 4 and "unknown assignment 'nosuch'" in run.stderr
+
+
+def test_a_rubric_names_its_assignment_and_its_functions_are_that_packs(tmp_path):
+    rubric = tmp_path / "conv.toml"
+    rubric.write_text(f'[grading]\nassignment = "{PACK2}"\ncases = 3\n[functions.conv_backward]\npoints = 30\n')
+    loaded = load_rubric(rubric)
+    assert loaded.assignment == PACK2 and list(loaded.units) == list(packs.get(PACK2).units)
+    assert loaded.units["conv_backward"].points == 30 and {u.cases for u in loaded.units.values()} == {3}
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(f'[grading]\nassignment = "{PACK2}"\n[functions.linear_backward]\npoints = 3\n')
+    with pytest.raises(GraderError, match="unknown function 'linear_backward'"):
+        load_rubric(wrong)
+    # without an assignment, a [functions] table of either pack applies to that pack only
+    either = tmp_path / "either.toml"
+    either.write_text("[functions.linear_backward]\npoints = 3\n[functions.conv_backward]\npoints = 7\n")
+    auto = load_rubric(either)
+    assert auto.units["linear_backward"].points == 3
+    assert auto.for_pack(packs.get(PACK2)).units["conv_backward"].points == 7
+
+
+@pytest.mark.skipif(not CONV_EXAMPLES, reason="no conv example yet")
+def test_the_assignment_is_recognised_from_the_functions_a_submission_defines():
+    assert load_submission(CORRECT1).pack == PACK1
+    for example in CONV_EXAMPLES:
+        assert load_submission(example).pack == PACK2
+    assert load_submission(CONV_EXAMPLES[0], PACK1).pack == PACK1  # named: no recognition
+
+
+@pytest.mark.skipif(not CONV_EXAMPLES, reason="no conv example yet")
+def test_a_batch_of_both_assignments_grades_each_by_its_own(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(CORRECT1, folder / "alice.py")
+    shutil.copy(CONV_EXAMPLES[0], folder / "bob.py")
+    rubric = tmp_path / "small.toml"
+    rubric.write_text("[grading]\ncases = 3\n")
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", str(folder), "--out", str(tmp_path / "out"), "-j", "1",
+                          "--no-progress", "--device", "cpu", "--seed", "5", "--rubric", str(rubric)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    reports = {json.loads(p.read_text())["assignment"]: json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.json")}
+    assert set(reports) == {PACK1, PACK2}
+    for name, report in reports.items():
+        assert [t["function"] for t in report["tests"]] == list(packs.get(name).units)
+        assert report["score"] == report["max_score"] == 100
+    rows = list(csv.DictReader((tmp_path / "out" / "summary.csv").open()))
+    by_name = {row["submission"]: row for row in rows}
+    assert by_name["alice"]["linear_backward"] == "12.0" and by_name["alice"]["conv_backward"] == ""
+    assert by_name["bob"]["linear_backward"] == "" and float(by_name["bob"]["conv_backward"]) > 0
