@@ -134,3 +134,35 @@ def test_a_batch_of_both_assignments_grades_each_by_its_own(tmp_path):
     by_name = {row["submission"]: row for row in rows}
     assert by_name["alice"]["linear_backward"] == "12.0" and by_name["alice"]["conv_backward"] == ""
     assert by_name["bob"]["linear_backward"] == "" and float(by_name["bob"]["conv_backward"]) > 0
+
+
+@pytest.mark.skipif(not CONV_EXAMPLES, reason="no conv example yet")
+def test_the_notebook_check_and_the_platforms_grade_pack_2_too(monkeypatch):
+    """The in-notebook check(fn) finds a function's assignment; a platform's run grades by the file's."""
+    import importlib.util
+    import types
+
+    for name in ("h5py", "matplotlib", "matplotlib.pyplot", "public_tests", "test_utils"):  # the notebook's imports
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setattr(sys.modules["matplotlib"], "pyplot", sys.modules["matplotlib.pyplot"], raising=False)
+    monkeypatch.setattr(sys.modules["matplotlib.pyplot"], "rcParams", {}, raising=False)
+
+    from grader.notebook import check, close_graders
+    from grader.platforms.autolab import make_autoresult
+    from grader.platforms.common import grade_path
+
+    spec = importlib.util.spec_from_file_location("conv_notebook", CONV_EXAMPLES[0])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    namespace = vars(module)
+    rubric = load_rubric(None)
+    try:
+        for name in ("conv_forward", "pool_backward", END_TO_END):
+            test = check(name, namespace, seed=2, device="cpu", show=False, rubric=rubric)
+            points = packs.get(PACK2).default_points[name]
+            assert (test.function, test.score, test.max_score) == (name, points, points), test.feedback
+    finally:
+        close_graders()
+    report = grade_path(CONV_EXAMPLES[0], None, 3, "cpu", allow_weak_sandbox=True)
+    assert report.assignment == PACK2 and report.score == report.max_score == 100
+    assert list(make_autoresult(report)["scores"]) == list(packs.get(PACK2).units)

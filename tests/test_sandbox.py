@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.packs.step_by_step import PACK as STEP_BY_STEP
 from grader.sandbox import wire
 from grader.sandbox.client import UID_BASE, JobResult, Limits, Sandbox
 from grader.sandbox.guard import DEFAULT_DENIED
@@ -58,6 +59,7 @@ def make_job(sandbox: Sandbox, statements: list[dict], function: str = "f", case
         "n_cases": len(case_list),
         "limits": replace(Limits(), **limits).as_job(sandbox.uid),
         "denied": list(DEFAULT_DENIED),
+        **STEP_BY_STEP.job_extras(),  # pack 1's course helpers and chain, as the grader sends them
     }
 
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import pytest
 
+from grader.packs.step_by_step import PACK as STEP_BY_STEP
 from grader.sandbox import walls as kernel_walls
 from grader.sandbox import wire
 from grader.sandbox.client import Limits, Sandbox
@@ -38,7 +39,8 @@ def job(sandbox: Sandbox, source: str, cases=None, **limits) -> dict:
     return {"kind": "function", "function": "f",
             "program": [{"source": textwrap.dedent(source).strip("\n"), "filename": "sub.py", "lineno": 1}],
             "cases": wire.encode([{"args": list(args), "standins": {}} for args in cases]),
-            "limits": replace(Limits(), **limits).as_job(sandbox.uid), "denied": list(DEFAULT_DENIED)}
+            "limits": replace(Limits(), **limits).as_job(sandbox.uid), "denied": list(DEFAULT_DENIED),
+            **STEP_BY_STEP.job_extras()}  # pack 1's course helpers, as the grader sends them
 
 
 def value(sandbox: Sandbox, source: str, **limits):
