@@ -79,9 +79,8 @@ def _installed_torch() -> str:
 
 def torch_version() -> str:
     """The installed torch's version, read from its metadata: importing torch costs most of a second."""
-    if "torch" in sys.modules:
-        return sys.modules["torch"].__version__
-    return _installed_torch()
+    version = getattr(sys.modules.get("torch"), "__version__", None)  # None while a thread is importing it
+    return str(version) if version else _installed_torch()
 
 
 def device_without_torch(name: str) -> str | None:
@@ -211,6 +210,8 @@ def cmd_prepare(args) -> int:
         counts = {name: unit.cases for name, unit in units.items()}
         for seed in args.seed or [0]:
             case_set, how = pack.case_set(seed, counts, args.device, folder)
+            if case_set.complete() is not case_set:  # computed in a thread: wait for it, and for how it went
+                how, case_set = case_set.how, case_set.complete()
             if how == "computed, not stored":
                 raise GraderError(f"could not store the answers in {folder}: it must be a folder of yours that no one else can write to")
             where = file_for(folder, make_key(seed, counts, case_set.device))

@@ -234,7 +234,7 @@ def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict,
             grader.walls()  # refuse here, once, on a machine that cannot wall student code in
         finally:
             grader.sandbox.close()
-        shared[name], first = grader.case_set, first or grader
+        shared[name], first = grader.case_set.complete(), first or grader  # no thread may be running at the fork
 
     def make_grader(worker: int):  # runs in a worker, after the fork
         return Graders(rubric, shared, args.seed, args.device, worker, weak)

@@ -21,6 +21,7 @@ A pack's parts, in the order a submission meets them:
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -114,6 +115,75 @@ class CaseSet:
 
             self._jobs[function] = wire.encode({"salt": self._salt, "cases": [c.to_job(self._salt) for c in self.inputs[function]]})
         return self._jobs[function]
+
+    def early(self) -> dict[str, int]:
+        """Units whose sandbox jobs may run before the answers are in: {unit: case count}. None here."""
+        return {}
+
+    def complete(self) -> "CaseSet":
+        """This case set with every answer in (it is one already)."""
+        return self
+
+
+class PendingCaseSet:
+    """A case set whose answers are being computed in a thread (importing torch, then autograd), while
+    the sandbox already runs the jobs that need none of them.
+
+    Importing torch takes longer than grading a correct submission; where no answers were kept, a pack
+    returns one of these from `case_set`, with `early` the encoded job cases of the units whose cases
+    hold no stand-in answers and whose arguments come from the seed alone (NumPy). The grader runs
+    those jobs first and judges them once `complete()` has the answers; everything else waits for it.
+    A batch calls `complete()` before it forks its workers, so no thread is ever forked."""
+
+    def __init__(self, seed: int, device: str, compute: Callable[[], tuple[CaseSet, str]], early: dict[str, tuple[int, bytes]]):
+        self.seed, self.device, self._early = seed, device, early
+        self._done: tuple[CaseSet, str] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, args=(compute,), name="autograd answers", daemon=True)
+        self._thread.start()
+
+    def _work(self, compute) -> None:
+        import gc
+
+        # torch's import makes a few hundred thousand objects, which live as long as the process: walking
+        # them in collections, during the import and in the grading after it, cost more than the grading
+        # itself (0.23 s of a cold check). So no collection while it runs, and they are frozen after.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._done = compute()
+        except BaseException as error:  # noqa: BLE001 - raised again where the answers are needed
+            self._error = error
+        finally:
+            gc.freeze()
+            if enabled:
+                gc.enable()
+
+    def complete(self) -> CaseSet:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._done[0]
+
+    @property
+    def how(self) -> str:
+        self.complete()
+        return self._done[1]
+
+    @property
+    def inputs(self) -> dict[str, list[CaseInput]]:
+        return self.complete().inputs
+
+    def key(self, function: str) -> str:
+        return self.complete().key(function)
+
+    def early(self) -> dict[str, int]:
+        return {unit: count for unit, (count, _) in self._early.items()} if self._done is None else {}
+
+    def job_cases(self, function: str) -> bytes:
+        if self._done is None and function in self._early:
+            return self._early[function][1]
+        return self.complete().job_cases(function)
 
 
 @dataclass(frozen=True)

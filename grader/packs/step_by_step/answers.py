@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 
 import numpy as np
 
@@ -142,10 +143,14 @@ class Stored:
         return _layer_from_plain(self._entry(self._layers, case), case)
 
 
-def case_set_for(seed: int, counts: dict[str, int], device: str = "cpu", folder: str | Path | None = None):
+def case_set_for(seed: int, counts: dict[str, int], device: str = "cpu", folder: str | Path | None = None,
+                 pending: bool = False):
     """The CaseSet for (seed, counts, device): from the cache when a verified copy is there, otherwise
     computed with autograd (importing torch) and stored for next time. Returns (case_set, how), where
-    how is "cached" (read back and verified), "computed" (and stored) or "computed, not stored"."""
+    how is "cached" (read back and verified), "computed" (and stored) or "computed, not stored".
+
+    `pending`: where they must be computed and torch is not imported yet, compute them in a thread and
+    return at once a grader.pack.PendingCaseSet (how: "computing"), whose early jobs need no answer."""
     from .checks import CaseSet
 
     where = cache_folder(folder)
@@ -168,11 +173,20 @@ def case_set_for(seed: int, counts: dict[str, int], device: str = "cpu", folder:
                 except OSError:
                     pass  # a read-only image
                 return case_set, "cached"
-    from .oracle import Oracle
+    def compute():
+        from .oracle import Oracle
 
-    recording = Recording(Oracle(resolved))
-    case_set = CaseSet(seed, counts, recording)
-    stored = where is not None and write(where, key, recording.payload()) is not None
-    return case_set, "computed" if stored else "computed, not stored"
+        recording = Recording(Oracle(resolved))
+        case_set = CaseSet(seed, counts, recording)
+        stored = where is not None and write(where, key, recording.payload()) is not None
+        return case_set, "computed" if stored else "computed, not stored"
+
+    if pending and "torch" not in sys.modules:
+        from grader.pack import PendingCaseSet
+
+        from .checks import early_jobs
+
+        return PendingCaseSet(seed, resolved, compute, early_jobs(seed, counts)), "computing"
+    return compute()
 
 

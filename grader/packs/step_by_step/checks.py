@@ -217,6 +217,42 @@ class CaseSet(_CaseSet):
         super().__init__(seed, oracle.device, inputs)
 
 
+# The units whose arguments come from the seed alone and whose cases hold no stand-in answers: their
+# sandbox jobs can run while autograd's answers are still being computed (grader.pack.PendingCaseSet).
+EARLY = ("initialize_parameters", "initialize_parameters_deep", "linear_forward", "compute_cost", "linear_backward", END_TO_END)
+
+
+class _NoAnswer:
+    """Stands for autograd's answers when only the arguments are wanted: every answer is None."""
+
+    def __getitem__(self, key):
+        return None
+
+    def __getattr__(self, name):
+        return None
+
+
+def early_jobs(seed: int, counts: dict[str, int]) -> dict[str, tuple[int, bytes]]:
+    """{unit: (case count, encoded job cases)} for the EARLY units, from the seed alone (NumPy only):
+    the same arguments as CaseSet's, built by the same functions with no answer at hand."""
+    nothing = _NoAnswer()
+    n_network = max(counts.get(f, 0) for f in EARLY if CHECKS[f].source == "network")
+    n_layer = max(counts.get(f, 0) for f in EARLY if CHECKS[f].source == "layer")
+    nets, layers = network_cases(seed, n_network), layer_cases(seed, n_layer)
+    inputs: dict[str, list[CaseInput]] = {}
+    for function in EARLY:
+        count, check = counts.get(function, 0), CHECKS[function]
+        if check.source == "init":
+            inputs[function] = _init_cases(function, seed, count)
+        elif check.source == "layer":
+            inputs[function] = [CaseInput(c.index, c.label, "", *_layer_inputs(function, c, nothing)) for c in layers[:count]]
+        else:
+            inputs[function] = [CaseInput(c.index, c.label, "", *_network_inputs(function, c, nothing)) for c in nets[:count]]
+        assert all(not case.standins for case in inputs[function]), f"{function} has stand-ins: it cannot run early"
+    early = _CaseSet(seed, "cpu", inputs)
+    return {unit: (len(cases), early.job_cases(unit)) for unit, cases in inputs.items() if unit in counts}
+
+
 def grads_of(unit: str, case: CaseInput, value) -> tuple[object, int]:
     """The grads dict a check's returned value holds (L_model_backward's, or the chain's), and L."""
     if unit == END_TO_END:
