@@ -38,12 +38,19 @@ LEGACY_RUBRIC = "[grading]\nlegacy_grads_keys = true\ncases = 8\n"
 
 
 def corpus(root: Path) -> list[Path]:
-    """Every gradable file under INPUTS, by name (the reports are matched by the submission's path)."""
+    """Every gradable file under INPUTS that is assignment 1's (recognised by this tree's grader: other
+    packs' examples did not exist before the move), by name (reports are matched by the submission's path)."""
+    sys.path.insert(0, str(ROOT))
+    from grader.loader import load_submission
+
     files = []
     for folder in INPUTS:
         for path in sorted((root / folder).rglob("*")):
             if path.suffix in (".py", ".ipynb") and "__pycache__" not in path.parts:
-                files.append(path)
+                if load_submission(path, "auto").pack == DEFAULT:
+                    files.append(path)
+                else:
+                    OTHER_PACKS.add(str(path.relative_to(ROOT)))
     return files
 
 
@@ -67,7 +74,7 @@ def normalise(value, tree: Path, key: str = ""):
     return value
 
 
-OTHER_PACKS: set[str] = set()  # examples graded by another pack after the move: not compared
+OTHER_PACKS: set[str] = set()  # other assignments' examples (added after the move): not graded here
 
 
 def grade(code: Path, files: list[Path], out: Path, seed: int, jobs: int, rubric: Path | None) -> dict[str, dict]:
@@ -85,9 +92,7 @@ def grade(code: Path, files: list[Path], out: Path, seed: int, jobs: int, rubric
         data = json.loads(path.read_text())
         if isinstance(data, dict) and "submission" in data:
             name = str(Path(data["submission"]).resolve().relative_to(ROOT))
-            if data.get("assignment", DEFAULT) != DEFAULT:  # another assignment's example: it did not exist before
-                OTHER_PACKS.add(name)
-            elif name not in UNSTABLE:
+            if name not in UNSTABLE:
                 reports[name] = normalise(data, code.resolve())
     return reports
 

@@ -203,7 +203,7 @@ def cmd_prepare(args) -> int:
     folder = cache_folder(args.cache)
     if folder is None:
         raise GraderError(f"no folder to keep the answers in (${ENV} is 'off', or no home folder): pass --cache DIR")
-    rubric = load_rubric(args.rubric, args.assignment)
+    rubric = load_rubric(args.rubric, args.assignment, default=packs.DEFAULT)
     chosen = packs.all_packs() if rubric.assignment == packs.AUTO else [packs.get(rubric.assignment)]
     for pack in chosen:
         units = rubric.for_pack(pack).units

@@ -158,14 +158,16 @@ def summary_csv(rows: list[tuple[Item, dict]]) -> str:
     (of every assignment in the batch: a unit another assignment grades is left empty)."""
     from grader import packs
 
-    UNITS = packs.all_units(sorted({report.get("assignment") or packs.DEFAULT for _, report in rows}))
+    present = sorted({packs.of_report(report).name for _, report in rows})
+    UNITS = packs.all_units(present)
+    mixed = len(present) > 1  # then each row says which assignment graded it
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", "status", "score", "max_score", *UNITS, "path", "problem"])
+    writer.writerow(["submission", *(["assignment"] if mixed else []), "status", "score", "max_score", *UNITS, "path", "problem"])
     for item, report in rows:
         scores = {t["function"]: t["score"] for t in report["tests"]}
         units = packs.of_report(report).units
-        writer.writerow([item.name, report["status"], report["score"], report["max_score"],
+        writer.writerow([item.name, *([packs.of_report(report).name] if mixed else []), report["status"], report["score"], report["max_score"],
                          *(scores.get(u, 0.0) if u in units else "" for u in UNITS), str(item.path), " ".join(report["feedback"].split())])
     return buffer.getvalue()
 
@@ -180,12 +182,13 @@ def default_jobs() -> int:
 
 def grade_paths(args) -> int:
     """`python -m grader grade PATHS --out DIR [-j N]`: grade what is not graded yet, then summarise."""
+    from grader import packs
     from grader.class_report import slim
     from grader.cli import warn_public_seed
     from grader.rubric import load_rubric
 
     started = time.perf_counter()
-    rubric = load_rubric(args.rubric, getattr(args, "assignment", None))
+    rubric = load_rubric(args.rubric, getattr(args, "assignment", None), default=packs.DEFAULT)  # "auto" only if asked
     jobs = args.jobs or default_jobs()
     if jobs < 1:
         raise GraderError(f"-j must be at least 1, not {jobs}")
@@ -226,7 +229,7 @@ def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict,
     if rubric.assignment == packs.AUTO:  # read each submission once to know which assignments to prepare
         present = sorted({load_submission(item.path).pack for item in todo}, key=lambda n: (n != packs.DEFAULT, n))
     else:
-        present = [rubric.assignment]
+        present = [packs.resolve(rubric.assignment).name]
     shared, first = {}, None
     for name in present:  # autograd's answers, once per assignment
         grader = Grader(rubric, seed=args.seed, device=args.device, worker=0, weak_sandbox=weak, pack=packs.get(name))

@@ -272,8 +272,14 @@ def load_submission(path: str | Path, assignment: Pack | str | None = None) -> S
             sources.append((path.name, text))
     except (ValueError, OSError) as error:
         sub.fatal = f"{path.name}: {error}"
-    pack = resolve_pack(assignment, [text for _, text in sources])
+    texts = [text for _, text in sources]
+    pack = resolve_pack(assignment, texts)
     sub.pack = pack.name
+    other = packs.recognise(texts)
+    if other is not pack and other.recognise(texts) > pack.recognise(texts):  # told which, and it looks like another
+        sub.problems.append(Problem(path.name, None, f"this file defines the functions of '{other.title}' "
+                                    f"(assignment {other.name}), but it is graded as '{pack.title}' ({pack.name}), "
+                                    "the assignment this grading is set to", "notice"))
     for filename, text in sources:
         _add_source(sub, text, filename, pack)
     supply_course_names(sub, path.name, pack)

@@ -67,7 +67,7 @@ class Rubric:
     source: str = "default"
     submission_seconds: float | None = None  # None: `submission_deadline` derives one from the limits
     version: str = "auto"  # the notebook version to grade by; "auto" recognises each submission's own
-    assignment: str = packs.AUTO  # the pack to grade by; "auto" recognises each submission's assignment
+    assignment: str = ""  # the pack to grade by; "auto" recognises each submission's; "": not said (the default pack)
     cases: int = DEFAULT_CASES  # [grading] cases, and [functions.NAME] below: kept to apply to any pack
     functions: dict = field(default_factory=dict)
     pack: str = packs.DEFAULT  # the pack `units` belong to
@@ -115,11 +115,16 @@ def _number(table: dict, key: str, where: str, kind=float, low: float = 0):
     return kind(value)
 
 
-def load_rubric(path: str | Path | None, assignment: str | None = None) -> Rubric:
-    """The default rubric, or one read from a TOML file (any mistake in it is a one-line GraderError);
-    `assignment` (--assignment) overrides the rubric's own."""
+def load_rubric(path: str | Path | None, assignment: str | None = None, default: str = packs.AUTO) -> Rubric:
+    """The default rubric, or one read from a TOML file (any mistake in it is a one-line GraderError).
+
+    The assignment is `assignment` (--assignment), else the rubric's `[grading] assignment`, else
+    `default`: "auto" (recognise each submission's) where students check their own work, the default
+    pack where an instructor grades, so that a submission of another assignment's functions (a public
+    solution of another notebook) cannot choose what it is graded by unless the instructor says "auto"."""
     rubric = _load_rubric(path)
-    if assignment is None or assignment == rubric.assignment:
+    assignment = assignment or rubric.assignment or default
+    if assignment == rubric.assignment:
         return rubric
     pack = packs.resolve(assignment)
     unknown = set(rubric.functions) - set(pack.units) if assignment != packs.AUTO else set()
@@ -148,14 +153,14 @@ def _load_rubric(path: str | Path | None) -> Rubric:
     unknown = set(grading) - {"cases", "legacy_grads_keys", "deny_imports", "version", "assignment"}
     if unknown:
         raise GraderError(f"rubric {path}: unknown [grading] key(s) {', '.join(sorted(unknown))}; known: assignment, cases, legacy_grads_keys, version, deny_imports")
-    assignment = grading.get("assignment", packs.AUTO)
+    assignment = grading.get("assignment", "")  # "": not said (load_rubric's caller decides)
     if not isinstance(assignment, str):
         raise GraderError(f"rubric {path}: grading.assignment must be a string such as \"{packs.DEFAULT}\" or \"auto\"")
     try:
         pack = packs.resolve(assignment)
     except GraderError as error:
         raise GraderError(f"rubric {path}: grading.assignment: {error}") from None
-    known = packs.all_units() if assignment == packs.AUTO else pack.units
+    known = packs.all_units() if assignment in ("", packs.AUTO) else pack.units
     cases = _number(grading, "cases", "grading", int, 1) if "cases" in grading else DEFAULT_CASES
     overrides: dict[str, dict] = {}
     for name, table in functions.items():

@@ -52,7 +52,8 @@ def report(tmp_path_factory) -> Path:
     rubric = here / "small.toml"
     rubric.write_text(SMALL, encoding="utf-8")
     out = here / "results"
-    main(["grade", str(SUBMISSIONS), str(extra), "--out", str(out), "--rubric", str(rubric), "--seed", "7", "--device", "cpu"])
+    main(["grade", str(SUBMISSIONS), str(extra), "--out", str(out), "--rubric", str(rubric), "--seed", "7", "--device", "cpu",
+          "--assignment", "auto"])  # the bundled examples are of both assignments
     assert (out / "index.html").is_file()
     return out
 

@@ -114,7 +114,7 @@ def test_the_assignment_is_recognised_from_the_functions_a_submission_defines():
 
 
 @pytest.mark.skipif(not CONV_EXAMPLES, reason="no conv example yet")
-def test_a_batch_of_both_assignments_grades_each_by_its_own(tmp_path):
+def test_a_batch_of_both_assignments_grades_each_by_its_own_when_asked_to(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
     shutil.copy(CORRECT1, folder / "alice.py")
@@ -122,7 +122,7 @@ def test_a_batch_of_both_assignments_grades_each_by_its_own(tmp_path):
     rubric = tmp_path / "small.toml"
     rubric.write_text("[grading]\ncases = 3\n")
     run = subprocess.run([sys.executable, "-m", "grader", "grade", str(folder), "--out", str(tmp_path / "out"), "-j", "1",
-                          "--no-progress", "--device", "cpu", "--seed", "5", "--rubric", str(rubric)],
+                          "--no-progress", "--device", "cpu", "--seed", "5", "--rubric", str(rubric), "--assignment", "auto"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     reports = {json.loads(p.read_text())["assignment"]: json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.json")}
@@ -132,13 +132,14 @@ def test_a_batch_of_both_assignments_grades_each_by_its_own(tmp_path):
         assert report["score"] == report["max_score"] == 100
     rows = list(csv.DictReader((tmp_path / "out" / "summary.csv").open()))
     by_name = {row["submission"]: row for row in rows}
+    assert (by_name["alice"]["assignment"], by_name["bob"]["assignment"]) == (PACK1, PACK2)
     assert by_name["alice"]["linear_backward"] == "12.0" and by_name["alice"]["conv_backward"] == ""
     assert by_name["bob"]["linear_backward"] == "" and float(by_name["bob"]["conv_backward"]) > 0
 
 
 @pytest.mark.skipif(not CONV_EXAMPLES, reason="no conv example yet")
 def test_the_notebook_check_and_the_platforms_grade_pack_2_too(monkeypatch):
-    """The in-notebook check(fn) finds a function's assignment; a platform's run grades by the file's."""
+    """The in-notebook check(fn) finds a function's assignment; a platform's run grades pack 2 when told to."""
     import importlib.util
     import types
 
@@ -163,6 +164,32 @@ def test_the_notebook_check_and_the_platforms_grade_pack_2_too(monkeypatch):
             assert (test.function, test.score, test.max_score) == (name, points, points), test.feedback
     finally:
         close_graders()
-    report = grade_path(CONV_EXAMPLES[0], None, 3, "cpu", allow_weak_sandbox=True)
+    report = grade_path(CONV_EXAMPLES[0], None, 3, "cpu", allow_weak_sandbox=True, assignment=PACK2)
     assert report.assignment == PACK2 and report.score == report.max_score == 100
     assert list(make_autoresult(report)["scores"]) == list(packs.get(PACK2).units)
+
+
+@pytest.mark.skipif(not CONV_EXAMPLES, reason="no conv example yet")
+def test_an_instructors_grading_is_not_chosen_by_the_submission(tmp_path):
+    """A correct solution of the other notebook (public ones abound) submitted to assignment 1 is graded as
+    assignment 1, with a note, unless the instructor asked for "auto": the default of grade and the platforms."""
+    from grader.platforms.common import grade_path
+
+    report = grade_path(CONV_EXAMPLES[0], None, 3, "cpu", allow_weak_sandbox=True)
+    assert report.assignment == PACK1 and report.score == 0 and report.fatal
+    assert any(f"graded as '{packs.get(PACK1).title}'" in p["message"] for p in report.load_problems)
+    named = grade_path(CONV_EXAMPLES[0], None, 3, "cpu", allow_weak_sandbox=True, assignment=PACK2)
+    assert named.assignment == PACK2 and named.score == 100
+    assert not any("graded as" in p["message"] for p in named.load_problems)
+    assert load_rubric(None, default=PACK1).assignment == PACK1 and load_rubric(None).assignment == packs.AUTO
+
+
+def test_a_gradescope_zip_grades_every_submission_by_its_assignment():
+    from grader.platforms.gradescope_zip import make_scripts
+
+    scripts = make_scripts(7, "2.13.0", assignment=PACK2)
+    assert f"--assignment {PACK2}" in scripts["run_autograder"] and f"--device cpu --assignment {PACK2}" in scripts["setup.sh"]
+    plain = make_scripts(7, "2.13.0")
+    assert "--assignment" not in plain["run_autograder"] + plain["setup.sh"]
+    with pytest.raises(GraderError, match="unknown assignment"):
+        make_scripts(7, "2.13.0", assignment="x; rm -rf /")

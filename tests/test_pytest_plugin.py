@@ -48,7 +48,7 @@ def setup(tmp_path_factory) -> dict:
     extra.write_text("LEARNING_RATE = 0.1\n\ndef helper(x):\n    return x\n")
     out = here / "out"
     assert main(["grade", str(SUBMISSIONS), str(extra), "--out", str(out), "--rubric", str(rubric),
-                 "--seed", str(SEED), "--device", "cpu"]) == Exit.NOT_GRADED  # the worst: NOT_GRADABLE
+                 "--seed", str(SEED), "--device", "cpu", "--assignment", "auto"]) == Exit.NOT_GRADED  # the worst: NOT_GRADABLE
     reports = {name: json.loads((out / f"{Path(name).stem}.json").read_text()) for name in BUNDLED + [NOT_GRADABLE]}
     paths = {**{name: SUBMISSIONS / name for name in BUNDLED}, NOT_GRADABLE: extra}
     return {"rubric": rubric, "reports": reports, "paths": paths}

@@ -30,7 +30,10 @@ def grade_path(path: str | Path, rubric: str | Path | None, seed: int, device: s
     from grader.rubric import load_rubric
 
     weak = "allow" if allow_weak_sandbox else "refuse"
-    return grade_file(path, load_rubric(rubric, assignment), seed, device, weak)
+    from grader import packs
+
+    # an instructor's platform grades by the course's assignment: the default pack unless told otherwise
+    return grade_file(path, load_rubric(rubric, assignment, default=packs.DEFAULT), seed, device, weak)
 
 
 def clip(text: str, limit: int) -> str:

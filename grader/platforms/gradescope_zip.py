@@ -75,12 +75,18 @@ def render_template(name: str, values: dict[str, str]) -> str:
     return text
 
 
-def make_scripts(seed: int, torch: str, visibility: str = "visible") -> dict[str, str]:
-    """The two scripts Gradescope runs, with this build's seed and torch version in them."""
+def make_scripts(seed: int, torch: str, visibility: str = "visible", assignment: str | None = None) -> dict[str, str]:
+    """The two scripts Gradescope runs, with this build's seed, torch version and assignment in them."""
+    from grader import packs
+
     if not re.fullmatch(r"[0-9][0-9A-Za-z.]*", torch):
         raise GraderError(f"not a torch version: {torch!r}")
-    extra = "" if visibility == "visible" else f" --visibility {visibility}"
-    return {"setup.sh": render_template("setup.sh", {"TORCH_VERSION": torch, "SOURCE_DIR": SOURCE_DIR, "SEED": str(int(seed))}),
+    if assignment is not None and assignment != packs.AUTO:
+        packs.get(assignment)  # a known pack name (a folder name: no shell meaning), or a GraderError
+    chosen = f" --assignment {assignment}" if assignment else ""
+    extra = ("" if visibility == "visible" else f" --visibility {visibility}") + chosen
+    return {"setup.sh": render_template("setup.sh", {"TORCH_VERSION": torch, "SOURCE_DIR": SOURCE_DIR, "SEED": str(int(seed)),
+                                                     "ASSIGNMENT_ARGS": chosen}),
             "run_autograder": render_template("run_autograder", {"SEED": str(int(seed)), "EXTRA_ARGS": extra})}
 
 
@@ -93,14 +99,15 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
 
 
 def build_zip(out: Path, seed: int = 0, rubric: Path | None = None, torch: str | None = None,
-              visibility: str = "visible") -> list[str]:
-    """Write the autograder zip to `out`; return the names inside it."""
+              visibility: str = "visible", assignment: str | None = None) -> list[str]:
+    """Write the autograder zip to `out`; return the names inside it. Every submission is graded by
+    `assignment` (else the rubric's, else the default pack), never by what it happens to define."""
     from grader.rubric import load_rubric
 
-    if rubric is not None:
-        load_rubric(rubric)  # a broken rubric fails here, on the instructor's machine, not on every submission
+    if rubric is not None or assignment is not None:
+        load_rubric(rubric, assignment)  # a broken rubric fails here, on the instructor's machine, not on every submission
     root = project_root()
-    scripts = make_scripts(seed, torch or torch_version(), visibility)
+    scripts = make_scripts(seed, torch or torch_version(), visibility, assignment)
     out.parent.mkdir(parents=True, exist_ok=True)
     names = []
     with zipfile.ZipFile(out, "w") as archive:
@@ -118,8 +125,9 @@ def build_zip(out: Path, seed: int = 0, rubric: Path | None = None, torch: str |
 
 def cmd_build_zip(args) -> int:
     out = Path(args.out)
-    names = build_zip(out, args.seed, Path(args.rubric) if args.rubric else None, args.torch, args.visibility)
-    print(f"wrote {out} ({len(names)} files; seed {args.seed}; rubric {args.rubric or 'default'})")
+    names = build_zip(out, args.seed, Path(args.rubric) if args.rubric else None, args.torch, args.visibility, args.assignment)
+    print(f"wrote {out} ({len(names)} files; seed {args.seed}; rubric {args.rubric or 'default'}; "
+          f"assignment {args.assignment or 'from the rubric, else the default pack'})")
     if args.seed == 0:
         print("note: seed 0 is the seed students use with `check`; pass --seed N of your own for real grading")
     print("upload it on Gradescope: Configure Autograder > Zip file upload")
@@ -135,4 +143,6 @@ def add_parser(actions) -> None:
     build.add_argument("--rubric", metavar="FILE", help="a TOML rubric to ship and grade with")
     build.add_argument("--torch", metavar="VERSION", help="the torch version setup.sh installs (default: the one installed here)")
     build.add_argument("--visibility", default="visible", choices=VISIBILITIES, help="when students see the tests (default visible)")
+    build.add_argument("--assignment", metavar="NAME", default=None,
+                       help="the assignment pack every submission is graded by (default: the rubric's, else the default pack)")
     build.set_defaults(action_handler=cmd_build_zip)

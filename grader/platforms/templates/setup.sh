@@ -28,9 +28,9 @@ fi
 # (verified) instead of importing torch. run_autograder looks in the same folder, readable by root only.
 export GRADER_ANSWERS_CACHE="${GRADER_ANSWERS_CACHE:-$(dirname "$SOURCE")/answers}"
 if [ -f "$SOURCE/rubric.toml" ]; then
-    "$VENV/bin/python" -m grader prepare --seed @SEED@ --device cpu --rubric "$SOURCE/rubric.toml"
+    "$VENV/bin/python" -m grader prepare --seed @SEED@ --device cpu@ASSIGNMENT_ARGS@ --rubric "$SOURCE/rubric.toml"
 else
-    "$VENV/bin/python" -m grader prepare --seed @SEED@ --device cpu
+    "$VENV/bin/python" -m grader prepare --seed @SEED@ --device cpu@ASSIGNMENT_ARGS@
 fi
 
 # Student code runs in the sandbox as unprivileged uids; the grader runs as root. Keep this source copy
