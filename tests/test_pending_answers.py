@@ -18,17 +18,10 @@ from grader.results import make_report_dict
 from grader.rubric import Rubric
 from grader.sandbox import wire
 from tests.conftest import SUBMISSIONS
+from tests.test_pytest_plugin import without_seconds
 
 SEED = 11
 COUNTS = {unit: 4 for unit in PACK.units}
-
-
-def without_seconds(value):
-    if isinstance(value, dict):
-        return {k: without_seconds(v) for k, v in value.items() if k != "seconds"}
-    if isinstance(value, list):
-        return [without_seconds(v) for v in value]
-    return value
 
 
 def test_the_early_jobs_carry_the_very_arguments_of_the_complete_case_set():
