@@ -8,6 +8,7 @@ renderers, so all three say the same thing.
 from __future__ import annotations
 
 from grader.pack import Check
+from grader import END_TO_END
 from grader.compare import Mismatch
 from grader.results import CaseResult, Diagnosis, TestResult
 
@@ -86,22 +87,22 @@ def _file(path: str) -> str:
     return name if "/grader/" in str(path).replace("\\", "/") else str(path)
 
 
-_STAGES = (("AL", "L_model_forward"), ("cost", "compute_cost"), ("grads", "L_model_backward"), ("parameters", "update_parameters"))
+def returned_none_lines(case: CaseResult, stages: tuple = ()) -> list[str]:
+    """In the end-to-end chain, the functions that returned None before the error: what was seen, no more.
 
-
-def returned_none_lines(case: CaseResult) -> list[str]:
-    """In the end-to-end chain, the functions that returned None before the error: what was seen, no more."""
+    `stages`: the pack's `chain_outputs`, (key in the chain's record, function, what it must return)."""
     value = case.value if isinstance(case.value, dict) else {}
-    lines = [f"  your {function} returned None, and the chain went on with it" for key, function in _STAGES
+    lines = [f"  your {function} returned None, and the chain went on with it" for key, function, _ in stages
              if key in value and value[key] is None]
     error = case.error or {}
-    if (value.get("stage") == "L_model_forward" and not error.get("traceback")
-            and "cannot unpack non-iterable NoneType" in str(error.get("message", ""))):
-        lines.append("  your L_model_forward returned None, where the chain expects (AL, caches)")
+    for _, function, returns in stages:
+        if (returns and value.get("stage") == function and not error.get("traceback")
+                and "cannot unpack non-iterable NoneType" in str(error.get("message", ""))):
+            lines.append(f"  your {function} returned None, where the chain expects {returns}")
     return lines
 
 
-def case_lines(case: CaseResult) -> list[str]:
+def case_lines(case: CaseResult, stages: tuple = ()) -> list[str]:
     """Everything about one failing case."""
     head = f"{'Timed out' if case.status == 'timeout' else 'Failing'} {where(case)}:"
     if case.status == "failed" and case.mismatches:
@@ -109,7 +110,7 @@ def case_lines(case: CaseResult) -> list[str]:
         if len(case.mismatches) > MAX_MISMATCHES:
             body.append(f"... and {len(case.mismatches) - MAX_MISMATCHES} more wrong quantities")
     elif case.status in ("error", "failed") and case.error:
-        body = error_lines(case) + returned_none_lines(case)
+        body = error_lines(case) + returned_none_lines(case, stages)
     else:
         body = [case.note or "no result"]
     return [head] + ["  " + line for line in body]
@@ -156,8 +157,10 @@ def passed_hint(test: TestResult) -> str:
 
 
 # --- the whole text -------------------------------------------------------------------------------
-def summarize(test: TestResult, check: Check | None = None, cells: tuple[str, ...] = (), explain=None) -> str:
-    """The feedback text of one graded unit; `cells` and `explain` draw a pack's layer map, if it has one."""
+def summarize(test: TestResult, check: Check | None = None, cells: tuple[str, ...] = (), explain=None,
+              stages: tuple = ()) -> str:
+    """The feedback text of one graded unit; `cells` and `explain` draw a pack's layer map, if it has
+    one; `stages` are its chain's outputs (`Pack.chain_outputs`)."""
     if test.problem:
         return test.problem
     total, passed = len(test.cases), test.passed_cases
@@ -174,5 +177,5 @@ def summarize(test: TestResult, check: Check | None = None, cells: tuple[str, ..
             lines.append("  " + sentence)
     first = test.first_failure()
     if first is not None:
-        lines += case_lines(first)
+        lines += case_lines(first, stages if test.function == END_TO_END else ())
     return "\n".join(lines + test.notices)

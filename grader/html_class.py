@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from grader import packs
 from grader.exits import MEANING, Exit, for_report_dict
 from grader.html_report import CSS, page, text
 
 PAGES = "submissions"  # the folder of per-submission pages, beside index.html
-SHORT = {"initialize_parameters": "init", "initialize_parameters_deep": "init_deep", "linear_forward": "lin_fwd",
-         "linear_activation_forward": "act_fwd", "L_model_forward": "L_fwd", "compute_cost": "cost",
-         "linear_backward": "lin_bwd", "linear_activation_backward": "act_bwd", "L_model_backward": "L_bwd",
-         "update_parameters": "update", "end_to_end": "e2e"}
+
+
+def short_names() -> dict[str, str]:
+    """Every pack's short column headings (`Pack.short_names`); a unit without one is shown whole."""
+    return {unit: short for pack in packs.all_packs() for unit, short in pack.short_names.items()}
 
 CLASS_CSS = CSS + """
 body{max-width:none}
@@ -124,6 +126,7 @@ def submissions_table(entries: list[tuple[str, dict]], units: list[str], max_sco
     head = ['<th data-type="text"><button type="button">submission</button></th>',
             '<th data-type="number"><button type="button">status</button></th>',
             f'<th class="num" data-type="number"><button type="button">score /{max_score:g}</button></th>']
+    SHORT = short_names()
     head += [f'<th class="num" data-type="number" title="{u}"><button type="button">{SHORT.get(u, text(u, 40))}</button></th>' for u in units]
     head += ['<th data-type="text"><button type="button">likely cause</button></th>',
              '<th class="num" data-type="number"><button type="button">seconds</button></th>']
@@ -149,6 +152,7 @@ def class_page(stats, entries: list[tuple[str, dict]], pictures: list[tuple[str,
     items = "".join(f"<li><b>{value}</b>{label}</li>" for value, label in numbers)
     plots = "".join(f'<img src="{quote(file)}" alt="{text(alt)}" width="720"/>' for file, alt in pictures)
     units = list(stats.units)
+    SHORT = short_names()
     legend = ", ".join(f"{SHORT[u]} = {u}" for u in units if u in SHORT)
     body = (f"<h1>Class report</h1>\n<p class=\"meta\">{text(context, 600)}</p>\n<ul class=\"numbers\">{items}</ul>\n"
             f'<h2>Plots</h2>\n<div class="plots">{plots}</div>\n<h2>Every submission</h2>\n'

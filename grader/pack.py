@@ -212,6 +212,8 @@ class Pack:
     stand_in_modules: tuple[str, ...] = ()  # course test and data modules: they load as harmless stand-ins
     end_to_end_file: Path | None = None  # defines end_to_end(namespace, args, out, fresh); run in the sandbox
     layer_cells: tuple[str, ...] = ()  # the columns of a per-layer map, for packs whose feedback draws one
+    chain_outputs: tuple[tuple[str, str, str], ...] = ()  # (key the chain records, its function, what it returns)
+    short_names: dict[str, str] = {}  # unit -> a short column heading for the class report
 
     # --- what is graded ----------------------------------------------------------------------------
     @property
@@ -270,7 +272,7 @@ class Pack:
         """The feedback text of one graded unit."""
         from grader.feedback import summarize
 
-        return summarize(test, check)
+        return summarize(test, check, self.layer_cells, self.explain_layer_map, self.chain_outputs)
 
     # --- what reports draw ---------------------------------------------------------------------------
     def explain_layer_map(self, rows: list[dict] | None, codes: list[str]) -> str:

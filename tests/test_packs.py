@@ -193,3 +193,23 @@ def test_a_gradescope_zip_grades_every_submission_by_its_assignment():
     assert "--assignment" not in plain["run_autograder"] + plain["setup.sh"]
     with pytest.raises(GraderError, match="unknown assignment"):
         make_scripts(7, "2.13.0", assignment="x; rm -rf /")
+
+
+def test_the_engines_chain_feedback_speaks_each_packs_own_stages(tmp_path):
+    """'returned None' in the end-to-end chain, said with the pack's own functions (Pack.chain_outputs)."""
+    from grader.grade import grade_file
+
+    source = tmp_path / "none_conv.py"
+    source.write_text("import numpy as np\n"
+                      "def zero_pad(X, pad):\n    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))\n"
+                      "def conv_forward(A_prev, W, b, hparameters):\n    return None\n"
+                      "def pool_forward(A_prev, hparameters, mode='max'):\n    return None\n"
+                      "def pool_backward(dA, cache, mode='max'):\n    return None\n"
+                      "def conv_backward(dZ, cache):\n    return None\n")
+    rubric = tmp_path / "r.toml"
+    rubric.write_text("[grading]\ncases = 2\n")
+    report = grade_file(source, load_rubric(rubric), 1, "cpu", "allow")
+    assert report.assignment == PACK2
+    chain = report.test(END_TO_END).feedback
+    assert "your conv_forward returned None, where the chain expects (Z, cache)" in chain
+    assert "L_model_forward" not in chain

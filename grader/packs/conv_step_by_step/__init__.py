@@ -50,6 +50,11 @@ class ConvPack(Pack):
     default_points = POINTS
     stand_in_modules = ("public_tests", "test_utils")  # the 2021 notebook's `from public_tests import *`
     end_to_end_file = HERE / "end_to_end.py"
+    chain_outputs = (("Z", "conv_forward", "(Z, cache)"), ("A", "pool_forward", "(A, cache)"),
+                     ("dZ", "pool_backward", ""), ("dA_prev", "conv_backward", "(dA_prev, dW, db)"))
+    short_names = {"zero_pad": "pad", "conv_single_step": "step", "conv_forward": "conv_fwd", "pool_forward": "pool_fwd",
+                   "conv_backward": "conv_bwd", "create_mask_from_window": "mask", "distribute_value": "distrib",
+                   "pool_backward": "pool_bwd"}
 
     def checks(self) -> dict[str, Check]:
         return dict(CHECKS)

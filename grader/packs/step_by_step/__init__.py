@@ -56,6 +56,12 @@ class StepByStep(Pack):
     stand_in_modules = course_names.COURSE_STAND_INS
     end_to_end_file = HERE / "end_to_end.py"
     layer_cells = layer_map.CELLS
+    chain_outputs = (("AL", "L_model_forward", "(AL, caches)"), ("cost", "compute_cost", ""),
+                     ("grads", "L_model_backward", ""), ("parameters", "update_parameters", ""))
+    short_names = {"initialize_parameters": "init", "initialize_parameters_deep": "init_deep", "linear_forward": "lin_fwd",
+                   "linear_activation_forward": "act_fwd", "L_model_forward": "L_fwd", "compute_cost": "cost",
+                   "linear_backward": "lin_bwd", "linear_activation_backward": "act_bwd", "L_model_backward": "L_bwd",
+                   "update_parameters": "update", END_TO_END: "e2e"}
 
     def checks(self) -> dict[str, Check]:
         from .checks import CHECKS
@@ -108,7 +114,7 @@ class StepByStep(Pack):
     def summarize(self, test, check) -> str:
         from grader.feedback import summarize
 
-        return summarize(test, check, self.layer_cells, layer_map.explain)
+        return summarize(test, check, self.layer_cells, layer_map.explain, self.chain_outputs)
 
     def explain_layer_map(self, rows, codes) -> str:
         return layer_map.explain(rows, codes)
