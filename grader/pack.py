@@ -283,13 +283,20 @@ class Pack:
         return ""
 
     def job_extras(self) -> dict:
-        """What every sandbox job of this pack carries besides the cases: served modules, the chain."""
+        """What every sandbox job of this pack carries besides the cases: served modules, the chain.
+
+        Compiled here, once, and marshalled (as the submission's statements are): compiling them in
+        every job cost up to 1.7 ms a job. Marshal goes from us to the job, never back."""
+        import marshal
+
         extras: dict = {"stand_in_modules": list(self.stand_in_modules)}
         if self.course_module_file is not None:
+            source = self.course_module_file.read_text(encoding="utf-8")
             extras["helpers"] = {"names": list(self.course_modules), "file": str(self.course_module_file),
-                                 "source": self.course_module_file.read_text(encoding="utf-8")}
+                                 "code": marshal.dumps(compile(source, str(self.course_module_file), "exec"))}
         if self.end_to_end_file is not None:
-            extras["chain"] = self.end_to_end_file.read_text(encoding="utf-8")
+            source = self.end_to_end_file.read_text(encoding="utf-8")
+            extras["chain"] = marshal.dumps(compile(source, "grader-end-to-end", "exec"))
         return extras
 
 

@@ -123,7 +123,6 @@ def _error(exc: BaseException) -> dict:
 
 _SOURCES: set[str] = set()
 _HELPER_FILE = [""]  # the assignment's course helper module, whose frames a student sees in a traceback
-_CHAIN_FILE = "grader-end-to-end"  # the pack's chain: its own frames are the grader's, never shown
 
 
 def _helpers(spec: dict | None):
@@ -135,16 +134,17 @@ def _helpers(spec: dict | None):
 
     module = types.ModuleType(f"{__package__}.{os.path.splitext(os.path.basename(spec['file']))[0]}")
     module.__file__ = _HELPER_FILE[0] = spec["file"]
-    exec(compile(spec["source"], spec["file"], "exec"), module.__dict__)
+    exec(marshal.loads(spec["code"]), module.__dict__)  # compiled by the trusted side (Pack.job_extras)
     return module
 
 
-def _chain(source: str | None):
-    """The pack's end-to-end chain: `end_to_end(namespace, args, out, fresh)`."""
-    if not source:
+def _chain(code: bytes | None):
+    """The pack's end-to-end chain, `end_to_end(namespace, args, out, fresh)`, compiled by the trusted
+    side under the filename "grader-end-to-end" (its frames are the grader's: never shown to the student)."""
+    if not code:
         return None
     scope: dict = {"__name__": f"{__package__}.end_to_end", "__builtins__": __builtins__, "np": np}
-    exec(compile(source, _CHAIN_FILE, "exec"), scope)
+    exec(marshal.loads(code), scope)
     return scope["end_to_end"]
 
 
