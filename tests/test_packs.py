@@ -213,3 +213,32 @@ def test_the_engines_chain_feedback_speaks_each_packs_own_stages(tmp_path):
     chain = report.test(END_TO_END).feedback
     assert "your conv_forward returned None, where the chain expects (Z, cache)" in chain
     assert "L_model_forward" not in chain
+
+
+def test_a_pack_2_probe_of_its_stand_ins_is_refused_and_costs_the_case(tmp_path):
+    """conv_forward asks the conv_single_step stand-in about windows a correct caller never passes (to
+    harvest answers), catches the refusals and returns the right values anyway: every case it probed fails."""
+    from grader.grade import grade_file
+
+    vectorized = next(p for p in CONV_EXAMPLES if "vectorized" in p.name).read_text()
+    probe = vectorized + '''
+
+_correct_conv_forward = conv_forward
+
+
+def conv_forward(A_prev, W, b, hparameters):
+    try:
+        conv_single_step(A_prev[0, :W.shape[0], :W.shape[1], :] + 1.0, W[..., 0], b[..., 0])
+    except Exception:
+        pass
+    return _correct_conv_forward(A_prev, W, b, hparameters)
+'''
+    path = tmp_path / "probe.py"
+    path.write_text(probe)
+    rubric = tmp_path / "r.toml"
+    rubric.write_text(f'[grading]\nassignment = "{PACK2}"\ncases = 4\n')
+    report = grade_file(path, load_rubric(rubric), 1, "cpu", "allow")
+    forward = report.test("conv_forward")
+    assert forward.passed_cases == 0 and forward.score == 0
+    assert all(any(m.kind == "call" for m in case.mismatches) for case in forward.cases)
+    assert report.test("pool_forward").score == report.test("pool_forward").max_score  # the rest is graded as ever
