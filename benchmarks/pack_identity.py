@@ -86,7 +86,9 @@ def grade(code: Path, files: list[Path], out: Path, seed: int, jobs: int, rubric
         command += ["--rubric", str(rubric)]
     run = subprocess.run(command, cwd=code, capture_output=True, text=True)
     if run.returncode not in (0, 1, 2):
-        sys.exit(f"grading with {code} failed ({run.returncode}):\n{run.stderr[-3000:]}")
+        faults = [f"{p.name}: {json.loads(p.read_text()).get('feedback', '')[:300]}" for p in sorted(out.glob("*.json"))
+                  if "grader failed" in json.loads(p.read_text()).get("feedback", "")]
+        sys.exit(f"grading with {code} failed ({run.returncode}):\n{run.stderr[-3000:]}\n" + "\n".join(faults))
     reports = {}
     for path in sorted(out.glob("*.json")):
         data = json.loads(path.read_text())
