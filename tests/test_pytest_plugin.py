@@ -258,3 +258,15 @@ def test_mistakes_in_the_command_are_usage_errors(pytester, args, message):
     result = pytester.runpytest(*args, "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
+
+
+def test_grader_assignment_names_the_pack_pytest_grades_by(pytester, setup):
+    """--grader-assignment: a conv example graded as assignment 1 has none of its functions; named as
+    itself, every one of its units is an item and passes."""
+    conv = SUBMISSIONS / "conv_correct_vectorized.py"
+    as_pack1 = pytester.runpytest(f"--submission={conv}", *grader_args(setup), "--grader-assignment=step_by_step")
+    as_pack1.assert_outcomes(failed=len(UNITS))
+    as_pack2 = pytester.runpytest(f"--submission={conv}", *grader_args(setup), "--grader-assignment=conv_step_by_step")
+    as_pack2.assert_outcomes(passed=len(packs.get("conv_step_by_step").units))
+    unknown = pytester.runpytest(f"--submission={conv}", *grader_args(setup), "--grader-assignment=nosuch")
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR and "unknown assignment 'nosuch'" in unknown.stderr.str()
