@@ -101,7 +101,8 @@ def test_section(test: TestResult, pack: Pack | None = None) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     lines = [f"# Grading report: {code(report.submission)}", "",
-             f"**Score: {report.score:g} / {report.max_score:g}** (seed {report.seed}, device {report.device})", ""]
+             f"**Score: {report.score:g} / {report.max_score:g}** ({cell(packs.of_report(report).title)}; seed {report.seed}, "
+             f"device {report.device})", ""]
     if report.notebook_version:
         lines += [cell(packs.of_report(report).version_line(report.notebook_version)), ""]
     if report.sandbox:

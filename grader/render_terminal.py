@@ -133,7 +133,7 @@ def sandbox_line(sandbox: dict) -> str:
 
 def render(report: Report, console: Console) -> None:
     console.print(Text(f"Submission: {report.submission}", "bold"))
-    console.print(f"Seed {report.seed}, device {report.device}")
+    console.print(f"Assignment: {packs.of_report(report).title}; seed {report.seed}, device {report.device}")
     if report.notebook_version:
         console.print(Text(packs.of_report(report).version_line(report.notebook_version), "dim"))
     if report.sandbox:

@@ -242,3 +242,15 @@ def conv_forward(A_prev, W, b, hparameters):
     assert forward.passed_cases == 0 and forward.score == 0
     assert all(any(m.kind == "call" for m in case.mismatches) for case in forward.cases)
     assert report.test("pool_forward").score == report.test("pool_forward").max_score  # the rest is graded as ever
+
+
+def test_the_reports_say_which_assignment_graded_the_submission():
+    from grader.render_markdown import render_markdown
+    from grader.render_terminal import render_text
+    from grader.results import Report
+
+    for name in (PACK1, PACK2):
+        report = Report("alice.py", 0, "cpu", {}, 100.0, assignment=name)
+        title = packs.get(name).title
+        assert f"Assignment: {title}; seed 0" in render_text(report)
+        assert f"({title}; seed 0, device cpu)" in render_markdown(report)
