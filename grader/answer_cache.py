@@ -214,7 +214,5 @@ def cmd_prepare(args) -> int:
                 how, case_set = case_set.how, case_set.complete()
             if how == "computed, not stored":
                 raise GraderError(f"could not store the answers in {folder}: it must be a folder of yours that no one else can write to")
-            where = file_for(folder, make_key(seed, counts, case_set.device))
-            kept = f"in {where}" if where.exists() else "(this assignment keeps no answers: computed at each run)"
-            print(f"{pack.name}, seed {seed}, rubric {args.rubric or 'default'}, device {case_set.device}: answers {how} {kept}")
+            print(f"{pack.name}, seed {seed}, rubric {args.rubric or 'default'}, device {case_set.device}: answers {how} in {folder}")
     return 0

@@ -60,12 +60,11 @@ class ConvPack(Pack):
         return dict(CHECKS)
 
     def case_set(self, seed: int, counts: dict[str, int], device: str = "cpu", cache=None) -> tuple[CaseSet, str]:
-        """Computed at each run (about a second, most of it importing torch): no answers are kept, so
-        `cache` is not used."""
-        from grader.packs.conv_step_by_step.case_inputs import build
+        """Read back from the answer cache (`cache`: its folder, None: the default) when kept there, else
+        computed (about a second, most of it importing torch) and kept (answers.py)."""
+        from grader.packs.conv_step_by_step.answers import case_set_for
 
-        inputs, device = build(seed, counts, device)
-        return CaseSet(seed, device, inputs), "computed"
+        return case_set_for(seed, counts, device, cache)
 
     def supply_names(self, sources: list[str]) -> tuple[list[str], list[str]]:
         return course_float.supply(sources)

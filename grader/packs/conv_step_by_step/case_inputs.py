@@ -123,13 +123,15 @@ def chain_inputs(seed: int, n: int, oracle) -> list[CaseInput]:
     return out
 
 
-def build(seed: int, counts: dict[str, int], device: str = "cpu") -> tuple[dict[str, list[CaseInput]], str]:
+def build(seed: int, counts: dict[str, int], device: str = "cpu", oracle=None) -> tuple[dict[str, list[CaseInput]], str]:
     """Every requested unit's cases with autograd's answers, and the device that computed them ("auto":
-    CUDA when torch has it). Imports torch, through the oracle."""
-    from grader.packs.conv_step_by_step.oracle import ConvOracle, resolve_device
+    CUDA when torch has it). Imports torch, through the oracle, unless `oracle` is given (answers.py
+    replays kept answers through the same calls)."""
+    if oracle is None:
+        from grader.packs.conv_step_by_step.oracle import ConvOracle, resolve_device
 
-    device = resolve_device(device)
-    oracle = ConvOracle(device)
+        device = resolve_device(device)
+        oracle = ConvOracle(device)
     inputs = {}
     for unit, n in counts.items():
         if unit == END_TO_END:
