@@ -12,6 +12,7 @@ import textwrap
 import uuid
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from grader.packs.step_by_step import PACK as STEP_BY_STEP
@@ -282,3 +283,68 @@ def test_os_calls_the_guard_does_not_wrap_are_still_walled(box, tmp_path):
     *calls, shell = outcome
     assert all(isinstance(item, str) and item.endswith("Error") for item in calls), outcome
     assert shell == 127 << 8 or (isinstance(shell, str) and shell.endswith("Error")), outcome  # 127: no shell ran
+
+
+def test_mapped_cases_are_read_only_for_the_job_and_sealed_for_the_next(box):
+    """Large cases reach the job as a sealed memfd it maps read-only: it can read them, but neither its
+    arrays, nor the mapping (found through gc), nor the memory under them can be changed for the next job."""
+    big = np.arange(40_000, dtype=np.float64)  # 320 KB: over MAP_AT_LEAST, so mapped
+    spec = job(box, """
+        import gc, mmap, numpy as np
+        def f(x):
+            tried = []
+            try:
+                x[0] = -1.0
+                tried.append("the argument is the job's own copy")
+            except ValueError:
+                tried.append("argument read-only")
+            for obj in gc.get_objects():
+                if isinstance(obj, mmap.mmap):
+                    try:
+                        obj[0:8] = b"\\xff" * 8
+                        tried.append("wrote the mapping")
+                    except TypeError:
+                        tried.append("mapping read-only")
+                    try:
+                        obj.resize(1)
+                        tried.append("resized the mapping")
+                    except (TypeError, SystemError, OSError, ValueError, BufferError):
+                        tried.append("mapping not resizable")
+                held = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, list) else ()
+                for item in list(held):  # arrays are not tracked by gc: the harness's lists and dicts hold them
+                    if isinstance(item, np.ndarray) and item.size == 40000 and not item.flags.writeable:
+                        try:
+                            item.setflags(write=True)
+                            item[0] = -1.0
+                            tried.append("wrote a case array")
+                        except ValueError:
+                            tried.append("case array read-only")
+            return tried
+    """, cases=[(big,)])
+    assert len(spec["cases"]) >= 64 * 1024
+    first = box.run(spec)
+    assert first.cases[0]["status"] == "ok", first.cases[0]
+    tried = first.cases[0]["value"]
+    assert "the argument is the job's own copy" in tried  # the job's copy: the student's to change
+    assert "mapping read-only" in tried and "case array read-only" in tried
+    assert not {"wrote the mapping", "resized the mapping", "wrote a case array"} & set(tried)
+    again = box.run(job(box, "def f(x):\n    return float(x[0]), float(x.sum())\n", cases=[(big,)]))
+    assert again.cases[0]["value"] == (0.0, float(big.sum()))
+
+
+def test_the_memfd_is_sealed_against_every_change():
+    import fcntl
+    import mmap
+
+    with Sandbox(worker=90) as sandbox:
+        cases = wire.encode([{"args": [np.ones(20_000)], "standins": {}}])
+        fd = sandbox._cases_fd(cases)
+        assert fd is not None and sandbox._cases_fd(cases) == fd  # made once per case set
+        seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+        for seal in (fcntl.F_SEAL_WRITE, fcntl.F_SEAL_GROW, fcntl.F_SEAL_SHRINK, fcntl.F_SEAL_SEAL):
+            assert seals & seal
+        with pytest.raises(PermissionError):
+            os.write(fd, b"x")
+        with pytest.raises(PermissionError):
+            mmap.mmap(fd, len(cases), prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        assert os.pread(fd, len(cases), 0) == cases

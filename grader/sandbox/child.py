@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import linecache
 import marshal
+import mmap
 import os
 import signal
 import sys
@@ -266,7 +267,7 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
     return result
 
 
-def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict) -> None:
+def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict, cases_fd: int | None = None) -> None:
     """The job's whole life, behind the walls the zygote put up; never returns.
 
     The job's data comes straight from the trusted grader on `job_fd`, read whole before any student
@@ -281,7 +282,10 @@ def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict) -> None:
         job = wire.decode(frame[1])
         del frame
         cases = job["cases"]
-        if isinstance(cases, bytes):
+        if isinstance(cases, dict) and "mapped" in cases:  # a sealed memfd of the grader's: read in place
+            cases = wire.decode(mmap.mmap(cases_fd, int(cases["mapped"]), prot=mmap.PROT_READ), copy=False)
+            os.close(cases_fd)
+        elif isinstance(cases, bytes):
             cases = wire.decode(cases)
         if isinstance(cases, dict):  # a case set with sealed stand-in answers: {"salt", "cases"}
             job["salt"], cases = cases["salt"], cases["cases"]

@@ -92,7 +92,7 @@ def encode(obj, max_bytes: int | None = None) -> bytes:
     return message
 
 
-def _decode(node, buffers: list, depth: int = 0):
+def _decode(node, buffers: list, depth: int = 0, copy: bool = True):
     if depth > MAX_DEPTH + 1:  # encode never nests deeper: a message that does was forged
         raise WireError(f"data nested more than {MAX_DEPTH} levels deep")
     if not isinstance(node, dict):
@@ -112,21 +112,27 @@ def _decode(node, buffers: list, depth: int = 0):
         data = buffers[node["i"]]
         if len(data) != math.prod(shape) * dtype.itemsize:
             raise WireError("array bytes do not match its shape")
-        array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        array = np.frombuffer(data, dtype=dtype).reshape(shape)
+        if copy or node.get("scalar"):
+            array = array.copy()
         return array[()] if node.get("scalar") else array
     if tag == "bytes":
-        return buffers[node["i"]]
+        data = buffers[node["i"]]
+        return data if copy or len(data) < 4096 else memoryview(data)  # a large blob stays in place: read, never changed
     if tag in ("tuple", "list"):
-        items = [_decode(x, buffers, depth + 1) for x in node["v"]]
+        items = [_decode(x, buffers, depth + 1, copy) for x in node["v"]]
         return tuple(items) if tag == "tuple" else items
     if tag == "dict":
-        return {str(k): _decode(v, buffers, depth + 1) for k, v in node["v"]}
+        return {str(k): _decode(v, buffers, depth + 1, copy) for k, v in node["v"]}
     if tag == "opaque":
         return Opaque(str(node.get("type", "?")))
     raise WireError(f"unknown tag {tag!r}")
 
 
-def decode(message: bytes):
+def decode(message: bytes, copy: bool = True):
+    """The value `encode` made. `copy=False` (a job's own read-only cases, mapped from a sealed memfd):
+    arrays are read-only views of `message` and large byte strings memoryviews of it, so that a fresh
+    process does not fault in a copy of megabytes it only reads."""
     try:
         view = memoryview(message)
         (n,) = _LEN.unpack_from(view, 0)
@@ -136,9 +142,10 @@ def decode(message: bytes):
             (k,) = _LEN.unpack_from(view, offset)
             if offset + 4 + k > len(view):
                 raise WireError("a buffer runs past the end of the message")
-            buffers.append(bytes(view[offset + 4:offset + 4 + k]))
+            piece = view[offset + 4:offset + 4 + k]
+            buffers.append(bytes(piece) if copy or k < 4096 else piece)
             offset += 4 + k
-        return _decode(header, buffers)
+        return _decode(header, buffers, 0, copy)
     except WireError:
         raise
     except Exception as error:  # truncated, not JSON, bad index: all the same to the caller

@@ -177,7 +177,7 @@ def _job(mode: str, limits: dict, fds: list[int], address_space: int) -> None:
             walls.seccomp_filter()  # last: it refuses the calls made above
     except BaseException:  # noqa: BLE001
         os._exit(71)
-    child.main(*fds, limits)
+    child.main(fds[0], fds[1], fds[2], limits, fds[3] if len(fds) > 3 else None)
 
 
 def _kill(pid: int) -> None:
@@ -285,13 +285,13 @@ def serve(fd: int, wanted: str) -> None:
 def _serve_jobs(control: socket.socket, mode: str, root: bool, empty: str | None) -> None:
     while True:
         try:
-            message, fds, _flags, _address = socket.recv_fds(control, 65536, 3)
+            message, fds, _flags, _address = socket.recv_fds(control, 65536, 4)
         except OSError:
             return
         if not message:
             return
         request = json.loads(message)
-        if request.get("op") != "job" or len(fds) != 3:
+        if request.get("op") != "job" or len(fds) not in (3, 4):  # the 4th: the job's cases, a sealed memfd
             for fd in fds:
                 os.close(fd)
             continue
