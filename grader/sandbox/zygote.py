@@ -4,10 +4,12 @@ one walled child per job.
 Started once per grading worker (`python -I zygote.py FD WALLS`), it pays for the interpreter and NumPy
 once, so a job costs two forks. It talks to the trusted grader over a Unix socket (FD): a job arrives
 as a small control message carrying three pipe ends (the job's data, the results, the stand-in answers)
-that the grader made for that job alone. The zygote forks an intermediate process that puts up the
-walls (see walls.py) and forks the job itself; the job reads its data straight from the grader and
-writes its results straight back, so no case, answer or result of any job ever passes through this
-process's memory, and no later child can find one here. The grader alone decides when a job is over:
+that the grader made for that job alone, and for large cases a fourth descriptor, a memfd the grader
+sealed against any change, which the job maps read-only. The zygote forks an intermediate process that
+puts up the walls (see walls.py) and forks the job itself; the job reads its data straight from the
+grader and writes its results straight back, so no case, answer or result of any job ever passes
+through this process's memory (it holds the descriptors only until the fork, and reads none), and no
+later child can find one here. The grader alone decides when a job is over:
 it may ask us to kill it; we report how the job's process ended. Only the standard library and NumPy.
 """
 
