@@ -143,6 +143,49 @@ def test_the_job_sees_no_other_process_and_can_start_none(box):
         assert outcome["signal"] == "PermissionError", outcome  # Landlock scopes signals to the job
 
 
+def test_a_check_leaves_nothing_for_the_next_one(box):
+    """The checks of one worker share its fork server's walls (the empty root, the network, the host
+    name); one that gets past the guard (ctypes, here allowed) can still change none of them, nor leave
+    a System V segment or message queue behind for the next check to read."""
+    leave = job(box, """
+        import ctypes, posix
+        def f():
+            libc = ctypes.CDLL(None, use_errno=True)
+            out = {}
+            out["sethostname"] = libc.sethostname(b"leaked", 6)
+            out["shmget"] = libc.shmget(0x5EC7E7, 4096, 0o1666)  # IPC_CREAT | 0666
+            out["msgget"] = libc.msgget(0x5EC7E7, 0o1666)
+            out["mq_open"] = libc.mq_open(b"/leaked", 0o100 | 2, 0o666, None)  # O_CREAT | O_RDWR
+            out["mount"] = libc.mount(b"none", b"/", b"tmpfs", 0, None)
+            try:
+                posix.mkdir("/leaked")
+                out["mkdir"] = 0
+            except OSError:
+                out["mkdir"] = -1
+            return out
+    """)
+    leave["denied"] = []
+    first = box.run(leave)
+    assert first.cases[0]["status"] == "ok", first.cases[0]
+    assert all(code < 0 for code in first.cases[0]["value"].values()), first.cases[0]["value"]  # each refused
+    look = job(box, """
+        import ctypes, posix
+        def f():
+            libc = ctypes.CDLL(None, use_errno=True)
+            return {"hostname": posix.uname().nodename, "shmget": libc.shmget(0x5EC7E7, 0, 0),
+                    "msgget": libc.msgget(0x5EC7E7, 0), "mq_open": libc.mq_open(b"/leaked", 0),
+                    "root": posix.listdir("/") if box_mode == "namespaces" else [], "pid": posix.getpid()}
+    """.replace("box_mode", repr(box.walls.mode)))
+    look["denied"] = []
+    second = box.run(look)
+    assert second.cases[0]["status"] == "ok", second.cases[0]
+    seen = second.cases[0]["value"]
+    assert seen["hostname"] != "leaked" and seen["root"] == [], seen
+    assert seen["shmget"] < 0 and seen["msgget"] < 0 and seen["mq_open"] < 0, seen
+    if box.walls.mode == "namespaces":
+        assert seen["pid"] == 1, seen  # a pid namespace of its own, again
+
+
 def test_harness_modules_are_not_importable_by_plain_names(box):
     outcome = value(box, """
         import sys

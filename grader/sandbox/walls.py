@@ -6,15 +6,17 @@ the smallest dependable way. Only the standard library here (the zygote imports 
 
 Two ways to wall a job in, tried in this order (`choose`):
 - "namespaces": a new mount, network, IPC, UTS and pid namespace (plus a user namespace when we are not
-  root, which is what lets a normal user make the others). The job's root becomes an empty read-only
-  tmpfs (pivot_root, the old root detached), so no file of the host is visible at all; the network
-  namespace has no interface but a down loopback; the job is pid 1 of its own pid namespace, so it sees
-  no other process and everything it starts dies with it. As root the job then runs as a private uid;
-  as a normal user it runs as uid 0 of its own user namespace with every capability dropped.
+  root, which is what lets a normal user make the others). The root becomes an empty read-only tmpfs
+  (pivot_root, the old root detached), so no file of the host is visible at all; the network namespace
+  has no interface but a down loopback. The fork server enters these once (zygote.py); each job is
+  then pid 1 of a pid namespace of its own, so it sees no other process and everything it starts dies
+  with it, and has an IPC namespace of its own. As root the job then runs as a private uid; as a normal
+  user it runs as uid 0 of its own user namespace with every capability dropped, so it can change
+  nothing it shares with the server's other jobs (the empty root, the network, the host name).
 - "landlock": where namespaces are refused, a Landlock domain with no rule (no file may be opened,
   no TCP port bound or connected, no signal or abstract socket outside the domain).
 Both add a seccomp filter (no sockets, ptrace, process_vm_*, new processes, namespaces, mounts, bpf,
-perf, io_uring, keyrings) and no_new_privs when the kernel has seccomp. "none" means only rlimits.
+perf, io_uring, keyrings, System V IPC, message queues) and no_new_privs when the kernel has seccomp. "none" means only rlimits.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ _DENIED = {  # what a sandboxed job never needs, with numbers for x86_64 and aar
     "request_key": (249, 218), "setsid": (112, 157), "setpgid": (109, 154), "kcmp": (312, 272),
     "pidfd_open": (434, 434), "pidfd_getfd": (438, 438), "open_by_handle_at": (304, 265),
     "fanotify_init": (300, 262), "mknodat": (259, 33), "mknod": (133, None),
+    # System V IPC and POSIX message queues: objects that would outlive the job where no IPC namespace
+    # is its own (Landlock does not cover them)
+    "shmget": (29, 194), "shmat": (30, 196), "shmctl": (31, 195), "shmdt": (67, 197), "semget": (64, 190),
+    "semop": (65, 193), "semctl": (66, 191), "semtimedop": (220, 192), "msgget": (68, 186), "msgsnd": (69, 189),
+    "msgrcv": (70, 188), "msgctl": (71, 187), "mq_open": (240, 180), "mq_unlink": (241, 181),
+    "mq_timedsend": (242, 182), "mq_timedreceive": (243, 183), "mq_notify": (244, 184), "mq_getsetattr": (245, 185),
 }
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 
@@ -83,6 +91,28 @@ def enter_namespaces() -> None:
                 file.write(text)
 
 
+def own_pid_namespace() -> int:
+    """A descriptor of our pid namespace, to come back to after each `pid_namespace_for_next_child`
+    (open it before `empty_root`: there is no /proc after it)."""
+    return os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+
+
+def pid_namespace_for_next_child() -> None:
+    """The next process we fork is pid 1 of a new pid namespace of its own (we stay where we are)."""
+    _check(_libc.unshare(CLONE_NEWPID), "unshare a pid namespace")
+
+
+def back_to_pid_namespace(own: int) -> None:
+    """Children forked from now on are born in our own pid namespace again (undoes the call above, so
+    that it can be made again for the next job)."""
+    _check(_libc.setns(own, CLONE_NEWPID), "setns back to our pid namespace")
+
+
+def own_ipc_namespace() -> None:
+    """A System V IPC and POSIX message queue namespace for this process alone (needs its capabilities)."""
+    _check(_libc.unshare(CLONE_NEWIPC), "unshare an IPC namespace")
+
+
 def empty_root() -> None:
     """Make an empty read-only tmpfs the whole file system of this mount namespace."""
     _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
@@ -110,12 +140,19 @@ def drop_privileges(uid: int | None) -> None:
         os.setuid(uid)
         return
     _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-    for cap in range(64):
-        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 and ctypes.get_errno() == 22:  # EINVAL: past the last
-            break
+    drop_bounding_set()
     header = struct.pack("Ii", CAPABILITY_V3, 0)
     data = bytes(24)  # two {effective, permitted, inheritable}, all empty
     _check(_libc.capset(ctypes.c_char_p(header), ctypes.c_char_p(data)), "capset")
+
+
+def drop_bounding_set() -> None:
+    """Empty the capability bounding set: no later execve can gain a capability. The effective ones stay
+    (the fork server keeps what it needs to make each job's pid namespace), so a job drops those itself;
+    its bounding set, inherited, is empty already."""
+    for cap in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 and ctypes.get_errno() == 22:  # EINVAL: past the last
+            break
 
 
 # --- Landlock and seccomp -----------------------------------------------------------------------
@@ -155,31 +192,41 @@ def seccomp_available() -> bool:
     return _ARCH in _AUDIT_ARCH
 
 
-def seccomp_filter() -> None:
-    """Refuse, with EPERM, the system calls a job never needs (see _DENIED); allow the rest."""
-    if not seccomp_available():
-        raise WallError(38, f"no seccomp filter for the {_ARCH} architecture")
-    numbers = sorted({n for n in (_number(name, _DENIED) for name in _DENIED) if n is not None})
-    ld, jeq, ret, k_abs = 0x20, 0x15, 0x06, 0x00
-    allow, kill, eperm = 0x7FFF0000, 0x80000000, 0x00050000 | 1
+class SeccompFilter:
+    """The filter's program, built once (in the fork server) and installed by each job with two prctl
+    calls: it refuses, with EPERM, the system calls a job never needs (see _DENIED) and allows the rest."""
 
-    def op(code: int, jt: int, jf: int, k: int) -> bytes:
-        return struct.pack("HBBI", code, jt, jf, k)
+    def __init__(self):
+        if not seccomp_available():
+            raise WallError(38, f"no seccomp filter for the {_ARCH} architecture")
+        numbers = sorted({n for n in (_number(name, _DENIED) for name in _DENIED) if n is not None})
+        ld, jeq, ret, k_abs = 0x20, 0x15, 0x06, 0x00
+        allow, kill, eperm = 0x7FFF0000, 0x80000000, 0x00050000 | 1
 
-    program = [op(ld | k_abs, 0, 0, 4), op(jeq, 1, 0, _AUDIT_ARCH[_ARCH]), op(ret, 0, 0, kill),
-               op(ld | k_abs, 0, 0, 0)]
-    if _ARCH == "x86_64":  # the x32 ABI's numbers have bit 30 set: refuse them all
-        program.append(op(0x35, 0, 1, 0x40000000))  # jge
+        def op(code: int, jt: int, jf: int, k: int) -> bytes:
+            return struct.pack("HBBI", code, jt, jf, k)
+
+        program = [op(ld | k_abs, 0, 0, 4), op(jeq, 1, 0, _AUDIT_ARCH[_ARCH]), op(ret, 0, 0, kill),
+                   op(ld | k_abs, 0, 0, 0)]
+        if _ARCH == "x86_64":  # the x32 ABI's numbers have bit 30 set: refuse them all
+            program.append(op(0x35, 0, 1, 0x40000000))  # jge
+            program.append(op(ret, 0, 0, eperm))
+        for index, number in enumerate(numbers):
+            left = len(numbers) - index
+            program.append(op(jeq, left, 0, number))
+        program.append(op(ret, 0, 0, allow))
         program.append(op(ret, 0, 0, eperm))
-    for index, number in enumerate(numbers):
-        left = len(numbers) - index
-        program.append(op(jeq, left, 0, number))
-    program.append(op(ret, 0, 0, allow))
-    program.append(op(ret, 0, 0, eperm))
-    filters = ctypes.create_string_buffer(b"".join(program))
-    fprog = struct.pack("HxxxxxxP", len(program), ctypes.addressof(filters))
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.c_char_p(fprog), 0, 0), "seccomp")
+        self._filters = ctypes.create_string_buffer(b"".join(program))  # kept alive as long as we are
+        self._fprog = ctypes.create_string_buffer(struct.pack("HxxxxxxP", len(program), ctypes.addressof(self._filters)))
+
+    def install(self) -> None:
+        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self._fprog, 0, 0), "seccomp")
+
+
+def seccomp_filter() -> None:
+    """Build the filter and install it on this process (see SeccompFilter)."""
+    SeccompFilter().install()
 
 
 # --- choosing ------------------------------------------------------------------------------------
@@ -191,13 +238,27 @@ def probe(mode: str) -> str | None:
         os.close(read)
         message = b""
         try:
-            if mode == "namespaces":
+            if mode == "namespaces":  # what the fork server does (zygote.py), once, and then for one job
                 enter_namespaces()
-                empty_root()
-                grandchild = os.fork()
-                if grandchild == 0:
+                server = os.fork()
+                if server == 0:
+                    try:
+                        own = own_pid_namespace()
+                        empty_root()
+                        pid_namespace_for_next_child()
+                        job = os.fork()
+                        if job == 0:
+                            os._exit(0 if os.getpid() == 1 else 1)
+                        back_to_pid_namespace(own)
+                        _, status = os.waitpid(job, 0)
+                        message = b"ok" if os.waitstatus_to_exitcode(status) == 0 else b"a job was not pid 1 of its own namespace"
+                    except OSError as error:
+                        message = str(error).encode()[:500]
+                    os.write(write, message)
                     os._exit(0)
-                os.waitpid(grandchild, 0)
+                os.close(write)
+                os.waitpid(server, 0)
+                os._exit(0)
             elif mode == "landlock":
                 landlock_deny_all()
                 if seccomp_available():
