@@ -88,8 +88,10 @@ class TreeSampler(threading.Thread):
 
     Grading processes are the batch and its workers; the rest (zygote.py and the children it forks) is
     the sandbox, whose CPU is the tree's total (from rusage, exact) minus the grading processes' own.
-    Within the sandbox, a zygote's own CPU is the fork-and-relay share, and its reaped children's (the
-    intermediate that puts up the walls, and the job that loads and runs student code) the rest.
+    Within the sandbox, the fork servers' own CPU is the fork-and-relay share, and their reaped
+    children's (the jobs that put up their walls, load and run student code) the rest. Under the
+    namespace walls a zygote.py process waits outside them for the server it started inside: its own
+    CPU counts, its reaped children's (that server, once ended) would count twice, so they do not.
     """
 
     def __init__(self, root: int, every: float = 0.05):
@@ -100,6 +102,7 @@ class TreeSampler(threading.Thread):
         self.grading_cpu: dict[int, float] = {}  # pid -> its own CPU seconds, last seen
         self.zygote_cpu: dict[int, tuple[float, float]] = {}  # zygote pid -> (own, reaped children's) CPU seconds
         self._sandbox: dict[int, bool] = {}
+        self._outside: set[int] = set()  # zygote.py processes whose server runs inside the namespaces
         self._halt = threading.Event()
 
     def _is_sandbox(self, pid: int) -> bool:
@@ -119,17 +122,24 @@ class TreeSampler(threading.Thread):
             self.peak_rss = max(self.peak_rss, sum(r for r, _ in totals))
             self.peak_pss = max(self.peak_pss, sum(p for _, p in totals))
             self.peak_processes = max(self.peak_processes, len(pids))
+            stats = {}
             for pid in pids:
                 try:
                     with open(f"/proc/{pid}/stat") as handle:
-                        fields = handle.read().rsplit(")", 1)[1].split()
-                    own, reaped = (int(fields[11]) + int(fields[12])) / ticks, (int(fields[13]) + int(fields[14])) / ticks
-                    if not self._is_sandbox(pid):
-                        self.grading_cpu[pid] = own
-                    elif not self._is_sandbox(int(fields[1])):  # a zygote: a sandbox process whose parent is not
-                        self.zygote_cpu[pid] = (own, reaped)
+                        name, rest = handle.read().split("(", 1)[1].rsplit(")", 1)
+                    stats[pid] = (name, rest.split())
                 except (OSError, IndexError, ValueError):
                     pass
+            for pid, (name, fields) in stats.items():
+                parent = stats.get(int(fields[1]))
+                if parent and parent[0] == "grader-zygote" and name == "grader-zygote":
+                    self._outside.add(int(fields[1]))
+            for pid, (name, fields) in stats.items():
+                own, reaped = (int(fields[11]) + int(fields[12])) / ticks, (int(fields[13]) + int(fields[14])) / ticks
+                if not self._is_sandbox(pid):
+                    self.grading_cpu[pid] = own
+                elif name == "grader-zygote":  # a fork server (or the process outside the namespaces that waits for one)
+                    self.zygote_cpu[pid] = (own, 0.0 if pid in self._outside else reaped)
             self._halt.wait(self.every)
 
     def stop(self) -> None:

@@ -16,7 +16,7 @@ from grader import END_TO_END
 from grader.pack import CaseInput, Check
 from grader.pack import CaseSet as _CaseSet
 
-from . import init_check
+from . import dnn_utils, init_check
 from .cases import LayerCase, NetworkCase, layer_cases, network_cases
 from grader.compare import Mismatch, Tolerance, compare, describe, names
 
@@ -131,6 +131,38 @@ CHECKS: dict[str, Check] = {c.function: c for c in (
 
 
 # --- building the cases -------------------------------------------------------------------------
+def _course_dZ(dA: np.ndarray, Z: np.ndarray, activation: str) -> list[np.ndarray]:
+    """dZ as the course's own helper (dnn_utils, NumPy) computes it from dA, and for ReLU the common
+    `dA * (Z > 0)` too (its zeros are -0.0 where dA < 0)."""
+    if activation == "relu":
+        return [dnn_utils.relu_backward(dA, Z), dA * (Z > 0)]
+    return [dnn_utils.sigmoid_backward(dA, Z)]
+
+
+def _course_dAL(AL: np.ndarray, Y: np.ndarray) -> list[np.ndarray]:
+    """dAL as students write it: the template's np.divide form, and the same with operators."""
+    return [-(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL)), -(Y / AL - (1 - Y) / (1 - AL))]
+
+
+def _entries(argument_sets: list[tuple], answer, label: str) -> list[tuple]:
+    """One stand-in table entry per distinct set of arguments, all with the same answer.
+
+    Autograd's own arguments come first; the others are what a correct caller computes in NumPy with the
+    course's helpers (dZ, dAL), which can differ from autograd's in the last bit. Each is an argument the
+    trusted side would accept anyway (standins.matches, float32 slack), with the same answer: listing it
+    lets the sandbox open that answer itself instead of asking across the pipe, which saves a round trip
+    per call for nearly every correct submission and changes no outcome."""
+    from grader.sandbox import wire  # noqa: PLC0415
+
+    seen, out = set(), []
+    for args in argument_sets:
+        key = wire.encode(tuple(args))
+        if key not in seen:
+            seen.add(key)
+            out.append((args, answer, label))
+    return out
+
+
 def _layer_inputs(function: str, c: LayerCase, t: dict) -> tuple[tuple, object, dict]:
     lin = c.linear_cache
     if function == "linear_forward":
@@ -142,7 +174,8 @@ def _layer_inputs(function: str, c: LayerCase, t: dict) -> tuple[tuple, object, 
         return (c.dZ, lin), (t["linear.dA_prev"], t["linear.dW"], t["linear.db"]), {}
     if function == "linear_activation_backward":
         answer = (t["dA_prev"], t["dW"], t["db"])
-        return (c.dA, c.cache, c.activation), answer, {"linear_backward": [((t["dZ"], lin), answer, "this layer")]}
+        dZs = [t["dZ"], *_course_dZ(c.dA, c.Z, c.activation)]
+        return (c.dA, c.cache, c.activation), answer, {"linear_backward": _entries([(dZ, lin) for dZ in dZs], answer, "this layer")}
     raise KeyError(function)
 
 
@@ -162,10 +195,14 @@ def _network_inputs(function: str, c: NetworkCase, T) -> tuple[tuple, object, di
         g = T.grads
         dA = {L: T.dAL, **{l: g[f"dA{l}"] for l in range(1, L)}}
         answers = {l: (g[f"dA{l - 1}"], g[f"dW{l}"], g[f"db{l}"]) for l in range(1, L + 1)}
-        table = {
-            "linear_activation_backward": [((dA[l], c.caches[l - 1], act), answers[l], f"layer {l}") for l, act in zip(range(1, L + 1), c.activations)],
-            "linear_backward": [((T.dZ[l], c.caches[l - 1][0]), answers[l], f"layer {l}") for l in range(1, L + 1)],
-        }
+        dAs = {l: [dA[l]] for l in range(1, L + 1)}
+        dAs[L] += _course_dAL(c.AL, c.Y)
+        table = {"linear_activation_backward": [], "linear_backward": []}
+        for l, act in zip(range(1, L + 1), c.activations):
+            cache = c.caches[l - 1]
+            table["linear_activation_backward"] += _entries([(d, cache, act) for d in dAs[l]], answers[l], f"layer {l}")
+            dZs = [T.dZ[l]] + [dZ for d in dAs[l] for dZ in _course_dZ(d, cache[1], act)] + ([c.AL - c.Y] if l == L else [])
+            table["linear_backward"] += _entries([(dZ, cache[0]) for dZ in dZs], answers[l], f"layer {l}")
         return (c.AL, c.Y, c.caches), g, table
     if function == "update_parameters":
         return (p, T.grads, c.learning_rate), T.updated, {}
