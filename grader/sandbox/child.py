@@ -281,6 +281,9 @@ def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict, cases_fd: in
         os.close(job_fd)
         job = wire.decode(frame[1])
         del frame
+        shared = job.pop("shared", None)  # what every check of the submission carries alike, encoded once
+        if isinstance(shared, bytes):
+            job.update(wire.decode(shared))
         cases = job["cases"]
         if isinstance(cases, dict) and "mapped" in cases:  # a sealed memfd of the grader's: read in place
             cases = wire.decode(mmap.mmap(cases_fd, int(cases["mapped"]), prot=mmap.PROT_READ), copy=False)

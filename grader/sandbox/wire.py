@@ -92,38 +92,53 @@ def encode(obj, max_bytes: int | None = None) -> bytes:
     return message
 
 
+_DTYPES: dict[str, np.dtype] = {}  # dtype codes already checked: decoding a result meets a handful, thousands of times
+
+
+def _dtype(code) -> np.dtype:
+    dtype = _DTYPES.get(code) if isinstance(code, str) else None
+    if dtype is None:
+        dtype = np.dtype(code)
+        if dtype.kind not in _DTYPE_KINDS or dtype.hasobject:
+            raise WireError(f"dtype {dtype} does not travel")
+        if isinstance(code, str) and len(_DTYPES) < 256:
+            _DTYPES[code] = dtype
+    return dtype
+
+
 def _decode(node, buffers: list, depth: int = 0, copy: bool = True):
     if depth > MAX_DEPTH + 1:  # encode never nests deeper: a message that does was forged
         raise WireError(f"data nested more than {MAX_DEPTH} levels deep")
-    if not isinstance(node, dict):
+    if type(node) is not dict:
         if node is None or isinstance(node, (bool, str, int)):
             return node
         raise WireError(f"unexpected node {type(node).__name__}")
     tag = node.get("~")
-    if tag == "float":
-        return float(node["v"])
-    if tag == "bigint":
-        return int(node["v"])
     if tag == "nd":
-        dtype = np.dtype(node["dtype"])
-        if dtype.kind not in _DTYPE_KINDS or dtype.hasobject:
-            raise WireError(f"dtype {dtype} does not travel")
+        dtype = _dtype(node["dtype"])
         shape = tuple(int(n) for n in node["shape"])
         data = buffers[node["i"]]
         if len(data) != math.prod(shape) * dtype.itemsize:
             raise WireError("array bytes do not match its shape")
         array = np.frombuffer(data, dtype=dtype).reshape(shape)
-        if copy or node.get("scalar"):
+        scalar = node.get("scalar")
+        if copy or scalar:
             array = array.copy()
-        return array[()] if node.get("scalar") else array
+        return array[()] if scalar else array
+    if tag == "tuple" or tag == "list":
+        depth += 1
+        items = [_decode(x, buffers, depth, copy) for x in node["v"]]
+        return tuple(items) if tag == "tuple" else items
+    if tag == "dict":
+        depth += 1
+        return {str(k): _decode(v, buffers, depth, copy) for k, v in node["v"]}
+    if tag == "float":
+        return float(node["v"])
+    if tag == "bigint":
+        return int(node["v"])
     if tag == "bytes":
         data = buffers[node["i"]]
         return data if copy or len(data) < 4096 else memoryview(data)  # a large blob stays in place: read, never changed
-    if tag in ("tuple", "list"):
-        items = [_decode(x, buffers, depth + 1, copy) for x in node["v"]]
-        return tuple(items) if tag == "tuple" else items
-    if tag == "dict":
-        return {str(k): _decode(v, buffers, depth + 1, copy) for k, v in node["v"]}
     if tag == "opaque":
         return Opaque(str(node.get("type", "?")))
     raise WireError(f"unknown tag {tag!r}")

@@ -56,12 +56,21 @@ def seeded_match(function: str, args: tuple, value: dict) -> tuple[str, int] | N
     shapes = weight_shapes(function, args)
     if not all(isinstance(value.get(k), np.ndarray) and value[k].shape == s for k, s in shapes):
         return None
+    first = shapes[0][0] if shapes else None
     for kind in ("randn", "rand"):
         for seed in SEEDS:
             want = _draws(tuple(shapes), seed, kind)
-            if all(np.allclose(value[k], want[k], rtol=1e-6, atol=1e-12) for k, _ in shapes):
+            if first is not None and value[first].size and not _close(value[first].reshape(-1)[:1], want[first].reshape(-1)[:1]):
+                continue  # the first draw already differs: most tries end here, cheaply
+            if all(_close(value[k], want[k]) for k, _ in shapes):
                 return kind, seed
     return None
+
+
+def _close(got: np.ndarray, want: np.ndarray) -> bool:
+    """np.allclose(got, want, rtol=1e-6, atol=1e-12) for arrays of one shape, without its generality
+    (it was a tenth of the trusted side's time per submission); NaN is never close."""
+    return bool((np.abs(got - want) <= 1e-12 + 1e-6 * np.abs(want)).all())
 
 
 def uniform_mismatch(seed: int) -> Mismatch:
