@@ -56,7 +56,7 @@ class CaseInput:
             sealed[helper] = {}
             for args, answer, label in table:
                 key = seal.key_for(salt, wire.encode(tuple(args)))
-                sealed[helper][seal.lookup_id(key)] = seal.xor(wire.encode((label, answer)), key)
+                sealed[helper][seal.lookup_id(key)] = seal.xor(wire.encode((label, seal.fold(answer, tuple(args)))), key)
         return {"args": list(self.args), "sealed": sealed}
 
 

@@ -96,7 +96,7 @@ class StandIn:
         if sealed is not None:  # the exact arguments of a correct call: they open its answer
             label, answer = wire.decode(seal.xor(sealed, key))
             self._log.append({"helper": self.__name__, "matched": label})
-            return answer
+            return seal.unfold(answer, args)
         result_fd, answer_fd = self._channel  # close but not exact, or wrong: the trusted grader decides
         wire.write_frame(result_fd, b"Q", wire.encode({"i": self._index, "helper": self.__name__, "args": args}))
         frame = wire.read_frame(answer_fd, 1 << 30)
