@@ -37,7 +37,7 @@ def as_array(value) -> np.ndarray | None:
     if array.dtype.kind not in "fiu":
         return None
     array = array.astype(np.float64)
-    return array if np.all(np.isfinite(array)) else None
+    return array if np.isfinite(array).all() else None  # the method: np.all's dispatch was most of this call
 
 
 def close(got, want, scale: float = 1.0) -> bool:
@@ -45,7 +45,9 @@ def close(got, want, scale: float = 1.0) -> bool:
     g, w = as_array(got), as_array(want)
     if g is None or w is None or g.shape != w.shape:
         return False
-    return bool(np.all(np.abs(g - w) <= scale * TOL.slack(w)))
+    magnitude = np.abs(w)  # TOL.slack(w), without its cache: `w` is a fresh array at every call
+    slack = TOL.atol + TOL.atol_scale * (float(magnitude.max()) if w.size else 0.0) + TOL.rtol * magnitude
+    return bool((np.abs(g - w) <= scale * slack).all())
 
 
 def distinct(a, b) -> bool:
