@@ -46,3 +46,17 @@ def test_a_correct_submission_with_the_course_helpers_asks_nothing_across_the_pi
     assert report.score == report.max_score
     assert kinds.count(b"C") == sum(len(test.cases) for test in report.tests)
     assert b"Q" not in kinds  # every stand-in call opened its sealed answer in the sandbox
+
+
+def test_a_refused_call_is_still_compared_with_autograds_arguments_when_a_layer_has_variants(grader):
+    """A one-layer network's table now lists several entries for its one layer: the feedback on a refused
+    call must still compare each argument with autograd's (the layer's first entry)."""
+    from grader.packs.step_by_step.call_details import refused_call_mismatches
+
+    inputs = grader.case_set.complete().inputs["L_model_backward"]
+    case = next(c for c in inputs if len(c.args[2]) == 1 and len(c.standins["linear_activation_backward"]) > 1)
+    (dA, cache, activation), _, label = case.standins["linear_activation_backward"][0]
+    calls = [{"helper": "linear_activation_backward", "matched": None, "args": (dA * 2.0, cache, activation)},
+             {"helper": "linear_activation_backward", "matched": label}]
+    found = refused_call_mismatches(calls, case)
+    assert [m.path for m in found] == ["dA"] and "for layer 1" in found[0].message, found

@@ -23,12 +23,13 @@ ORDER = {"linear_forward": 1, "linear_activation_forward": 1, "linear_backward":
 
 def _intended(calls: list, helper: str, table: list) -> tuple | None:
     """The table entry the refused call was meant to be: the next layer after the matched ones."""
-    labels = [label for _, _, label in table]
+    labels = [label for _, _, label in table]  # a layer may have several entries (checks._entries): its first is autograd's
+    distinct = list(dict.fromkeys(labels))
     done = [c["matched"] for c in calls if c.get("helper") == helper and c.get("matched") in labels]
-    if len(labels) == 1:
+    if len(distinct) == 1:
         return table[0]
     step = ORDER.get(helper, 1)
-    order = labels if step > 0 else labels[::-1]  # forward: layer 1 first; backward: layer L first
+    order = distinct if step > 0 else distinct[::-1]  # forward: layer 1 first; backward: layer L first
     following = [label for label in order if label not in done]
     if not following:
         return None
