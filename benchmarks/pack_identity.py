@@ -1,4 +1,5 @@
-"""Prove that moving an assignment into a pack changed no score, diagnosis or feedback text.
+"""Prove that a change meant to leave grading alone (moving an assignment into a pack, a speed-up)
+changed no score, diagnosis or feedback text.
 
     python benchmarks/pack_identity.py BEFORE [AFTER] [--seeds 0 1] [-j 2]
 
