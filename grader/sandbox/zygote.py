@@ -134,9 +134,12 @@ def _close_all_but(keep: set[int]) -> None:
             low = fd + 1
 
 
-def _vm_size() -> int:
-    with open("/proc/self/status") as status:
-        return next((int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:")), 0)
+def _vm_size(status: int) -> int:
+    """Our address space now, from /proc/self/status opened before the walls (`status`, a descriptor that
+    stays readable once the empty root hides /proc): a job's memory limit is what it starts with plus
+    the rubric's allowance."""
+    text = os.pread(status, 65536, 0).decode(errors="replace")
+    return next((int(line.split()[1]) * 1024 for line in text.splitlines() if line.startswith("VmSize:")), 0)
 
 
 class Server:
@@ -144,16 +147,13 @@ class Server:
     namespace (namespaces mode), the empty folder (root without namespaces), the address space a job
     starts with."""
 
-    def __init__(self, mode: str, root: bool, empty: str | None, devnull: int, own_pid_ns: int | None):
+    def __init__(self, mode: str, root: bool, empty: str | None, devnull: int, own_pid_ns: int | None, status: int):
         self.mode, self.root, self.empty, self.devnull, self.own_pid_ns = mode, root, empty, devnull, own_pid_ns
-        self.vm = _VM_AT_START[0]
+        self.status = status  # our /proc/self/status, read before each fork (see _vm_size)
         self.seccomp = walls.SeccompFilter() if mode != "none" and walls.seccomp_available() else None
 
 
-_VM_AT_START = [0]  # measured before the empty root hides /proc
-
-
-def _job(server: Server, limits: dict, fds: list[int], report: int) -> None:
+def _job(server: Server, limits: dict, fds: list[int], report: int, vm: int) -> None:
     """The job's process: put up its own walls, then hand over to child.main; never returns.
 
     Under the namespace walls it is pid 1 of a pid namespace of its own (made by the server just before
@@ -178,7 +178,7 @@ def _job(server: Server, limits: dict, fds: list[int], report: int) -> None:
             walls.drop_privileges(limits["uid"])  # a private uid: no capability, owns nothing
         elif server.mode == "namespaces":
             walls.drop_privileges(None)  # uid 0 of our own user namespace, without its capabilities
-        address_space = server.vm + limits["memory_mb"] * 2**20
+        address_space = vm + limits["memory_mb"] * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
         cpu = int(limits["total_seconds"]) + 2
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -221,12 +221,13 @@ def _reply(control: socket.socket, message: dict) -> None:
 
 def _fork_job(server: Server, limits: dict, fds: list[int], report: int) -> int:
     """Fork the job (under the namespace walls, as pid 1 of a new pid namespace); its pid to us."""
+    vm = _vm_size(server.status)
     if server.own_pid_ns is not None:
         walls.pid_namespace_for_next_child()
     try:
         pid = os.fork()
         if pid == 0:
-            _job(server, limits, fds, report)
+            _job(server, limits, fds, report, vm)
     finally:
         if server.own_pid_ns is not None and pid != 0:
             walls.back_to_pid_namespace(server.own_pid_ns)
@@ -291,10 +292,10 @@ def _run(control: socket.socket, server: Server, limits: dict, fds: list[int], e
         _reply(control, {"op": "exit", **done})
 
 
-def _wall_in_server(control: socket.socket) -> int:
+def _wall_in_server(control: socket.socket) -> tuple[int, int]:
     """Namespaces mode: enter them once, here, and carry on as pid 1 of our own pid namespace, on an
-    empty root; the process left outside only waits for us and ends with us. Returns a descriptor of
-    our pid namespace, to come back to after making each job's own."""
+    empty root; the process left outside only waits for us and ends with us. Returns descriptors of our
+    pid namespace, to come back to after making each job's own, and of our /proc/self/status."""
     walls.enter_namespaces()
     server = os.fork()
     if server:
@@ -302,9 +303,10 @@ def _wall_in_server(control: socket.socket) -> int:
         _, status = os.waitpid(server, 0)
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     own = walls.own_pid_namespace()
+    status = os.open("/proc/self/status", os.O_RDONLY | os.O_CLOEXEC)  # ours, not the outer process's
     walls.drop_bounding_set()  # our effective capabilities stay (each job's pid namespace needs them)
     walls.empty_root()
-    return own
+    return own, status
 
 
 def serve(fd: int, wanted: str) -> None:
@@ -315,17 +317,16 @@ def serve(fd: int, wanted: str) -> None:
     mode, refused = walls.choose(wanted)
     root = os.getuid() == 0
     devnull = os.open(os.devnull, os.O_RDWR)  # each job's standard streams (no /dev once the root is empty)
-    _VM_AT_START[0] = _vm_size()
     empty = None
     if mode == "namespaces":
-        own_pid_ns = _wall_in_server(control)
+        own_pid_ns, status = _wall_in_server(control)
     else:
-        own_pid_ns = None
+        own_pid_ns, status = None, os.open("/proc/self/status", os.O_RDONLY | os.O_CLOEXEC)
         _become_subreaper()
         if root:  # no namespaces, but root: chroot every job into an empty folder
             empty = tempfile.mkdtemp(prefix="grader-empty-")
             os.chmod(empty, 0o555)
-    server = Server(mode, root, empty, devnull, own_pid_ns)
+    server = Server(mode, root, empty, devnull, own_pid_ns, status)
     ended_r, ended_w = os.pipe()
     os.set_blocking(ended_r, False)
     os.set_blocking(ended_w, False)
