@@ -48,8 +48,9 @@ class HelperCallMismatch(Exception):
 
 
 @pytest.fixture(scope="module")
-def case_set():
-    cs, how = PACK.case_set(SEED, {unit: COUNT for unit in UNITS})
+def case_set(tmp_path_factory):
+    """Computed here by autograd, in a folder of its own: never answers some earlier run kept."""
+    cs, how = PACK.case_set(SEED, {unit: COUNT for unit in UNITS}, cache=tmp_path_factory.mktemp("conv-answers"))
     assert how == "computed"
     return cs
 
