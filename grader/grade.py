@@ -119,40 +119,68 @@ class Grader:
         for name, unit in units:
             if name in early and not self._unavailable(self.checks[name], sub, loaded):
                 ran[name] = self._job(self.checks[name], sub, early[name], {}, loaded, report)
-        for name, unit in units:
-            check = self.checks[name]
-            test = self._run(check, sub, unit.points, loaded, report, version, ran.get(name))
-            self.pack.diagnose(test, check, self.case_set.inputs[name], version)
-            test.feedback = self.pack.summarize(test, check)
-            report.tests.append(test)
+        # Each check's job runs while the one before it is judged: collect k, start k + 1, judge k.
+        pending = self._start(self.checks[units[0][0]], sub, loaded, report, ran) if units else None
+        try:
+            for k, (name, unit) in enumerate(units):
+                check = self.checks[name]
+                done = self._finish(pending, sub, loaded, report)
+                pending = None
+                if k + 1 < len(units):
+                    pending = self._start(self.checks[units[k + 1][0]], sub, loaded, report, ran)
+                test = self._judge(check, sub, unit.points, loaded, version, done)
+                self.pack.diagnose(test, check, self.case_set.inputs[name], version)
+                test.feedback = self.pack.summarize(test, check)
+                report.tests.append(test)
+        finally:
+            if isinstance(pending, tuple) and not isinstance(pending[0], JobResult):
+                pending[0].cancel()  # judging failed: never leave a job running behind us
         report.seconds = time.perf_counter() - started
         return report
 
     # --- one check ------------------------------------------------------------------------------
-    def _job(self, check: Check, sub: Submission, count: int, standins: list[dict] | dict, loaded: dict,
-             report: Report) -> tuple[JobResult, StandInAnswers]:
-        """Run one check's cases in the sandbox; `standins`: each case's stand-in table."""
+    def _submit(self, check: Check, sub: Submission, count: int, standins: list[dict] | dict) -> tuple:
+        """Start one check's cases in the sandbox; `standins`: each case's stand-in table."""
         tables = standins if isinstance(standins, list) else [standins] * count
         job = {"kind": "end_to_end" if check.unit == END_TO_END else "function", "function": check.function,
                "program": sub.program, "cases": self.case_set.job_cases(check.unit), "case_count": count,
                "standins": {h: self.checks[h].arg_names for h in sorted({h for table in tables for h in table})},
                "limits": self.rubric.limits.as_job(self.sandbox.uid), "denied": list(self.rubric.denied), **self._extras}
         answers = StandInAnswers(tables)
-        result = self.sandbox.run(job, answers)
+        return self.sandbox.submit(job, answers), answers
+
+    def _job(self, check: Check, sub: Submission, count: int, standins: list[dict] | dict, loaded: dict,
+             report: Report) -> tuple[JobResult, StandInAnswers]:
+        """Run one check's cases in the sandbox to their end."""
+        return self._finish(self._submit(check, sub, count, standins), sub, loaded, report)
+
+    def _start(self, check: Check, sub: Submission, loaded: dict, report: Report, ran: dict):
+        """What judging `check` will need: its early job's result, why it cannot run, or its job, started."""
+        if check.unit in ran:
+            return ran[check.unit]
+        problem = self._unavailable(check, sub, loaded)
+        if problem:
+            return problem
+        inputs = self.case_set.inputs[check.unit]
+        return self._submit(check, sub, len(inputs), [case.standins for case in inputs])
+
+    def _finish(self, started, sub: Submission, loaded: dict, report: Report):
+        """A started job collected (and its load report noted); anything else as it is."""
+        if not isinstance(started, tuple) or isinstance(started[0], JobResult):
+            return started
+        job, answers = started
+        result = job.collect()
         self._note_load(result, sub, loaded, report)
         return result, answers
 
-    def _run(self, check: Check, sub: Submission, points: float, loaded: dict, report: Report,
-             version: Version, ran: tuple | None = None) -> TestResult:
-        """Judge one check: its job already `ran` (an early one), or run now."""
+    def _judge(self, check: Check, sub: Submission, points: float, loaded: dict, version: Version,
+               ran: tuple | str) -> TestResult:
+        """Judge one check from its job's result, or say why it could not run."""
         test = TestResult(check.unit, check.unit, float(points))
         inputs = self.case_set.inputs[check.unit]
-        if ran is None:
-            problem = self._unavailable(check, sub, loaded)
-            if problem:
-                test.problem = problem
-                return test
-            ran = self._job(check, sub, len(inputs), [case.standins for case in inputs], loaded, report)
+        if isinstance(ran, str):
+            test.problem = ran
+            return test
         result, answers = ran
         problem = self._unavailable(check, sub, loaded)
         if problem:

@@ -8,7 +8,9 @@ afterwards (no process of the sandbox's uid alive, no file written into the repo
 from __future__ import annotations
 
 import os
+import select
 import signal
+import time
 import textwrap
 import uuid
 from dataclasses import replace
@@ -19,6 +21,7 @@ import pytest
 
 from grader.packs.step_by_step import PACK as STEP_BY_STEP
 from grader.sandbox import wire
+from grader.errors import GraderFault
 from grader.sandbox.client import UID_BASE, JobResult, Limits, Sandbox
 from grader.sandbox.guard import DEFAULT_DENIED
 
@@ -110,6 +113,30 @@ def test_a_plain_function_runs_and_returns_its_value(sandbox):
 
 
 @pytest.mark.skipif(not AS_ROOT, reason="the sandbox switches to its own uid only when the grader runs as root")
+def test_a_submitted_job_runs_before_it_is_collected(sandbox, tmp_path):
+    """`submit` starts the job and returns: it has run to its end while we were busy elsewhere (here,
+    waiting on its exit as the trusted side would be judging), and `collect` gives what `run` gives."""
+    job = sandbox.submit(make_job(sandbox, program("def f(n):\n    return n * 2"), cases=[[1], [2]]))
+    with pytest.raises(GraderFault, match="before the previous one was collected"):
+        sandbox.submit(make_job(sandbox, program("def f(n):\n    return n"), cases=[[1]]))
+    deadline = time.monotonic() + 30
+    while not select.select([sandbox._control], [], [], 0.05)[0] and time.monotonic() < deadline:
+        pass  # the zygote tells the end of a job on its control socket, unasked
+    assert time.monotonic() < deadline, "the submitted job never ended on its own"
+    result = job.collect()
+    assert result.reason is None and [result.cases[i]["value"] for i in range(2)] == [2, 4]
+    assert run(sandbox, program("def f():\n    return 5")).cases[0]["value"] == 5  # the next job runs as usual
+
+
+def test_a_cancelled_job_is_ended_at_once_and_the_sandbox_goes_on(sandbox):
+    job = sandbox.submit(make_job(sandbox, program("def f():\n    while True:\n        pass"), total_seconds=60, case_seconds=60))
+    started = time.monotonic()
+    result = job.cancel()
+    assert result.reason == "cancelled"
+    assert time.monotonic() - started < 30  # not its 60 s limit
+    assert run(sandbox, program("def f():\n    return 6")).cases[0]["value"] == 6
+
+
 def test_student_code_runs_as_the_workers_unprivileged_uid(sandbox):
     result = run(sandbox, program("import os", "def f():\n    return [os.getuid(), os.geteuid(), os.getgid()]"))
     uid = sandbox.uid  # known once the zygote runs

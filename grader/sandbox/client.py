@@ -37,6 +37,7 @@ WALLS_ENV = "GRADER_SANDBOX_WALLS"  # auto (default), namespaces, landlock or no
 GRACE_SECONDS = 1.0  # beyond a limit the job enforces on itself, before we end it from outside
 SHARED = ("program", "denied", "helpers", "chain", "stand_in_modules")  # alike in every check of a submission
 KINDS = (b"L", b"C", b"Q")  # all a job may send: its load report, a case's result, a stand-in's question
+RESULT_PIPE = 1 << 20  # a job's results pipe, so that it rarely waits while we judge the check before it
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ class JobResult:
 
     @property
     def reason(self) -> str | None:
-        """'timeout', 'overflow', 'corrupt', 'crash' or None for a job that ran every case and exited cleanly."""
+        """'timeout', 'overflow', 'corrupt', 'crash', 'cancelled' (ended by the grader, see `_Job.cancel`) or
+        None for a job that ran every case and exited cleanly."""
         if self.done.get("finished"):
             return None
         return self.done.get("reason") or "crash"
@@ -101,7 +103,8 @@ def weak_walls_message(walls: Walls) -> str:
 
 
 class Sandbox:
-    """One zygote; `run(job)` is synchronous and thread-safe (one job at a time)."""
+    """One zygote; `run(job)` is synchronous and thread-safe (one job at a time); `submit(job)` starts one
+    that runs while the caller works, and its `collect()` ends it."""
 
     def __init__(self, worker: int = 0, walls: str | None = None):
         self.worker = worker
@@ -116,6 +119,7 @@ class Sandbox:
         self._compiled: tuple[str, list] = ("", [])  # the last program, compiled: one submission's checks come in a row
         self._shared: tuple = (None, (), b"")  # (key, the objects it names, kept alive, their encoding): see _payload
         self._mapped: dict[int, tuple[bytes, int]] = {}  # id(encoded cases) -> (them, their sealed memfd)
+        self._in_flight = False  # a job submitted and not yet collected
 
     # --- the zygote -----------------------------------------------------------------------------
     def _start(self) -> None:
@@ -187,7 +191,18 @@ class Sandbox:
         each call to one comes here as a question {i, helper, args}, and `answer(question, cases_finished)`
         gives the reply ({"matched": label, "answer": value} or {"matched": None}).
         """
+        return self.submit(job, answer).collect()
+
+    def submit(self, job: dict, answer: Callable[[dict, int], dict] | None = None) -> "_Job":
+        """Start one job and return at once; its `collect()` gives the result (as `run`).
+
+        The job runs while the caller does other work (judging the previous check), on the other core:
+        its pipes are made large enough that neither its data nor, mostly, its results wait for us. Its
+        deadlines are kept from its start all the same; a question from a stand-in waits for `collect`.
+        One job at a time: collect it before the next submit."""
         with self._lock:
+            if self._in_flight:
+                raise GraderFault("a sandbox job was started before the previous one was collected")
             self._ready()
             mapped = self._cases_fd(job.get("cases"))
             if mapped is not None:  # the job maps its cases from a sealed memfd instead of reading them
@@ -199,6 +214,8 @@ class Sandbox:
             job_r, job_w = os.pipe()
             res_r, res_w = os.pipe()
             ans_r, ans_w = os.pipe()
+            _widen(job_w, len(payload) + 16)
+            _widen(res_r, RESULT_PIPE)
             try:
                 socket.send_fds(self._control, [json.dumps({"op": "job", "limits": limits}).encode()],
                                 [job_r, res_w, ans_r] + ([mapped] if mapped is not None else []))
@@ -210,7 +227,8 @@ class Sandbox:
             finally:
                 for fd in (job_r, res_w, ans_r):
                     os.close(fd)
-            return _Job(self, limits, count, payload, job_w, res_r, ans_w, answer).collect()
+            self._in_flight = True
+            return _Job(self, limits, count, payload, job_w, res_r, ans_w, answer)
 
     def _payload(self, job: dict) -> tuple[dict, int, bytes]:
         """The job as it travels (shared with the portable backend): its limits, its case count, its bytes.
@@ -352,6 +370,7 @@ class _Job:
         self.case_deadline: float | None = None
         for fd in (job_w, res_r, ans_w):
             fd.setblocking(False) if isinstance(fd, socket.socket) else os.set_blocking(fd, False)
+        self._write(job_w)  # all of it, where the pipe is wide enough: the job starts before we collect
 
     def _stop(self, reason: str, detail: str = "") -> None:
         """End the job from outside, for `reason`; the first reason is the one reported."""
@@ -361,6 +380,11 @@ class _Job:
                 self.result.done["detail"] = detail
             self.box._kill()
         self.case_deadline = None
+
+    def cancel(self) -> JobResult:
+        """End the job now (the caller failed before collecting it) and wait until it is gone."""
+        self._stop("cancelled")
+        return self.collect()
 
     def collect(self) -> JobResult:
         """Feed the job, read what it sends, answer its questions, until it has ended; then judge it."""
@@ -392,6 +416,7 @@ class _Job:
                 if self.res_r in ready_r:
                     self._read()
         finally:
+            self.box._in_flight = False
             for fd in [*self.out, self.res_r, self.ans_w]:
                 if fd is not None:
                     try:
@@ -492,6 +517,30 @@ class _Job:
         done["finished"] = self.reason is None and exit.get("exit_code") == 0 and self.result.load is not None and ran_all
         done["reason"] = None if done["finished"] else self.reason or "crash"
         return self.result
+
+
+class Collected:
+    """A job that has already run to its end (the portable backend runs each one in `submit`)."""
+
+    def __init__(self, result: JobResult):
+        self.result = result
+
+    def collect(self) -> JobResult:
+        return self.result
+
+    def cancel(self) -> JobResult:
+        return self.result
+
+
+def _widen(fd: int, size: int) -> None:
+    """Ask for a pipe buffer of `size` bytes (Linux; capped by /proc/sys/fs/pipe-max-size): best effort."""
+    setter = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setter is None or size <= 65536:
+        return
+    try:
+        fcntl.fcntl(fd, setter, min(size, RESULT_PIPE))
+    except OSError:
+        pass  # over the limits for this user: the default buffer, and the job waits for us a little
 
 
 def _framed(payload: bytes) -> bytes:

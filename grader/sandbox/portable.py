@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from grader.errors import GraderFault
-from grader.sandbox.client import JobResult, Limits, Sandbox, Walls, _Job
+from grader.sandbox.client import Collected, JobResult, Limits, Sandbox, Walls, _Job
 
 SPAWNED = Path(__file__).with_name("spawned.py")
 WINDOWS = sys.platform == "win32"
@@ -268,6 +268,11 @@ class PortableSandbox(Sandbox):
             finally:
                 spawned.end()
                 self._running = self._control = None
+
+    def submit(self, job: dict, answer: Callable[[dict, int], dict] | None = None) -> Collected:
+        """Run the job now and hand back its result: here the relay process is the sandbox, and it runs
+        only while this thread feeds it, so there is nothing to overlap."""
+        return Collected(self.run(job, answer))
 
     def _spawn(self, limits: dict) -> _Spawned:
         return _Spawned([json.dumps({"limits": limits})], self._folder, self._held, limits, self._job_object)
