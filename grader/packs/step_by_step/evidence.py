@@ -36,7 +36,7 @@ def as_array(value) -> np.ndarray | None:
         return None
     if array.dtype.kind not in "fiu":
         return None
-    array = array.astype(np.float64)
+    array = array.astype(np.float64, copy=False)  # read, never written: no copy of what is float64 already
     return array if np.isfinite(array).all() else None  # the method: np.all's dispatch was most of this call
 
 
