@@ -147,9 +147,9 @@ def test_a_fault_in_the_grader_or_a_dead_worker_costs_one_report_and_is_retried(
     correct = (SUBMISSIONS / "correct_student.py").read_text(encoding="utf-8")
     (corpus / "breaks_the_sandbox.py").write_text("BREAK_THE_SANDBOX = True\n" + correct, encoding="utf-8")
     (corpus / "kills_its_worker.py").write_text("KILL_THE_WORKER = True\n" + correct, encoding="utf-8")
-    real_run, calls = Sandbox.run, tmp_path / "calls"
+    real_submit, calls = Sandbox.submit, tmp_path / "calls"
 
-    def failing_run(self, job, *args, **kwargs):  # runs in the forked workers
+    def failing_submit(self, job, *args, **kwargs):  # runs in the forked workers; the grader starts every job with it
         program = json.dumps(job.get("program"), default=str)
         if "BREAK_THE_SANDBOX" in program:
             with calls.open("a") as log:
@@ -158,9 +158,9 @@ def test_a_fault_in_the_grader_or_a_dead_worker_costs_one_report_and_is_retried(
             raise GraderError("the sandbox's fork server stopped unexpectedly")
         if "KILL_THE_WORKER" in program:
             os.kill(os.getpid(), signal.SIGKILL)
-        return real_run(self, job, *args, **kwargs)
+        return real_submit(self, job, *args, **kwargs)
 
-    monkeypatch.setattr(Sandbox, "run", failing_run)
+    monkeypatch.setattr(Sandbox, "submit", failing_submit)
     out = tmp_path / "out"
     assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == Exit.GRADER_FAULT
     assert "2 not graded because the grader failed (run the same command again to retry them)" in capsys.readouterr().out
@@ -173,7 +173,7 @@ def test_a_fault_in_the_grader_or_a_dead_worker_costs_one_report_and_is_retried(
     assert rows["bug_cost_sign"]["status"] == "graded"
     capsys.readouterr()
 
-    monkeypatch.setattr(Sandbox, "run", real_run)  # fixed: the next run retries only the two faults
+    monkeypatch.setattr(Sandbox, "submit", real_submit)  # fixed: the next run retries only the two faults
     assert grade([str(corpus), "--out", str(out), "-j", "2", "--rubric", str(rubric)]) == Exit.LOST_POINTS  # bug_cost_sign
     assert "for 2 submissions (2 workers" in capsys.readouterr().out
     rows = {r["submission"]: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}

@@ -1,7 +1,7 @@
 """A per-submission deadline in a batch: a submission that hangs its worker gets a report saying so, a row in
 summary.csv, and the batch goes on; a resumed batch does not wait on it again.
 
-The hang is made on the trusted side (a wrapped `Sandbox.run` that never returns for one marked file, as a
+The hang is made on the trusted side (a wrapped `Sandbox.submit` that never returns for one marked file, as a
 worker stuck on a stalled sandbox would be), so the test does not depend on any sandbox bug.
 """
 
@@ -97,12 +97,12 @@ def hang_marked_files(monkeypatch, tmp_path):
     'deaf' in the program also blocks SIGTERM, as a worker stuck outside Python would ignore it. Each hang
     logs the worker's pid and its processes (the sandbox) to the returned file first.
     """
-    from grader.sandbox.client import Sandbox
+    from grader.sandbox.client import Collected, Sandbox
 
-    real_run, log = Sandbox.run, tmp_path / "hangs.jsonl"
+    real_submit, log = Sandbox.submit, tmp_path / "hangs.jsonl"
 
-    def hanging_run(self, job, *args, **kwargs):
-        result = real_run(self, job, *args, **kwargs)
+    def hanging_submit(self, job, *args, **kwargs):  # the grader starts every job with `submit`
+        result = real_submit(self, job, *args, **kwargs).collect()
         program = json.dumps(job.get("program"), default=str)
         if MARK in program:
             with log.open("a", encoding="utf-8") as handle:
@@ -111,9 +111,9 @@ def hang_marked_files(monkeypatch, tmp_path):
                 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
             while True:
                 time.sleep(60)
-        return result
+        return Collected(result)
 
-    monkeypatch.setattr(Sandbox, "run", hanging_run)
+    monkeypatch.setattr(Sandbox, "submit", hanging_submit)
     yield log
     if log.exists():  # should the batch fail to stop them, do not leave hung workers behind
         for line in log.read_text(encoding="utf-8").splitlines():
