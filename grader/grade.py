@@ -18,7 +18,7 @@ from grader.loader import Submission, load_submission
 from grader.pack import CaseInput, CaseSet, Check, Pack, Version
 from grader.results import CaseResult, Report, TestResult
 from grader.rubric import Rubric
-from grader.errors import GraderError
+from grader.errors import GraderError, GraderFault
 from grader.sandbox.backends import is_weak, make_sandbox, weak_message
 from grader.sandbox.client import JobResult, Walls
 from grader.standins import StandInAnswers, wrong_call
@@ -124,8 +124,8 @@ class Grader:
         try:
             for k, (name, unit) in enumerate(units):
                 check = self.checks[name]
-                done = self._finish(pending, sub, loaded, report)
-                pending = None
+                current, pending = pending, None  # a job whose collect fails is over: nothing left to cancel
+                done = self._finish(current, sub, loaded, report)
                 if k + 1 < len(units):
                     pending = self._start(self.checks[units[k + 1][0]], sub, loaded, report, ran)
                 test = self._judge(check, sub, unit.points, loaded, version, done)
@@ -134,7 +134,10 @@ class Grader:
                 report.tests.append(test)
         finally:
             if isinstance(pending, tuple) and not isinstance(pending[0], JobResult):
-                pending[0].cancel()  # judging failed: never leave a job running behind us
+                try:
+                    pending[0].cancel()  # judging failed: never leave a job running behind us
+                except (GraderFault, OSError):
+                    pass  # the sandbox is broken too; the judging's own error is the one to report
         report.seconds = time.perf_counter() - started
         return report
 

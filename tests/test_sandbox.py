@@ -455,3 +455,21 @@ def test_end_to_end_reports_each_stage_as_it_returned(sandbox):
     assert value["stage"] == "done"
     assert value["grads"]["dW1"].tolist() == [[1.0]]
     assert value["AL"].tolist() == [[1.0, 1.0]]  # as L_model_forward returned it, before compute_cost wrote into it
+
+
+def test_a_check_that_fails_to_be_judged_leaves_no_job_running(grader, monkeypatch):
+    """While a check is judged the next one's job already runs (grade.py); should judging raise, that job
+    is cancelled, so the grader's sandbox takes the next submission as before."""
+    failed = []
+
+    def broken_diagnose(test, *args, **kwargs):
+        if grader.sandbox._in_flight:  # the first check judged while the next one's job runs
+            failed.append(test.name)
+            raise RuntimeError("a fault in the diagnosis")
+
+    monkeypatch.setattr(grader.pack, "diagnose", broken_diagnose)
+    with pytest.raises(RuntimeError, match="a fault in the diagnosis"):
+        grader.grade(ROOT / "submissions" / "correct_student.py")
+    assert len(failed) == 1 and not grader.sandbox._in_flight
+    monkeypatch.undo()
+    assert grader.grade(ROOT / "submissions" / "correct_student.py").score == 100
