@@ -128,6 +128,15 @@ def test_a_submitted_job_runs_before_it_is_collected(sandbox, tmp_path):
     assert run(sandbox, program("def f():\n    return 5")).cases[0]["value"] == 5  # the next job runs as usual
 
 
+def test_a_job_that_ended_in_time_is_not_timed_out_for_being_collected_late(sandbox):
+    """The grader judges the previous check while a submitted job runs; a job that ended within its limit
+    is graded in full however late it is collected (here, after its whole deadline has passed)."""
+    job = sandbox.submit(make_job(sandbox, program("def f(n):\n    return n + 1"), cases=[[1], [2]], total_seconds=0.5))
+    time.sleep(0.5 + 1.0 + 1.0)  # its total limit, the grace beyond it, and a second more
+    result = job.collect()
+    assert result.reason is None and [result.cases[i]["value"] for i in range(2)] == [2, 3]
+
+
 def test_a_cancelled_job_is_ended_at_once_and_the_sandbox_goes_on(sandbox):
     job = sandbox.submit(make_job(sandbox, program("def f():\n    while True:\n        pass"), total_seconds=60, case_seconds=60))
     started = time.monotonic()

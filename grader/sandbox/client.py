@@ -391,6 +391,7 @@ class _Job:
         control = self.box._control
         killed_at: float | None = None
         try:
+            self._drain(control)
             while self.exit is None or self.res_r is not None:
                 now = time.monotonic()
                 if self.reason is None and now >= self.deadline:
@@ -424,6 +425,22 @@ class _Job:
                     except OSError:
                         pass
         return self._finish()
+
+    def _drain(self, control) -> None:
+        """Take what the job sent while nobody was collecting (`submit`: the caller was judging the check
+        before), before any deadline is looked at: a job that ended in time is never timed out for our
+        lateness. One that is still running is held to its deadlines, counted from its start, as ever."""
+        while self.exit is None or self.res_r is not None:
+            readers = [fd for fd in (self.res_r,) if fd is not None] + ([control] if self.exit is None else [])
+            ready, _, _ = select.select(readers, [], [], 0)
+            if not ready:
+                return
+            if control in ready:
+                self._control_message(control)
+            if self.res_r in ready:
+                self._read()
+            if self.reason is not None:
+                return
 
     def _write(self, fd: End) -> None:
         data = self.out[fd]
