@@ -137,6 +137,17 @@ def test_a_job_that_ended_in_time_is_not_timed_out_for_being_collected_late(sand
     assert result.reason is None and [result.cases[i]["value"] for i in range(2)] == [2, 3]
 
 
+def test_a_stand_in_question_answered_late_does_not_cost_the_case_its_time(sandbox):
+    """A submitted job may ask a stand-in's question while the grader still judges the check before it: the
+    case's clock stops while it waits for the answer, so a wait longer than the case's limit is no timeout."""
+    job = make_job(sandbox, program("def f(x):\n    return helper(x + 1)"), cases=[[2]], case_seconds=0.5, total_seconds=20)
+    job["standins"] = {"helper": ["z"]}
+    running = sandbox.submit(job, lambda question, finished: {"matched": "right", "answer": question["args"][0] * 10})
+    time.sleep(1.5)  # three times the case's limit before anyone reads the question
+    result = running.collect()
+    assert result.cases[0]["status"] == "ok" and result.cases[0]["value"] == 30, result.cases[0]
+
+
 def test_a_cancelled_job_is_ended_at_once_and_the_sandbox_goes_on(sandbox):
     job = sandbox.submit(make_job(sandbox, program("def f():\n    while True:\n        pass"), total_seconds=60, case_seconds=60))
     started = time.monotonic()

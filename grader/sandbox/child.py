@@ -98,8 +98,13 @@ class StandIn:
             self._log.append({"helper": self.__name__, "matched": label})
             return seal.unfold(answer, args)
         result_fd, answer_fd = self._channel  # close but not exact, or wrong: the trusted grader decides
-        wire.write_frame(result_fd, b"Q", wire.encode({"i": self._index, "helper": self.__name__, "args": args}))
-        frame = wire.read_frame(answer_fd, 1 << 30)
+        left = _hold_alarm()
+        try:
+            wire.write_frame(result_fd, b"Q", wire.encode({"i": self._index, "helper": self.__name__, "args": args}))
+            frame = wire.read_frame(answer_fd, 1 << 30)
+        finally:
+            if left > 0:
+                _alarm(left)
         reply = wire.decode(frame[1]) if frame else {}
         if not reply.get("matched"):
             self._log.append({"helper": self.__name__, "matched": None, "args": args})
@@ -154,6 +159,17 @@ def _alarm(seconds: float) -> None:
         _timer.arm(seconds)
     else:
         signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.0))
+
+
+def _hold_alarm() -> float:
+    """Stop the running case's clock while the trusted grader answers a stand-in's question, and return
+    what was left of it (0: none ran). The grader may still be judging the check before this one (it
+    starts each job early), and that wait is not the student's code's time; the job's total deadline,
+    kept by the grader from the job's start, still bounds it. (The portable backend's jobs run only
+    while the grader feeds them, so its timer thread runs on.)"""
+    if _timer is not None:
+        return 0.0
+    return signal.setitimer(signal.ITIMER_REAL, 0)[0]
 
 
 class TimerAlarm:
