@@ -298,5 +298,5 @@ def describe(mode: str, root: bool) -> list[str]:
     if mode != "namespaces" and root:
         walls += ["chroot into an empty folder", "private uid", "process limit"]
     if mode != "none" and seccomp_available():
-        walls += ["seccomp (no sockets, ptrace, new processes, mounts)"]
+        walls += ["seccomp (no sockets, ptrace, new processes, mounts, System V IPC, message queues)"]
     return walls + ["rlimits (memory, CPU, file size)"]
