@@ -18,6 +18,12 @@ fresh `python -m grader check` process per submission, `-j` at a time (for a bat
    zygotes' own CPU), the walled jobs (loading the submission, the harness, encoding) and the student
    code itself (the cases' own seconds as the jobs timed them; wall time, so a loaded machine inflates it).
 4. The floor: the model solution's own NumPy time for one submission's cases, run in this process.
+5. The walls' fixed cost: `grade -j N` on copies of a submission whose every graded function returns None
+   at once. Each check still gets its own walled process, its cases, its load and its report, and there is
+   nothing to compare or diagnose, so no submission that defines every function costs less (one that lacks
+   a function skips that check's process): its CPU per submission bounds the rate of a corpus of complete
+   submissions on these cores, and what is left of the goal's budget is what student code and judging may
+   spend.
 
 `--quick` (under two minutes on 2 idle cores): 3 repeats, a corpus of 120, 4 naive samples. The load
 average is printed before and after: other work on the machine slows every figure, anchors included.
@@ -123,6 +129,20 @@ def floor_seconds(repeat: int = 5) -> float:
     return best
 
 
+def null_submission(folder: Path, count: int) -> list[Path]:
+    """`count` copies of a submission that defines every graded function of the default assignment, each
+    returning None at once: what the walls and the harness cost, with no work of the student's."""
+    from grader import packs
+
+    functions = packs.get(packs.DEFAULT).functions
+    text = "".join(f"def {name}(*args, **kwargs):\n    return None\n\n\n" for name in functions)
+    folder.mkdir(parents=True)
+    paths = [folder / f"returns_none_{i:04d}.py" for i in range(count)]
+    for path in paths:
+        path.write_text(text, encoding="utf-8")
+    return paths
+
+
 def profile_check(env: dict, top: int = 30) -> None:
     """cProfile of one `check` with the answers prepared: where a student's check spends its time."""
     done = subprocess.run([sys.executable, "-m", "cProfile", "-s", "cumtime", "-m", "grader", "check", str(CORRECT), "--json"],
@@ -198,6 +218,12 @@ def main() -> None:
         distinct = sorted({p.stem.rsplit("_", 1)[0]: p for p in fast}.values())
         student = student_seconds(distinct) * len(fast)  # in all: the slow ones are left out
         floor = floor_seconds()
+
+        # 5. the walls' fixed cost: submissions that do nothing
+        null_n = max(60, total // 2)
+        null_submission(base / "null", null_n)
+        refresh()
+        null = run_batch(base / "null", base / "null_results", args.jobs, ["--device", "cpu", "--assignment", "step_by_step"], env)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -230,6 +256,16 @@ def main() -> None:
     print(f"  student code (wall, as the jobs timed each call; slow hostile ones left out) {per(student)}")
     print(f"  floor: the model solution's own NumPy time for one submission's cases, {1000 * floor:.1f} ms CPU in this process: "
           f"the batch spends {batch['cpu'] / n / floor:.0f}x it per submission, a cached check {cached_cpu / floor:.0f}x it")
+    null_per = lambda seconds: f"{1000 * seconds / null_n:.0f} ms"  # noqa: E731
+    null_cpu = null["cpu"] / null_n
+    print(f"\nthe walls' fixed cost: grade -j {args.jobs} on {null_n} copies of a submission whose every function returns None: "
+          f"{null_n / null['wall']:.1f} /s, {null_per(null['cpu'])} CPU each (trusted side {null_per(null['parent_cpu'])}, "
+          f"fork and relay {null_per(null['fork_relay_cpu'])}, walled jobs {null_per(null['job_cpu'])}).")
+    budget = 1000 * (os.cpu_count() or 1) / 20
+    print(f"  No submission that defines every function costs less (start-up included, as in the batch): on {os.cpu_count()} "
+          f"cores, fully busy, no batch of such submissions of this size passes {(os.cpu_count() or 1) / null_cpu:.1f} /s. 20 /s on these cores allows {budget:.0f} ms of CPU per "
+          f"submission; the walls take {1000 * null_cpu:.0f} ms of it, leaving {budget - 1000 * null_cpu:.0f} ms for student code, "
+          f"comparing and diagnosing, which take {1000 * (batch['cpu'] / n - null_cpu):.0f} ms in the batch above.")
     print(f"\nload average after the run: {load_after[0]:.2f} (1 min). Other work on the machine slows every wall figure, "
           "anchors included; the CPU figures are steadier.")
     if args.profile:
