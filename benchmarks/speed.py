@@ -23,7 +23,7 @@ fresh `python -m grader check` process per submission, `-j` at a time (for a bat
    nothing to compare or diagnose, so no submission that defines every function costs less (one that lacks
    a function skips that check's process): its CPU per submission bounds the rate of a corpus of complete
    submissions on these cores, and what is left of the goal's budget is what student code and judging may
-   spend.
+   spend. Beside it, a bare fork and exit of a process with NumPy loaded, the child running nothing.
 
 `--quick` (under two minutes on 2 idle cores): 3 repeats, a corpus of 120, 4 naive samples. The load
 average is printed before and after: other work on the machine slows every figure, anchors included.
@@ -143,6 +143,28 @@ def null_submission(folder: Path, count: int) -> list[Path]:
     return paths
 
 
+FORK_PROBE = """
+import os, resource, numpy, numpy.random, numpy.linalg
+n = 300
+before = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+for _ in range(n):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+after = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+print(sum(b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime for a, b in zip(before, after)) / n)
+"""
+
+
+def bare_fork_seconds() -> float:
+    """CPU seconds (parent and child) of one fork and exit of a process with NumPy loaded, the child running
+    nothing: what a process per check costs before any wall, harness or case (the fork server preloads more)."""
+    done = subprocess.run([sys.executable, "-I", "-c", FORK_PROBE], capture_output=True, text=True, check=True,
+                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    return float(done.stdout.strip())
+
+
 def profile_check(env: dict, top: int = 30) -> None:
     """cProfile of one `check` with the answers prepared: where a student's check spends its time."""
     done = subprocess.run([sys.executable, "-m", "cProfile", "-s", "cumtime", "-m", "grader", "check", str(CORRECT), "--json"],
@@ -224,6 +246,7 @@ def main() -> None:
         null_submission(base / "null", null_n)
         refresh()
         null = run_batch(base / "null", base / "null_results", args.jobs, ["--device", "cpu", "--assignment", "step_by_step"], env)
+        bare_fork = bare_fork_seconds()
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -256,6 +279,8 @@ def main() -> None:
     print(f"  student code (wall, as the jobs timed each call; slow hostile ones left out) {per(student)}")
     print(f"  floor: the model solution's own NumPy time for one submission's cases, {1000 * floor:.1f} ms CPU in this process: "
           f"the batch spends {batch['cpu'] / n / floor:.0f}x it per submission, a cached check {cached_cpu / floor:.0f}x it")
+    from grader.rubric import Rubric
+
     null_per = lambda seconds: f"{1000 * seconds / null_n:.0f} ms"  # noqa: E731
     null_cpu = null["cpu"] / null_n
     print(f"\nthe walls' fixed cost: grade -j {args.jobs} on {null_n} copies of a submission whose every function returns None: "
@@ -266,6 +291,10 @@ def main() -> None:
           f"cores, fully busy, no batch of such submissions of this size passes {(os.cpu_count() or 1) / null_cpu:.1f} /s. 20 /s on these cores allows {budget:.0f} ms of CPU per "
           f"submission; the walls take {1000 * null_cpu:.0f} ms of it, leaving {budget - 1000 * null_cpu:.0f} ms for student code, "
           f"comparing and diagnosing, which take {1000 * (batch['cpu'] / n - null_cpu):.0f} ms in the batch above.")
+    checks = len(Rubric().units)
+    print(f"  For 20 /s with that comparing and diagnosing, the walls could take {budget - 1000 * (batch['cpu'] / n - null_cpu):.0f} ms, "
+          f"{(budget - 1000 * (batch['cpu'] / n - null_cpu)) / checks:.1f} ms per check ({checks} checks); a bare fork and exit of a "
+          f"process with NumPy loaded, the child running nothing, costs {1000 * bare_fork:.2f} ms of CPU here.")
     print(f"\nload average after the run: {load_after[0]:.2f} (1 min). Other work on the machine slows every wall figure, "
           "anchors included; the CPU figures are steadier.")
     if args.profile:
