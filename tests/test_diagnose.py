@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from grader.packs.step_by_step.diagnose import _majority
-from grader.packs.step_by_step.evidence import Hypothesis, explain_output, explain_step, linear_step
+from grader.packs.step_by_step.evidence import Hypothesis, as_array, close, distinct, explain_output, explain_step, linear_step
 from grader.packs.step_by_step.evidence_backward import CaseEvidence
 from grader.packs.step_by_step.layer_map import explain
 from grader.packs.step_by_step.misconceptions import CATALOGUE
@@ -116,6 +116,26 @@ def test_explain_reads_synthetic_maps():
     refused[1]["dA"] = False
     assert "is not dA2 (grads['dA2']" in explain(refused)
     assert explain([]) == ""
+
+
+# --- the tolerance a hypothesis is held to ---------------------------------------------------------
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_close_never_holds_where_either_side_is_not_finite(bad):
+    want = np.array([[1.0, -2.0], [3.0, 4.0]])
+    got = want.copy()
+    got[0, 1] = bad
+    assert not close(got, want) and not close(want, got) and not close(got, got)
+    assert distinct(got, want) and distinct(want, got)
+    assert not close(bad, 1.0) and not close(1.0, bad) and not close([1.0, bad], [1.0, 2.0])
+    assert as_array(got) is None and as_array(bad) is None
+
+
+def test_close_is_the_graders_tolerance_scaled():
+    want = np.array([[1.0, -2.0], [300.0, 0.0]])
+    assert close(want + 1e-9, want) and close(want.tolist(), want) and close(want.astype(np.float32), want)
+    assert not close(want * 1.01, want) and close(want * 1.0005, want, scale=10.0)
+    assert not close(want.T, want) and not close(None, want) and not close(True, 1.0) and not close("1", 1.0)
+    assert close(np.zeros((0, 3)), np.zeros((0, 3))) and not close(np.zeros((0, 3)), np.zeros((3, 0)))
 
 
 # --- the evidence rules, by hand --------------------------------------------------------------------
