@@ -2,7 +2,8 @@
 
 Only what defines the submission is kept: imports, function and class definitions, simple top-level
 assignments (no calls outside a lambda) and try-blocks made of those. Test cells, training loops,
-prints and plots are dropped, and so are IPython magics, shell escapes and `get_ipython()` calls.
+prints and plots are dropped, and so are IPython magics, shell escapes, `get_ipython()` calls and the
+grader's own front end (`from grader import check`, `check(...)`).
 Parsing is per notebook cell, and a file or cell with a syntax error is split at its top-level lines,
 so a syntax error costs only the definition it is in. Nothing here executes student code.
 """
@@ -90,7 +91,17 @@ def _calls_outside_lambda(node: ast.AST) -> bool:
     return any(_calls_outside_lambda(child) for child in ast.iter_child_nodes(node))
 
 
+def _imports_grader(node: ast.stmt) -> bool:
+    """`import grader`, `from grader import check`: the student's own check cells, a front end like a magic
+    (the sandbox denies the import, and a load problem per cell would only be noise)."""
+    if isinstance(node, ast.Import):
+        return any(alias.name.split(".")[0] == "grader" for alias in node.names)
+    return isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "grader"
+
+
 def _keep(node: ast.stmt) -> bool:
+    if _imports_grader(node):
+        return False  # top-level check(...) calls go with every other call
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
         return True
     if isinstance(node, (ast.Assign, ast.AnnAssign)):

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import atexit
 import inspect
+import re
 import sys
 import textwrap
 import types
 from dataclasses import replace
 from pathlib import Path
 
-from grader import END_TO_END, packs
+from grader import END_TO_END, packs, safe_text
 from grader.errors import GraderError
 from grader.loader import Problem, Submission, from_source, supply_course_names
 from grader.pack import Pack
@@ -27,20 +28,35 @@ PUBLIC_SEED = 0  # the seed `python -m grader check` uses by default
 NOTEBOOK = "<notebook>"
 _LITERALS = (bool, int, float, complex, str, bytes, type(None))
 _GRADERS: dict[tuple, object] = {}
+_IPYTHON_INPUT = re.compile(r"^<ipython-input-(\d+)-[0-9a-f]+>$")
 
 
 def check(function, namespace: dict | None = None, *, seed: int = PUBLIC_SEED, device: str = "auto",
           rubric: str | Path | Rubric | None = None, show: bool = True):
-    """Grade one graded function (or "end_to_end") and print its feedback; returns its TestResult.
+    """Grade one graded function (or "end_to_end") and show its feedback; returns its TestResult.
 
     `function` is the function itself or its name; `namespace` (default: the function's globals, or
-    the notebook's) is where the functions it calls are looked up.
+    the notebook's) is where the functions it calls are looked up. Under IPython the report is a
+    notebook display (grader/notebook_display.py), elsewhere the terminal's. Anything that is not a
+    gradable function gets a one-line message and None (`show=False`: a GraderError instead).
     """
+    try:
+        return _check(function, namespace, seed, device, rubric, show)
+    except GraderError as error:  # the student's or the instructor's usage, never the grader's own fault
+        if not show:
+            raise
+        from grader.notebook_display import Message, show as display
+
+        display(Message(str(error)))
+        return None
+
+
+def _check(function, namespace, seed, device, rubric, show):
     from grader.results import TestResult
 
+    name, root, namespace = _resolve(function, namespace)
     if not isinstance(rubric, Rubric):
         rubric = load_rubric(rubric)
-    name, root, namespace = _resolve(function, namespace)
     pack = pack_for(name, namespace, rubric.assignment)
     sub = submission_from_namespace(name, namespace, root, pack)
     grader = _grader(seed, device, rubric, pack)
@@ -55,26 +71,53 @@ def check(function, namespace: dict | None = None, *, seed: int = PUBLIC_SEED, d
         points = float(grader.rubric.units[name].points)
         test = TestResult(name, name, points, problem=report.fatal, feedback=report.fatal or "")
     if show:
-        from grader.render_terminal import print_report
+        from grader.notebook_display import CheckDisplay, in_ipython, show as display
 
-        print_report(replace(report, submission=f"{name} (from the notebook)", max_score=test.max_score))
+        shown = replace(report, submission=f"{name} (from the notebook)", max_score=test.max_score)
+        if in_ipython():
+            display(CheckDisplay(shown, test))
+        else:
+            from grader.render_terminal import print_report
+
+            print_report(shown)
     return test
 
 
 def _resolve(function, namespace: dict | None) -> tuple[str, object, dict]:
-    if isinstance(function, str):
-        name, root = function, None
-        if namespace is None:
-            namespace = vars(sys.modules["__main__"])  # the notebook's own namespace under Jupyter
-    elif callable(function):
-        name, root = getattr(function, "__name__", ""), function
-        if namespace is None:
-            namespace = getattr(function, "__globals__", None) or vars(sys.modules["__main__"])
-    else:
-        raise GraderError(f"check() takes a function or its name, not {type(function).__name__}")
-    if name not in packs.all_units():
-        raise GraderError(f"{name!r} is not graded; check one of: {', '.join(packs.all_units())}")
-    return name, root, namespace
+    """The unit to grade, the live function (None: by name) and where its helpers live; a GraderError
+    in one line, naming what was given, for anything that is not one of the student's graded functions."""
+    if namespace is None:
+        globals_ = getattr(function, "__globals__", None) if isinstance(function, types.FunctionType) else None
+        namespace = globals_ or vars(sys.modules["__main__"])  # the notebook's own namespace under Jupyter
+    if isinstance(function, str) and function in packs.all_units():
+        return function, None, namespace
+    if isinstance(function, types.FunctionType) and function.__name__ in packs.all_units():
+        return function.__name__, function, namespace
+    defined = namespace if isinstance(namespace, dict) else {}
+    pack = max(packs.all_packs(), key=lambda p: (sum(callable(defined.get(f)) for f in p.functions), p.name == packs.DEFAULT))
+    example = next((u for u in pack.functions if callable(defined.get(u))), pack.functions[0])
+    raise GraderError(f"check() takes one of your graded functions, e.g. check({example}); got {_what(function, pack)}.")
+
+
+def _what(value, pack: Pack) -> str:
+    """What a student passed to check(), in their words: 'the string 'foo'', 'dot from numpy', 'a lambda'."""
+    shown = lambda v: safe_text.cap(repr(v), 80)  # noqa: E731
+    if isinstance(value, str):
+        return f"the string {shown(value)}, which names no graded function (graded: {', '.join(pack.units)})"
+    if value is None:
+        return "None"
+    if isinstance(value, types.FunctionType) and value.__name__ == "<lambda>":
+        return "a lambda: define the function with def and its graded name"
+    if isinstance(value, types.FunctionType):
+        return f"your function {safe_text.cap(value.__name__, 80)}, which is not graded"
+    if isinstance(value, type):
+        return f"the class {safe_text.cap(value.__name__, 80)}"
+    if callable(value):
+        name, module = getattr(value, "__name__", None), getattr(value, "__module__", None)
+        if isinstance(name, str):
+            return f"{safe_text.cap(name, 80)}" + (f" from {safe_text.cap(module, 80)}" if isinstance(module, str) else "") + \
+                ", which is not a function of yours"
+    return f"{shown(value)} (a {type(value).__name__})"
 
 
 def pack_for(name: str, namespace: dict, assignment: str = packs.AUTO) -> Pack:
@@ -176,12 +219,36 @@ class _Collector:
             self.unfound.append(name)
             return
         text = textwrap.dedent("".join(lines))
-        shown = filename if filename.startswith("<") else Path(filename).name
+        shown = cell_name(filename) or (filename if filename.startswith("<") else Path(filename).name)
         self.sources.append(("\n" * (max(lineno, 1) - 1) + text, shown))  # true line numbers in feedback
         code = getattr(obj, "__code__", None)
         for used in sorted(_global_names(code) if code else _class_names(obj)):
             if used in self.namespace and used != name:
                 self.add(used, self.namespace[used])
+
+
+def cell_name(filename: str) -> str | None:
+    """'Cell In[13]', as Jupyter names the cell a function was defined in; None outside a notebook cell.
+
+    ipykernel compiles each cell under a file named by a hash of its code (`ipykernel.compiler.get_file_name`,
+    '/tmp/ipykernel_4242/4283742839.py'), and IPython's compiler keeps which execution count each such
+    name last had (`format_code_name`, the map its own tracebacks read); an older IPython named the
+    cell '<ipython-input-13-...>' itself."""
+    old = _IPYTHON_INPUT.match(filename)
+    if old:
+        return f"Cell In[{old.group(1)}]"
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    compiler = getattr(get_ipython(), "compile", None)
+    try:
+        label = compiler.format_code_name(filename) if hasattr(compiler, "format_code_name") else None
+    except Exception:  # noqa: BLE001 - a name IPython cannot format is shown as it is
+        label = None
+    if label is None and isinstance(getattr(compiler, "_filename_map", None), dict) and filename in compiler._filename_map:
+        label = ("Cell", f"In[{compiler._filename_map[filename]}]")
+    return " ".join(label) if label else None
 
 
 def _global_names(code: types.CodeType) -> set[str]:

@@ -85,6 +85,11 @@ class TestResult:
     def first_failure(self) -> CaseResult | None:
         return next((c for c in self.cases if not c.passed), None)
 
+    def __repr__(self) -> str:
+        """One line (a notebook shows it as the value of each `check` cell; the fields' repr ran to 46,000 characters)."""
+        cases = f", {self.passed_cases} of {len(self.cases)} cases passed" if self.cases else ""
+        return f"<TestResult {self.name}: {self.status}, {self.score:g} / {self.max_score:g} points{cases}>"
+
 
 @dataclass
 class Report:
@@ -114,6 +119,10 @@ class Report:
 
     def test(self, function: str) -> TestResult | None:
         return next((t for t in self.tests if t.function == function), None)
+
+    def __repr__(self) -> str:
+        """One line, like TestResult's."""
+        return f"<Report {self.submission}: {self.status}, {self.score:g} / {self.max_score:g} points, {len(self.tests)} tests>"
 
 
 # --- serialisation ------------------------------------------------------------------------------

@@ -7,18 +7,25 @@ unit in the sandbox. Scores, statuses and feedback must equal the command line's
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import linecache
+import re
 import sys
 import types
 from pathlib import Path
 
+import nbformat
+import numpy as np
 import pytest
 
 import grader
 from grader.errors import GraderError
 from grader.grade import Grader
-from grader.notebook import close_graders, submission_from_namespace
+from grader.notebook import cell_name, close_graders, submission_from_namespace
+from grader.notebook_display import CheckDisplay
+from grader.results import CaseResult, Report
+from grader.results import TestResult as UnitResult  # not collected as a test class
 from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,14 +176,103 @@ def test_functions_defined_in_notebook_cells(rubric, command_line, monkeypatch, 
     assert "linear_backward" in printed and "FAILED" in printed
 
 
-def test_what_cannot_be_checked(rubric, capsys):
-    with pytest.raises(GraderError, match="'sigmoid' is not graded"):
-        grader.check("sigmoid", {}, rubric=rubric, **OPTIONS)
-    with pytest.raises(GraderError, match="takes a function or its name"):
-        grader.check(42, rubric=rubric, **OPTIONS)
+class Shapes:
+    pass
+
+
+@pytest.mark.parametrize("given, said", [
+    ("sigmoid", "got the string 'sigmoid', which names no graded function"),
+    (42, "got 42 (a int)"),
+    (None, "got None"),
+    (lambda dZ, cache: None, "got a lambda"),
+    (np.dot, "got dot from numpy, which is not a function of yours"),
+    (Shapes, "got the class Shapes"),
+    (load, "got your function load, which is not graded"),
+])
+def test_what_cannot_be_checked_gets_one_line(rubric, capsys, given, said):
+    assert grader.check(given, rubric=rubric, **OPTIONS) is None
+    printed = capsys.readouterr()
+    assert printed.out.startswith("check() takes one of your graded functions, e.g. check(") and said in printed.out
+    assert printed.out.count("\n") == 1 and "Traceback" not in printed.err + printed.out
+    with pytest.raises(GraderError, match=re.escape(said)):  # a program that asked for no display gets the error
+        grader.check(given, rubric=rubric, show=False, **OPTIONS)
+
+
+def test_what_is_not_defined_is_said_in_the_notebooks_terms(rubric, capsys):
     missing = grader.check("linear_backward", {"__name__": "__main__"}, rubric=rubric, **OPTIONS)
     assert missing.status == "error" and missing.score == 0
     assert missing.feedback.startswith("linear_backward is not defined here")
     assert "is not defined here" in capsys.readouterr().out
     quiet = grader.check("end_to_end", {"__name__": "__main__"}, rubric=rubric, show=False, **OPTIONS)
     assert quiet.status == "error" and capsys.readouterr().out == ""
+
+
+def test_a_result_is_one_line_and_compares_by_its_fields(notebook_modules, rubric):
+    module = load(SUBMISSIONS / "bug_dW_transposed.py", "student_repr")
+    got = grader.check(module.linear_backward, vars(module), rubric=rubric, show=False, **OPTIONS)
+    again = grader.check(module.linear_backward, vars(module), rubric=rubric, show=False, **OPTIONS)
+    shown = repr(got)
+    assert "\n" not in shown and len(shown) < 120 and shown.startswith("<TestResult linear_backward: failed")
+    assert f"{got.passed_cases} of {len(got.cases)} cases" in shown
+    assert [f.name for f in dataclasses.fields(got)] == ["name", "function", "max_score", "cases", "problem", "feedback",
+                                                         "diagnoses", "layer_map", "notices"]
+    assert dataclasses.replace(got, cases=[]) == dataclasses.replace(again, cases=[])  # == still compares the fields
+    assert dataclasses.replace(got, cases=[], feedback="x") != dataclasses.replace(again, cases=[])
+    assert repr(Report("a.py", 0, "cpu", {}, 100.0, [got])).startswith("<Report a.py: graded,")
+
+
+HOSTILE = "<script>alert(1)</script>\x1b]52;c;aGk=\x07 & <img src=x onerror=y>"
+
+
+def test_the_display_escapes_every_student_text():
+    """A function's error message, its traceback's source line and what it printed are the student's."""
+    error = {"type": "ValueError", "message": HOSTILE, "traceback": [["Cell In[4]", 3, "linear_backward", f"raise ValueError('{HOSTILE}')"]]}
+    case = CaseResult(0, "edge", f"m=1 {HOSTILE}", "error", error=error, output=HOSTILE * 3, output_chars=len(HOSTILE) * 3)
+    test = UnitResult("linear_backward", "linear_backward", 12.0, cases=[case], notices=[HOSTILE])
+    report = Report("<notebook>", 0, "cpu", {}, 12.0, [test], load_problems=[{"where": HOSTILE, "kind": "load", "message": HOSTILE}],
+                    sandbox={"mode": "portable", "walls": [HOSTILE], "refused": []})
+    shown = CheckDisplay(report, test)
+    html, text = shown._repr_html_(), repr(shown)
+    assert "<script" not in html and "<img" not in html and "\x1b" not in html and "\x07" not in html
+    assert html.count("&lt;script&gt;") >= 5  # message, source line, printed, notice, load problem
+    assert "Cell In[4], line 3, in linear_backward" in html and "Cell In[4], line 3" in text
+    assert "\x1b" not in text and "\x07" not in text and "\\x1b" in text  # shown visibly, not obeyed
+    assert "weak walls" in html  # the portable sandbox is worth a line
+    assert "weak walls" not in repr(CheckDisplay(dataclasses.replace(report, sandbox={"mode": "namespaces", "walls": []}), test))
+
+
+def test_a_cells_name_is_the_one_jupyter_shows(monkeypatch):
+    """ipykernel names a cell's file by a hash of its code; IPython's compiler knows its execution count."""
+    class Compiler:
+        def format_code_name(self, name):
+            return ("Cell", "In[13]") if name == "/tmp/ipykernel_42/4283742839.py" else None
+
+    IPython = pytest.importorskip("IPython")
+    monkeypatch.setattr(IPython, "get_ipython", lambda: types.SimpleNamespace(compile=Compiler()))
+    assert cell_name("/tmp/ipykernel_42/4283742839.py") == "Cell In[13]"
+    assert cell_name("/home/s/helpers.py") is None
+    assert cell_name("<ipython-input-7-3f2a9c>") == "Cell In[7]"  # IPython before 8 named the cell itself
+
+
+def write_cells(path: Path, notebook, cells: list[str]) -> None:
+    notebook.cells = cells
+    nbformat.write(notebook, str(path))
+
+
+def test_a_submitted_notebook_keeps_no_check_cell(tmp_path, command_line):
+    """The student's own check cells (the import, the calls) are a front end, dropped like magics."""
+    notebook = nbformat.read(str(SUBMISSIONS / "correct_notebook.ipynb"), as_version=4)
+    cells = []
+    for cell in notebook.cells:
+        cells.append(cell)
+        name = next(iter(re.findall(r"^def (\w+)\(", cell.source, re.M)), None) if cell.cell_type == "code" else None
+        if name and "# GRADED FUNCTION" in cell.source:
+            cells.append(nbformat.v4.new_code_cell(f"from grader import check\ncheck({name})"))
+    cells.append(nbformat.v4.new_code_cell("import grader\nimport grader.notebook as nb\nresult = grader.check('end_to_end', globals())"))
+    checked = tmp_path / "correct_notebook.ipynb"
+    write_cells(checked, notebook, cells)
+    assert sum("from grader import check" in c.source for c in cells) == 10  # the premise: a check per graded cell
+    report = command_line(checked)
+    plain = command_line(SUBMISSIONS / "correct_notebook.ipynb")
+    assert report.score == report.max_score == plain.score
+    assert report.load_problems == plain.load_problems and not any("grader" in p["message"] for p in report.load_problems)
