@@ -83,11 +83,12 @@ class CheckDisplay:
             lines.append(plain(t.problem))
         for d in t.diagnoses:
             lines += [plain(f"Likely cause [{d.code}]: {d.title}."), plain(f"  Expected: {d.expected}")]
+        lines += [plain(n) for n in t.notices]
         first = t.first_failure()
         if first is not None and not t.problem:
-            lines.append(plain(f"What to fix, in {first_where(first)}:"))
+            lines.append(plain(f"What to fix, from the first failing {first_where(first)}:"))
             lines += ["  " + plain(line) for line in case_summary(first)]
-        lines += [plain(n) for n in t.notices] + [plain(line) for line in (self.printed_line(), self.weak_sandbox_line()) if line]
+        lines += [plain(line) for line in (self.printed_line(), self.weak_sandbox_line()) if line]
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython's text/plain: the same short text
@@ -106,10 +107,10 @@ class CheckDisplay:
         if t.problem:
             out.append(f"<p>{html_text(t.problem)}</p>")
         out += [_diagnosis_html(d) for d in t.diagnoses]
+        out += [f"<p>{html_text(n)}</p>" for n in t.notices]  # what the pack saw (the dict unchanged, the keys read as v4)
         first = t.first_failure()
         if first is not None and not t.problem:
             out.append(self._fix_html(first))
-        out += [f'<p class="muted">{html_text(n)}</p>' for n in t.notices]
         out += self._load_problems_html()
         for line in (self.printed_line(), self.weak_sandbox_line()):
             if line:
@@ -122,8 +123,7 @@ class CheckDisplay:
 
     def _fix_html(self, case: CaseResult) -> str:
         """The first failing case in a few lines: what is wrong with which quantity, or where it raised."""
-        verb = "ran out of time" if case.status == "timeout" else "raised an error" if case.error else "went wrong"
-        head = f"<p><b>What to fix</b> &mdash; what {verb} first, in {html_text(first_where(case), 400)}:</p>"
+        head = f"<p><b>What to fix</b>, from the first failing {html_text(first_where(case), 400)}:</p>"
         if case.status == "failed" and case.mismatches:
             items = "".join(f"<li>{html_text(m.message)}</li>" for m in case.mismatches[:4])
             more = f"<li>... and {len(case.mismatches) - 4} more</li>" if len(case.mismatches) > 4 else ""
@@ -131,7 +131,7 @@ class CheckDisplay:
         return head + "<pre>" + "\n".join(html_text(line) for line in case_summary(case)) + "</pre>"
 
     def _load_problems_html(self) -> list[str]:
-        problems = [p for p in self.report.load_problems if p.get("kind") != "notice" or self.test.problem]
+        problems = self.report.load_problems if self.test.status != "passed" else []  # a helper whose source was lost
         if not problems:
             return []
         items = "".join(f"<li>{html_text(p.get('where', ''), 200)}: {html_text(p.get('message', ''))}</li>" for p in problems[:8])
