@@ -45,7 +45,8 @@ def check(function, namespace: dict | None = None, *, seed: int = PUBLIC_SEED, d
     except GraderError as error:  # the student's or the instructor's usage, never the grader's own fault
         if not show:
             raise
-        from grader.notebook_display import Message, show as display
+        from grader.notebook_display import Message
+        from grader.notebook_display import show as display
 
         display(Message(str(error)))
         return None
@@ -71,7 +72,8 @@ def _check(function, namespace, seed, device, rubric, show):
         points = float(grader.rubric.units[name].points)
         test = TestResult(name, name, points, problem=report.fatal, feedback=report.fatal or "")
     if show:
-        from grader.notebook_display import CheckDisplay, in_ipython, show as display
+        from grader.notebook_display import CheckDisplay, in_ipython
+        from grader.notebook_display import show as display
 
         shown = replace(report, submission=f"{name} (from the notebook)", max_score=test.max_score)
         if in_ipython():
@@ -101,9 +103,8 @@ def _resolve(function, namespace: dict | None) -> tuple[str, object, dict]:
 
 def _what(value, pack: Pack) -> str:
     """What a student passed to check(), in their words: 'the string 'foo'', 'dot from numpy', 'a lambda'."""
-    shown = lambda v: safe_text.cap(repr(v), 80)  # noqa: E731
     if isinstance(value, str):
-        return f"the string {shown(value)}, which names no graded function (graded: {', '.join(pack.units)})"
+        return f"the string {safe_text.cap(repr(value), 80)}, which names no graded function (graded: {', '.join(pack.units)})"
     if value is None:
         return "None"
     if isinstance(value, types.FunctionType) and value.__name__ == "<lambda>":
@@ -117,7 +118,7 @@ def _what(value, pack: Pack) -> str:
         if isinstance(name, str):
             return f"{safe_text.cap(name, 80)}" + (f" from {safe_text.cap(module, 80)}" if isinstance(module, str) else "") + \
                 ", which is not a function of yours"
-    return f"{shown(value)} (a {type(value).__name__})"
+    return f"{safe_text.cap(repr(value), 80)} (a {type(value).__name__})"
 
 
 def pack_for(name: str, namespace: dict, assignment: str = packs.AUTO) -> Pack:

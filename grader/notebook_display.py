@@ -77,18 +77,17 @@ class CheckDisplay:
 
     # --- text/plain -------------------------------------------------------------------------------
     def __repr__(self) -> str:
-        plain = lambda value: safe_text.terminal(safe_text.cap(value, PLAIN_CHARS))  # noqa: E731
-        t, lines = self.test, [plain(self.headline())]
+        t, lines = self.test, [_plain(self.headline())]
         if t.problem:
-            lines.append(plain(t.problem))
+            lines.append(_plain(t.problem))
         for d in t.diagnoses:
-            lines += [plain(f"Likely cause [{d.code}]: {d.title}."), plain(f"  Expected: {d.expected}")]
-        lines += [plain(n) for n in t.notices]
+            lines += [_plain(f"Likely cause [{d.code}]: {d.title}."), _plain(f"  Expected: {d.expected}")]
+        lines += [_plain(n) for n in t.notices]
         first = t.first_failure()
         if first is not None and not t.problem:
-            lines.append(plain(f"What to fix, from the first failing {first_where(first)}:"))
-            lines += ["  " + plain(line) for line in case_summary(first)]
-        lines += [plain(line) for line in (self.printed_line(), self.weak_sandbox_line()) if line]
+            lines.append(_plain(f"What to fix, from the first failing {first_where(first)}:"))
+            lines += ["  " + _plain(line) for line in case_summary(first)]
+        lines += [_plain(line) for line in (self.printed_line(), self.weak_sandbox_line()) if line]
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython's text/plain: the same short text
@@ -101,9 +100,9 @@ class CheckDisplay:
         badge = (f'<span style="background:{colour};color:#fff;border-radius:4px;padding:.05rem .45rem;font-weight:600;'
                  f'font-size:12px;letter-spacing:.03em">{STATUS_WORD.get(t.status, html_text(t.status, 20))}</span>')
         counted = f" &middot; {html_text(_count(t))}" if t.cases else ""
-        out = [f'<div class="bgnb" style="border-left:4px solid {colour};padding:.35rem .8rem">', f"<style>{STYLE}</style>",
-               f'<p style="font-size:15px">{badge} <b><code>{html_text(t.name, 80)}</code></b> &nbsp;'
-               f"<b>{t.score:g} / {t.max_score:g}</b> points{counted}</p>"]
+        first_line = (f'<p style="font-size:15px">{badge} <b><code>{html_text(t.name, 80)}</code></b> &nbsp;'
+                      f"<b>{t.score:g} / {t.max_score:g}</b> points{counted}</p>")
+        out = [f'<div class="bgnb" style="border-left:4px solid {colour};padding:.35rem .8rem">', f"<style>{STYLE}</style>", first_line]
         if t.problem:
             out.append(f"<p>{html_text(t.problem)}</p>")
         out += [_diagnosis_html(d) for d in t.diagnoses]
@@ -178,6 +177,11 @@ class Message:
 
 
 # --- pieces ---------------------------------------------------------------------------------------
+def _plain(value: str) -> str:
+    """Student text for text/plain: capped, and no control character left to obey."""
+    return safe_text.terminal(safe_text.cap(value, PLAIN_CHARS))
+
+
 def _count(test: TestResult) -> str:
     total, passed = len(test.cases), test.passed_cases
     if passed == total:

@@ -265,7 +265,7 @@ def test_a_submitted_notebook_keeps_no_check_cell(tmp_path, command_line):
     cells = []
     for cell in notebook.cells:
         cells.append(cell)
-        name = next(iter(re.findall(r"^def (\w+)\(", cell.source, re.M)), None) if cell.cell_type == "code" else None
+        name = next(iter(re.findall(r"^def (\w+)\(", cell.source, re.MULTILINE)), None) if cell.cell_type == "code" else None
         if name and "# GRADED FUNCTION" in cell.source:
             cells.append(nbformat.v4.new_code_cell(f"from grader import check\ncheck({name})"))
     cells.append(nbformat.v4.new_code_cell("import grader\nimport grader.notebook as nb\nresult = grader.check('end_to_end', globals())"))
