@@ -143,7 +143,11 @@ def _grader(seed: int, device: str, rubric: Rubric, pack: Pack):
     if key not in _GRADERS:
         if not _GRADERS:
             atexit.register(close_graders)
-        _GRADERS[key] = Grader(rubric, seed=seed, device=device, weak_sandbox="warn", pack=pack)  # a student's own check
+        from grader.notebook_display import in_ipython
+
+        # a student's own check runs anyway; in a notebook the report's card says so in one line, not a stderr block
+        weak = "allow" if in_ipython() else "warn"
+        _GRADERS[key] = Grader(rubric, seed=seed, device=device, weak_sandbox=weak, pack=pack)
     return _GRADERS[key]
 
 
