@@ -182,8 +182,9 @@ def check(line: str, lines: list[str], pytest_help: str) -> list[str]:
         if args is not None:
             parse_grader(args)
             if args[:1] == ["check"] and bundled(args[1]) and claimed_status(comment) is not None:
-                done = subprocess.run([sys.executable, "-P", "-m", "grader", *args], cwd=ROOT, capture_output=True,
-                                      text=True, timeout=300)
+                script = Path(sys.executable).with_name("backprop-grader")  # the console script itself, where installed
+                start = [str(script)] if argv[0] == "backprop-grader" and script.exists() else [sys.executable, "-P", "-m", "grader"]
+                done = subprocess.run([*start, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
                 assert done.returncode == claimed_status(comment), (line, done.stdout[-2000:], done.stderr[-2000:])
                 how.append("run")
             elif args[:1] == ["grade"] and args[1:2] == ["submissions/"]:
