@@ -339,3 +339,13 @@ def test_links_between_pages_lead_somewhere(page):
         if anchor and linked.suffix == ".md":
             headings = re.findall(r"^#+\s+(.*)$", linked.read_text(encoding="utf-8"), re.M)
             assert anchor in {slug(h) for h in headings}, f"{page.name} links to {target}#{anchor}, no such heading"
+
+
+def test_the_system_packages_readme_names_are_the_ones_ci_installs():
+    """README names Debian's packages for the browser tests inline; CI installs exactly those (.ci/run)."""
+    named = re.findall(r"`apt-get install ([^`]+)`", " ".join(TEXT.split()))
+    assert named, "README no longer says what the browser tests need"
+    ci = " ".join((ROOT / ".ci" / "run").read_text(encoding="utf-8").replace("\\\n", " ").split())
+    for packages in named:
+        installed = re.search(r"apt-get install( -\S+)* ((?:[a-z][\w.-]* ?)+)", ci)
+        assert installed and set(packages.split()) <= set(installed.group(2).split()), (packages, ci)
