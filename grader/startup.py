@@ -1,0 +1,113 @@
+"""Start-up that no file of a student can reach: the working folder off sys.path, and a refusal when a
+module of the working folder or of a graded folder was imported anyway.
+
+`python -m grader` puts the working folder first on sys.path. Started in a folder of submissions, a
+student's `hashlib.py` (or `csv.py`, `argparse.py`, ...) would then be imported by the grader itself,
+outside the sandbox, with the instructor's rights. So the very first lines of grader/__main__.py and of
+`grader.cli.main` call `drop_working_folder()`, before anything else is imported, and then `refuse_shadows()`
+looks at what was imported before they ran: a module loaded from the working folder or a graded folder
+that is neither one of the grader's own files nor the interpreter's is a usage error (exit 4).
+
+What this cannot catch: a folder named `grader/` in the working folder replaces the whole grader under
+`python -m grader` (ours never runs). The console script `backprop-grader` and `python -P -m grader`
+never put the working folder on sys.path, which is why every documented command uses one of them.
+
+Only `os` and `sys` at import time: both are loaded before the working folder is searched.
+"""
+
+
+import os
+import sys
+
+PACKAGE = os.path.dirname(os.path.realpath(__file__))  # the grader's own files: the only ones trusted in cwd
+SAFE_COMMANDS = "backprop-grader ... or python -P -m grader ..."
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path or os.curdir)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _interpreter_dirs() -> set[str]:
+    """The interpreter's and the virtualenv's own folders (their standard library and site-packages)."""
+    return {_real(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix) if p}
+
+
+def _interpreter_owns(path: str) -> bool:
+    """Strictly inside the interpreter's or virtualenv's prefix (its standard library, its site-packages)."""
+    return any(_inside(path, d) and path != d for d in _interpreter_dirs())
+
+
+def _trusted(path: str) -> bool:
+    """A file of the grader's package, or the interpreter's."""
+    return _inside(path, PACKAGE) or _interpreter_owns(path)
+
+
+def drop_working_folder() -> list[str]:
+    """Take '' and the working folder off sys.path (an entry inside the interpreter's own folders stays).
+    Returns what was removed. Safe to call again."""
+    cwd = _real(os.curdir)
+    removed = []
+    for entry in list(sys.path):
+        if entry in ("", os.curdir) or (_real(entry) == cwd and not _interpreter_owns(cwd)):
+            sys.path.remove(entry)
+            removed.append(entry)
+    return removed
+
+
+def graded_folders(paths: list[str]) -> list[str]:
+    """The folders a grading run reads student files from: each path's own folder, or the path if one."""
+    return [_real(p) if os.path.isdir(p) or p.endswith(os.sep) else os.path.dirname(_real(p)) for p in paths]
+
+
+def shadows(folders: list[str]) -> list[tuple[str, str]]:
+    """(module, file) for each imported module whose file lies in one of `folders` and is neither the
+    grader's own nor the interpreter's."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str):
+            continue
+        path = _real(file)
+        if any(_inside(path, folder) for folder in folders) and not _trusted(path):
+            found.append((name, path))
+    return sorted(found)
+
+
+def on_path(folders: list[str]) -> list[str]:
+    """sys.path entries that are, or lie inside, one of `folders` (the interpreter's own excepted)."""
+    return [entry for entry in sys.path if os.path.exists(entry or os.curdir)  # not a path hook's token
+            and any(_inside(_real(entry), folder) for folder in folders) and not _trusted(_real(entry))]
+
+
+def problems(graded: list[str], check_cwd: bool) -> list[str]:
+    """What makes this start unsafe, in sentences; empty when it is safe. `check_cwd`: the process was
+    started by our own entry point (a library caller's working folder is its own business)."""
+    folders = graded_folders(graded)
+    if check_cwd:
+        folders.append(_real(os.curdir))
+    found = [f"module {name!r} was imported from {path}, a folder of student files or the working folder"
+             for name, path in shadows(folders)]
+    found += [f"{entry!r} is on sys.path (PYTHONPATH?) and holds graded files: a student's module could "
+              f"replace one of the grader's imports" for entry in on_path(graded_folders(graded))]
+    return found
+
+
+def refusal(found: list[str], safe: str = SAFE_COMMANDS) -> str:
+    """The usage error's one message."""
+    return ("refusing to run: " + "; ".join(found[:3]) + (f" (and {len(found) - 3} more)" if len(found) > 3 else "")
+            + f". Start the grader with {safe}, which keeps the working folder off sys.path, and keep "
+              "submissions' folders off PYTHONPATH")
+
+
+def graded_paths(args) -> list[str]:
+    """The submission paths a parsed command line grades (check, grade, autolab run, gradescope run)."""
+    paths = list(getattr(args, "paths", None) or [])
+    if isinstance(getattr(args, "path", None), str):
+        paths.append(args.path)
+    if isinstance(getattr(args, "root", None), str):  # gradescope run --root: ROOT/submission holds it
+        paths.append(os.path.join(args.root, "submission", ""))
+    return paths
