@@ -144,10 +144,15 @@ def main(argv: list[str] | None = None) -> int:
     """The grader's command line. Called without `argv` (the console script, `python -m grader`) it is the
     process's entry point: nothing imported from the working folder is accepted (grader/startup.py)."""
     startup.drop_working_folder()
-    if (argv if argv is not None else sys.argv[1:])[:1] == ["pytest"]:
+    words = sys.argv[1:] if argv is None else argv
+    found = startup.problems(startup.named_paths(words), check_cwd=argv is None)  # before the parser's imports
+    if found:
+        print(f"grader: error: {startup.refusal(found)}", file=sys.stderr)
+        return Exit.USAGE
+    if words[:1] == ["pytest"]:
         from grader.pytest_command import run_pytest
 
-        return run_pytest((argv if argv is not None else sys.argv[1:])[1:])
+        return run_pytest(words[1:])
     args = build_parser().parse_args(argv)
     try:
         found = startup.problems(startup.graded_paths(args), check_cwd=argv is None)

@@ -103,6 +103,17 @@ def refusal(found: list[str], safe: str = SAFE_COMMANDS) -> str:
               "submissions' folders off PYTHONPATH")
 
 
+def named_paths(argv: list[str]) -> list[str]:
+    """The words of a command line that look like submissions, before it is parsed (so that the check can
+    run before the parser's modules are imported): existing files or folders, not an option's value."""
+    found, previous = [], ""
+    for word in argv:
+        if not word.startswith("-") and not (previous.startswith("-") and "=" not in previous) and os.path.exists(word):
+            found.append(word)
+        previous = word
+    return found
+
+
 def graded_paths(args) -> list[str]:
     """The submission paths a parsed command line grades (check, grade, autolab run, gradescope run)."""
     paths = list(getattr(args, "paths", None) or [])
