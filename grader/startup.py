@@ -69,8 +69,8 @@ def shadows(folders: list[str]) -> list[tuple[str, str]]:
     found = []
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if not isinstance(file, str):
-            continue
+        if not isinstance(file, str) or not (os.path.isabs(file) or os.path.exists(file)):
+            continue  # not a file's path (some extension modules name themselves there)
         path = _real(file)
         if any(_inside(path, folder) for folder in folders) and not _trusted(path):
             found.append((name, path))
