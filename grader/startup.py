@@ -32,8 +32,13 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _interpreter_dirs() -> set[str]:
-    """The interpreter's and the virtualenv's own folders (their standard library and site-packages)."""
-    return {_real(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix) if p}
+    """The interpreter's and the virtualenv's own folders (their standard library and site-packages), and
+    the user's site-packages where the interpreter reads it."""
+    found = {_real(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix) if p}
+    site = sys.modules.get("site")  # imported at start-up unless -S; never imported here
+    if site is not None and getattr(site, "ENABLE_USER_SITE", False) and getattr(site, "USER_SITE", None):
+        found.add(os.path.dirname(_real(site.USER_SITE)))
+    return found
 
 
 def _interpreter_owns(path: str) -> bool:
@@ -63,16 +68,28 @@ def graded_folders(paths: list[str]) -> list[str]:
     return [_real(p) if os.path.isdir(p) or p.endswith(os.sep) else os.path.dirname(_real(p)) for p in paths]
 
 
-def shadows(folders: list[str]) -> list[tuple[str, str]]:
-    """(module, file) for each imported module whose file lies in one of `folders` and is neither the
-    grader's own nor the interpreter's."""
+def _import_root(name: str, path: str) -> str:
+    """The sys.path entry a module was found in: its file's folder, one up per dot of its name (and one
+    more for a package's __init__)."""
+    root = os.path.dirname(path)
+    for _ in range(name.count(".") + os.path.basename(path).startswith("__init__.")):
+        root = os.path.dirname(root)
+    return root
+
+
+def shadows(graded: list[str], cwd: str | None = None) -> list[tuple[str, str]]:
+    """(module, file) for each imported module that is neither the grader's own nor the interpreter's and
+    whose file lies in one of the `graded` folders, or was found in `cwd` as a sys.path entry (a module
+    of a folder below the working folder, such as an instructor's PYTHONPATH, is not one)."""
     found = []
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
         if not isinstance(file, str) or not (os.path.isabs(file) or os.path.exists(file)):
             continue  # not a file's path (some extension modules name themselves there)
         path = _real(file)
-        if any(_inside(path, folder) for folder in folders) and not _trusted(path):
+        if _trusted(path) or name == "__main__":
+            continue
+        if any(_inside(path, folder) for folder in graded) or (cwd is not None and _import_root(name, path) == cwd):
             found.append((name, path))
     return sorted(found)
 
@@ -87,10 +104,8 @@ def problems(graded: list[str], check_cwd: bool) -> list[str]:
     """What makes this start unsafe, in sentences; empty when it is safe. `check_cwd`: the process was
     started by our own entry point (a library caller's working folder is its own business)."""
     folders = graded_folders(graded)
-    if check_cwd:
-        folders.append(_real(os.curdir))
     found = [f"module {name!r} was imported from {path}, a folder of student files or the working folder"
-             for name, path in shadows(folders)]
+             for name, path in shadows(folders, _real(os.curdir) if check_cwd else None)]
     found += [f"{entry!r} is on sys.path (PYTHONPATH?) and holds graded files: a student's module could "
               f"replace one of the grader's imports" for entry in on_path(graded_folders(graded))]
     return found

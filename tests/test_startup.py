@@ -335,3 +335,16 @@ def test_the_safe_pytest_command_keeps_its_own_configuration(capsys):
     for words in (["-c", "pytest.ini"], ["--rootdir=."], ["--config-file", "x.ini"], ["-cx.ini"]):
         assert run_pytest(["--submission=hw4.py", *words]) == Exit.USAGE
         assert "chooses pytest's configuration file and rootdir itself" in capsys.readouterr().err
+
+
+def test_only_a_module_found_in_the_working_folder_itself_counts(tmp_path, monkeypatch):
+    """A student's json.py (or json/ package) in the working folder counts; a module of a folder below it
+    (an instructor's own PYTHONPATH under $HOME, say) does not."""
+    monkeypatch.chdir(tmp_path)
+    for name, file in (("json", "json.py"), ("csv", "csv/__init__.py"), ("csv.sub", "csv/sub.py"),
+                       ("helpers", "lib/helpers.py"), ("tools.x", "lib/tools/x.py")):
+        module = type(sys)(name)
+        module.__file__ = str(tmp_path / file)
+        monkeypatch.setitem(sys.modules, name, module)
+    found = {name for name, _ in startup.shadows([], str(tmp_path))}
+    assert found == {"json", "csv", "csv.sub"}
