@@ -4,9 +4,10 @@ module of the working folder or of a graded folder was imported anyway.
 `python -m grader` puts the working folder first on sys.path. Started in a folder of submissions, a
 student's `hashlib.py` (or `csv.py`, `argparse.py`, ...) would then be imported by the grader itself,
 outside the sandbox, with the instructor's rights. So the very first lines of grader/__main__.py and of
-`grader.cli.main` call `drop_working_folder()`, before anything else is imported, and then `refuse_shadows()`
-looks at what was imported before they ran: a module loaded from the working folder or a graded folder
-that is neither one of the grader's own files nor the interpreter's is a usage error (exit 4).
+`grader.cli.main` call `drop_working_folder()`, before anything else is imported, and then `problems()`
+looks at what was imported before they ran: a module found in the working folder, or any file of a
+graded folder, that is neither one of the grader's own files nor the interpreter's, or a graded folder
+on sys.path, is a usage error (exit 4), said before the command line's own modules are imported.
 
 What this cannot catch: a folder named `grader/` in the working folder replaces the whole grader under
 `python -m grader` (ours never runs). The console script `backprop-grader` and `python -P -m grader`
@@ -32,34 +33,37 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _interpreter_dirs() -> set[str]:
-    """The interpreter's and the virtualenv's own folders (their standard library and site-packages), and
-    the user's site-packages where the interpreter reads it."""
-    found = {_real(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix) if p}
-    site = sys.modules.get("site")  # imported at start-up unless -S; never imported here
-    if site is not None and getattr(site, "ENABLE_USER_SITE", False) and getattr(site, "USER_SITE", None):
-        found.add(os.path.dirname(_real(site.USER_SITE)))
-    return found
+    """The interpreter's and the virtualenv's own module folders: their standard library and
+    site-packages (the user's too, where the interpreter reads it). Call only once the working folder is
+    off sys.path: `site` and `sysconfig` are imported from wherever sys.path says."""
+    import site
+    import sysconfig
+
+    found = set()
+    for base, platbase in {(sys.prefix, sys.exec_prefix), (sys.base_prefix, sys.base_exec_prefix)}:
+        paths = sysconfig.get_paths(vars={"base": base, "platbase": platbase, "installed_base": base,
+                                          "installed_platbase": platbase})
+        found.update(paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib"))
+    found.update(getattr(site, "getsitepackages", list)())
+    if getattr(site, "ENABLE_USER_SITE", False):
+        found.add(site.getusersitepackages())
+    return {_real(folder) for folder in found}
 
 
-def _interpreter_owns(path: str) -> bool:
-    """Strictly inside the interpreter's or virtualenv's prefix (its standard library, its site-packages)."""
-    return any(_inside(path, d) and path != d for d in _interpreter_dirs())
-
-
-def _trusted(path: str) -> bool:
-    """A file of the grader's package, or the interpreter's."""
-    return _inside(path, PACKAGE) or _interpreter_owns(path)
+def _trusted(path: str, interpreter: set[str]) -> bool:
+    """A file of the grader's package, or of the interpreter's own module folders."""
+    return _inside(path, PACKAGE) or any(_inside(path, folder) for folder in interpreter)
 
 
 def drop_working_folder() -> list[str]:
-    """Take '' and the working folder off sys.path (an entry inside the interpreter's own folders stays).
-    Returns what was removed. Safe to call again."""
-    cwd = _real(os.curdir)
-    removed = []
-    for entry in list(sys.path):
-        if entry in ("", os.curdir) or (_real(entry) == cwd and not _interpreter_owns(cwd)):
-            sys.path.remove(entry)
-            removed.append(entry)
+    """Take the working folder off sys.path: '' and '.' wherever they are, and the first entry where it
+    is the working folder (what `python -m` and `python -c` put there; the same folder further down was
+    put there on purpose, by site-packages or PYTHONPATH, and is judged by `problems`). Imports nothing.
+    Returns what was removed; safe to call again."""
+    removed = [entry for entry in sys.path if entry in ("", os.curdir)]
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", os.curdir)]
+    if sys.path and getattr(sys.flags, "safe_path", False) is False and _real(sys.path[0]) == _real(os.curdir):
+        removed.append(sys.path.pop(0))
     return removed
 
 
@@ -81,13 +85,13 @@ def shadows(graded: list[str], cwd: str | None = None) -> list[tuple[str, str]]:
     """(module, file) for each imported module that is neither the grader's own nor the interpreter's and
     whose file lies in one of the `graded` folders, or was found in `cwd` as a sys.path entry (a module
     of a folder below the working folder, such as an instructor's PYTHONPATH, is not one)."""
-    found = []
+    found, interpreter = [], _interpreter_dirs()
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
         if not isinstance(file, str) or not (os.path.isabs(file) or os.path.exists(file)):
             continue  # not a file's path (some extension modules name themselves there)
         path = _real(file)
-        if _trusted(path) or name == "__main__":
+        if _trusted(path, interpreter) or name == "__main__":
             continue
         if any(_inside(path, folder) for folder in graded) or (cwd is not None and _import_root(name, path) == cwd):
             found.append((name, path))
@@ -96,8 +100,9 @@ def shadows(graded: list[str], cwd: str | None = None) -> list[tuple[str, str]]:
 
 def on_path(folders: list[str]) -> list[str]:
     """sys.path entries that are, or lie inside, one of `folders` (the interpreter's own excepted)."""
+    interpreter = _interpreter_dirs()
     return [entry for entry in sys.path if os.path.exists(entry or os.curdir)  # not a path hook's token
-            and any(_inside(_real(entry), folder) for folder in folders) and not _trusted(_real(entry))]
+            and any(_inside(_real(entry), folder) for folder in folders) and not _trusted(_real(entry), interpreter)]
 
 
 def problems(graded: list[str], check_cwd: bool) -> list[str]:

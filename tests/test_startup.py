@@ -210,8 +210,10 @@ def test_drop_working_folder_takes_only_the_working_folder(tmp_path, monkeypatch
     elsewhere = str(tmp_path / "elsewhere")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", ["", str(tmp_path), ".", elsewhere, *sys.path])
-    assert startup.drop_working_folder() == ["", str(tmp_path), "."]
+    assert startup.drop_working_folder() == ["", ".", str(tmp_path)]  # '' and '.', then the first entry
     assert sys.path[0] == elsewhere and "" not in sys.path
+    monkeypatch.setattr(sys, "path", [elsewhere, str(tmp_path)])  # further down: put there on purpose
+    assert startup.drop_working_folder() == [] and sys.path == [elsewhere, str(tmp_path)]
 
 
 def test_a_module_from_a_graded_folder_is_found_and_the_graders_own_are_not(tmp_path, monkeypatch):
