@@ -28,6 +28,18 @@ def _real(path: str) -> str:
     return os.path.realpath(path or os.curdir)
 
 
+_FOLDERS: dict[str, str] = {}
+
+
+def _found_at(file: str) -> str:
+    """Where a module's file was found: its folder resolved (once per folder, for speed), then its name.
+    A file that is a link out of a graded folder still counts as found in it."""
+    folder, name = os.path.split(os.path.abspath(file))
+    if folder not in _FOLDERS:
+        _FOLDERS[folder] = _real(folder)
+    return os.path.join(_FOLDERS[folder], name)
+
+
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -90,7 +102,7 @@ def shadows(graded: list[str], cwd: str | None = None) -> list[tuple[str, str]]:
         file = getattr(module, "__file__", None)
         if not isinstance(file, str) or not (os.path.isabs(file) or os.path.exists(file)):
             continue  # not a file's path (some extension modules name themselves there)
-        path = _real(file)
+        path = _found_at(file)
         if _trusted(path, interpreter) or name == "__main__":
             continue
         if any(_inside(path, folder) for folder in graded) or (cwd is not None and _import_root(name, path) == cwd):
