@@ -30,6 +30,12 @@ def run_pytest(args: list[str]) -> int:
         print(f"backprop-grader pytest: error: {taken[0]}: this command chooses pytest's configuration file and "
               "rootdir itself (so that no file of a student is read); leave -c and --rootdir out", file=sys.stderr)
         return Exit.USAGE
+    if not any(a == "--submission" or a.startswith("--submission=") for a in args):
+        # without it the plugin stays out, and pytest would collect (and run) whatever test files the
+        # current folder holds: a student's, in a student's folder
+        print("backprop-grader pytest: error: give --submission=PATH (this command grades a submission; "
+              "for pytest's own use, run pytest)", file=sys.stderr)
+        return Exit.USAGE
     import pytest
 
     with tempfile.TemporaryDirectory(prefix="backprop-grader-pytest-") as folder:

@@ -246,9 +246,9 @@ INI = {  # where pytest looks for its configuration, each with the same hostile 
 
 
 def pytest_folder(base: Path, runner: Runner, name: str, ini: str = "pytest.ini", plugin: bool = True,
-                  shadows=("json", "student_plugin", "conftest")):
+                  shadows=("json", "student_plugin", "conftest", "test_student")):
     """A student's folder whose pytest configuration writes a JUnit file and a log outside it, and (with
-    `plugin`) imports the student's own plugin; with a conftest.py and a shadowing json.py beside."""
+    `plugin`) imports the student's own plugin; with a conftest.py, a test file and a shadowing json.py beside."""
     folder, markers = student_folder(base, runner, name, shadows=shadows)
     outside = folder.parent / "outside"
     outside.mkdir()
@@ -337,6 +337,8 @@ def test_the_safe_pytest_command_keeps_its_own_configuration(capsys):
     for words in (["-c", "pytest.ini"], ["--rootdir=."], ["--config-file", "x.ini"], ["-cx.ini"]):
         assert run_pytest(["--submission=hw4.py", *words]) == Exit.USAGE
         assert "chooses pytest's configuration file and rootdir itself" in capsys.readouterr().err
+    # without --submission the plugin would stay out and pytest collect the current folder's test files
+    assert run_pytest(["-q"]) == Exit.USAGE and "give --submission=PATH" in capsys.readouterr().err
 
 
 def test_only_a_module_found_in_the_working_folder_itself_counts(tmp_path, monkeypatch):
