@@ -5,6 +5,10 @@
 #   docker run --rm -v "$PWD/submissions:/work:ro" backprop-grader check /work/correct_student.py
 #   docker run --rm -v "$PWD/handin:/work:ro" backprop-grader autolab run /work/handin.py --seed 1234
 #
+# The entry point is the console script `backprop-grader`, not `python -m grader`: the working folder
+# (/work, the student's files) never goes on sys.path, so no file there can replace a module the grader
+# imports, nor the grader itself (grader/startup.py).
+#
 # The grader runs as root inside the container so that the sandbox can give student code an
 # unprivileged uid of its own; run as another user, student code runs with the grader's uid.
 FROM python:3.11-slim
@@ -23,15 +27,15 @@ COPY pyproject.toml README.md ./
 COPY grader ./grader
 RUN pip install . \
     && cd / && rm -rf /opt/backprop-grader \
-    && python -m grader --version
+    && backprop-grader --version
 
 # Autograd's answers for the seeds this image grades with, computed once here, so that a run reads them
 # back (verified) instead of importing torch: docker build --build-arg GRADER_SEEDS="0 1234" .
 # (Root's folder, 0700; a run with another rubric's case counts or seed computes its own.)
 ENV GRADER_ANSWERS_CACHE=/opt/backprop-grader-answers
 ARG GRADER_SEEDS=0
-RUN for seed in ${GRADER_SEEDS}; do python -m grader prepare --seed "$seed" --device cpu || exit 1; done
+RUN for seed in ${GRADER_SEEDS}; do backprop-grader prepare --seed "$seed" --device cpu || exit 1; done
 
 WORKDIR /work
-ENTRYPOINT ["python", "-m", "grader"]
+ENTRYPOINT ["backprop-grader"]
 CMD ["--help"]

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from grader import __version__
+from grader import __version__, startup
 from grader.errors import GraderError, GraderFault
 from grader.exits import Exit, for_report
 
@@ -141,8 +141,23 @@ COMMANDS = {"check": cmd_check, "grade": cmd_grade, "from-pytest-report": cmd_fr
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The grader's command line. Called without `argv` (the console script, `python -m grader`) it is the
+    process's entry point: nothing imported from the working folder is accepted (grader/startup.py)."""
+    startup.drop_working_folder()
+    words = sys.argv[1:] if argv is None else argv
+    found = startup.problems(startup.named_paths(words), check_cwd=argv is None)  # before the parser's imports
+    if found:
+        print(f"grader: error: {startup.refusal(found)}", file=sys.stderr)
+        return Exit.USAGE
+    if words[:1] == ["pytest"]:
+        from grader.pytest_command import run_pytest
+
+        return run_pytest(words[1:])
     args = build_parser().parse_args(argv)
     try:
+        found = startup.problems(startup.graded_paths(args), check_cwd=argv is None)
+        if found:
+            raise GraderError(startup.refusal(found))
         return int(COMMANDS[args.command](args))
     except GraderFault as error:
         print(f"grader: error: {error}", file=sys.stderr)

@@ -3,6 +3,9 @@
 Inactive unless `--submission` is given: then it only registers its options and the `points`
 marker. Given `--submission`, it
 - loads no conftest.py at all (like --noconftest), so a student's conftest.py cannot run;
+- refuses to grade under a pytest configuration the submission's folder may have chosen, or when a
+  module or sys.path entry of that folder is already in this process (see pytest_load_initial_conftests);
+  `backprop-grader pytest ...` (grader/pytest_command.py) is the way that never lets pytest read one;
 - collects nothing from the submission's folder, and nothing at all unless paths are given
   (the instructor's own check files); a path inside the submission's folder is refused;
 - adds one item per graded function plus `end_to_end`, grades the submission once per session
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import startup
 from grader.errors import GraderError, GraderFault
 from grader.exits import MEANING, Exit, for_report_dict
 from grader.pytest_report import (
@@ -38,6 +42,7 @@ MARKER_POINTS = "points(n): the points a test is worth; an instructor's check sc
 COLLECTOR = "backprop-grader"  # node id of the graded items' parent: backprop-grader::linear_backward
 PLUGIN_NAME = "backprop-grader-session"
 FIXTURES_NAME = "backprop-grader-fixtures"
+SAFE_PYTEST = "backprop-grader pytest"  # the front end that picks pytest's ini, rootdir and sys.path itself
 
 STATE = pytest.StashKey["GradingSession"]()
 RECORD = pytest.StashKey[dict]()
@@ -65,7 +70,12 @@ def _inside(path: Path, folder: Path) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
-    """Before any conftest.py loads: with --submission, load none, and refuse paths in its folder."""
+    """Before any conftest.py loads: with --submission, load none, and refuse to grade where the submission's
+    folder already had a say: a path, pytest's configuration, an imported module or a sys.path entry of it.
+
+    pytest reads its ini file and imports `-p` plugins before any plugin of ours loads, so a plugin the
+    student's pytest.ini names has already been imported when we look (we refuse, too late to stop it):
+    the safe way never lets pytest near that ini, `backprop-grader pytest` (grader/pytest_command.py)."""
     options = early_config.known_args_namespace
     given = getattr(options, "grader_submission", None)
     if not given:
@@ -78,14 +88,18 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         if _inside(path, folder):
             raise pytest.UsageError(f"{arg} is in the submission's folder ({folder}); with {OPT_SUBMISSION}, "
                                     "nothing is collected from there: keep instructor checks elsewhere")
-    if _inside(invocation.resolve(), folder):
-        return  # run from inside the submission's folder: pytest would take its settings anyway
-    # pytest found its rootdir and ini file before any plugin loaded, counting `--submission PATH`'s
-    # PATH as a test path: a configuration from the submission's folder was chosen by the student.
-    if early_config.inipath is not None and _inside(early_config.inipath.resolve(), folder):
+    inipath = early_config.inipath
+    chosen = getattr(options, "inifilename", None) is not None  # -c FILE: the caller's own choice
+    if inipath is not None and (_inside(inipath.resolve(), folder)
+                                or (not chosen and _inside(invocation.resolve(), folder))):
+        # found by pytest's own search, counting `--submission PATH`'s PATH as a test path, or from the
+        # submission's folder as the current one: a configuration the student may have chosen
         raise pytest.UsageError(
-            f"pytest read its configuration from {early_config.inipath}, in the submission's folder; grade with "
-            f"{OPT_SUBMISSION}={given} (one word, so pytest does not take the path for a test path) or -c FILE")
+            f"pytest read its configuration from {inipath}, which the submission's folder may have chosen "
+            f"({folder}); grade with `{SAFE_PYTEST} {OPT_SUBMISSION}={given}`, which reads only the grader's own")
+    found = startup.problems([str(invocation / given)], check_cwd=False)
+    if found:
+        raise pytest.UsageError(startup.refusal(found, f"`{SAFE_PYTEST} {OPT_SUBMISSION}={given}`"))
     if _inside(early_config.rootpath.resolve(), folder):
         early_config.pluginmanager.set_blocked("cacheprovider")  # write no .pytest_cache into the submission
 

@@ -442,4 +442,4 @@ def test_dockerfile_builds_a_cpu_image_of_this_project():
     for src in copied:
         assert (ROOT / src).exists() and not any(fnmatch.fnmatch(src, pattern) for pattern in ignored)
     entry = json.loads(next(value for kind, value in instructions if kind == "ENTRYPOINT"))
-    assert entry == ["python", "-m", "grader"]
+    assert entry == ["backprop-grader"]  # the console script: the working folder (/work) never on sys.path

@@ -148,7 +148,11 @@ def test_a_hostile_conftest_beside_the_submission_changes_nothing(pytester, setu
     assert chosen.ret == pytest.ExitCode.USAGE_ERROR and not ran.exists()
     assert "read its configuration from" in chosen.stderr.str() and "Score:" not in chosen.stdout.str()
 
-    monkeypatch.chdir(upload)  # run from the student's folder: the conftest sits in the current folder
+    monkeypatch.chdir(upload)  # run from the student's folder: pytest reads its pytest.ini, the plugin refuses
+    refused_inside = pytester.runpytest("--submission=correct_student.py", *grader_args(setup))
+    assert refused_inside.ret == pytest.ExitCode.USAGE_ERROR and not ran.exists()
+    assert "read its configuration from" in refused_inside.stderr.str() and "Score:" not in refused_inside.stdout.str()
+    (upload / "pytest.ini").unlink()  # with none there, the conftest in the current folder still never loads
     inside = pytester.runpytest("--submission=correct_student.py", *grader_args(setup))
     assert not ran.exists()
     inside.assert_outcomes(passed=len(UNITS))

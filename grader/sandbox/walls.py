@@ -15,8 +15,10 @@ Two ways to wall a job in, tried in this order (`choose`):
   nothing it shares with the server's other jobs (the empty root, the network, the host name).
 - "landlock": where namespaces are refused, a Landlock domain with no rule (no file may be opened,
   no TCP port bound or connected, no signal or abstract socket outside the domain).
-Both add a seccomp filter (no sockets, ptrace, process_vm_*, new processes, namespaces, mounts, bpf,
-perf, io_uring, keyrings, System V IPC, message queues) and no_new_privs when the kernel has seccomp. "none" means only rlimits.
+Every mode adds a seccomp filter (no sockets, ptrace, process_vm_*, new processes, namespaces, mounts,
+bpf, perf, io_uring, keyrings, System V IPC, message queues) and no_new_privs where the kernel has
+seccomp: it needs neither namespaces nor Landlock, so "none" (neither is there; as root, a chroot into an
+empty folder and a private uid) still gets it, and with it the only network wall that mode has.
 """
 
 from __future__ import annotations
@@ -263,6 +265,8 @@ def probe(mode: str) -> str | None:
                 landlock_deny_all()
                 if seccomp_available():
                     seccomp_filter()
+            elif mode == "seccomp":  # the filter alone, which every mode installs where it can
+                seccomp_filter()
         except OSError as error:
             message = str(error).encode()[:500]
         os.write(write, message or b"ok")
@@ -287,8 +291,15 @@ def choose(wanted: str = "auto") -> tuple[str, list[str]]:
     return "none", refused
 
 
-def describe(mode: str, root: bool) -> list[str]:
-    """The walls in force for a job under `mode`, in a few words each, for the report."""
+def seccomp_works() -> str | None:
+    """None when this kernel installs the seccomp filter, else why not (no filter for this architecture,
+    or a kernel without seccomp filters)."""
+    return probe("seccomp") if seccomp_available() else f"no seccomp filter for the {_ARCH} architecture"
+
+
+def describe(mode: str, root: bool, seccomp: bool | None = None) -> list[str]:
+    """The walls in force for a job under `mode`, in a few words each, for the report. `seccomp`: whether
+    the filter is installed (default: wherever the architecture has one)."""
     walls = []
     if mode == "namespaces":
         walls += ["empty root", "no network", "own pid namespace", "own IPC namespace",
@@ -297,6 +308,6 @@ def describe(mode: str, root: bool) -> list[str]:
         walls += ["Landlock (no file, no TCP, no signal out)"]
     if mode != "namespaces" and root:
         walls += ["chroot into an empty folder", "private uid", "process limit"]
-    if mode != "none" and seccomp_available():
+    if seccomp_available() if seccomp is None else seccomp:
         walls += ["seccomp (no sockets, ptrace, new processes, mounts, System V IPC, message queues)"]
     return walls + ["rlimits (memory, CPU, file size)"]

@@ -147,10 +147,11 @@ class Server:
     namespace (namespaces mode), the empty folder (root without namespaces), the address space a job
     starts with."""
 
-    def __init__(self, mode: str, root: bool, empty: str | None, devnull: int, own_pid_ns: int | None, status: int):
+    def __init__(self, mode: str, root: bool, empty: str | None, devnull: int, own_pid_ns: int | None, status: int,
+                 seccomp: bool):
         self.mode, self.root, self.empty, self.devnull, self.own_pid_ns = mode, root, empty, devnull, own_pid_ns
         self.status = status  # our /proc/self/status, read before each fork (see _vm_size)
-        self.seccomp = walls.SeccompFilter() if mode != "none" and walls.seccomp_available() else None
+        self.seccomp = walls.SeccompFilter() if seccomp else None  # in every mode: it needs no other wall
 
 
 def _job(server: Server, limits: dict, fds: list[int], report: int, vm: int) -> None:
@@ -316,6 +317,12 @@ def serve(fd: int, wanted: str) -> None:
     _name(b"grader-zygote")
     mode, refused = walls.choose(wanted)
     root = os.getuid() == 0
+    # namespaces and landlock probed the filter with the mode (a job that cannot install it must not run);
+    # "none" installs it only where a probe shows the kernel takes it, and says so when it does not
+    why = walls.seccomp_works() if mode == "none" else None
+    seccomp = walls.seccomp_available() and why is None
+    if why is not None:
+        refused = [*refused, f"seccomp: {why}"]
     devnull = os.open(os.devnull, os.O_RDWR)  # each job's standard streams (no /dev once the root is empty)
     empty = None
     if mode == "namespaces":
@@ -326,13 +333,13 @@ def serve(fd: int, wanted: str) -> None:
         if root:  # no namespaces, but root: chroot every job into an empty folder
             empty = tempfile.mkdtemp(prefix="grader-empty-")
             os.chmod(empty, 0o555)
-    server = Server(mode, root, empty, devnull, own_pid_ns, status)
+    server = Server(mode, root, empty, devnull, own_pid_ns, status, seccomp)
     ended_r, ended_w = os.pipe()
     os.set_blocking(ended_r, False)
     os.set_blocking(ended_w, False)
     signal.set_wakeup_fd(ended_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so that a job's end wakes `ended_r`
-    _reply(control, {"op": "hello", "mode": mode, "refused": refused, "walls": walls.describe(mode, root), "root": root})
+    _reply(control, {"op": "hello", "mode": mode, "refused": refused, "walls": walls.describe(mode, root, seccomp), "root": root})
     gc.collect()
     gc.freeze()  # what is here now is never collected, so forked children do not copy it page by page
     try:
