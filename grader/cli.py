@@ -39,6 +39,35 @@ def jobs(text: str) -> int:
     return value
 
 
+def seed(text: str) -> int:
+    """--seed N: a whole number, 0 or more (NumPy refuses a negative seed deep inside the grading)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r} (a seed is a whole number, 0 or more)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def assignment(text: str) -> str:
+    """--assignment NAME: a pack's name, or "auto"; checked here so that every command says it the same way."""
+    from grader import packs
+
+    if text == packs.AUTO or text in packs.names():
+        return text
+    raise argparse.ArgumentTypeError(f"unknown assignment {text!r}; known: {', '.join(packs.names())}, "
+                                     f"or {packs.AUTO} (each submission its own)")
+
+
+DEVICES = ("auto", "cpu", "cuda")
+ASSIGNMENT_HELP = {  # what load_rubric does with --assignment left out, per kind of command
+    "student": "the assignment pack to grade by (default: the rubric's, else recognised from the submission)",
+    "instructor": "the assignment pack to grade by (default: the rubric's, else the default pack, step_by_step; "
+                  "auto: recognise each submission's own)",
+}
+
+
 def warn_public_seed(seed: int, command: str) -> None:
     """One line on standard error when an instructor's command grades on the seed students check with."""
     if seed == PUBLIC_SEED:
@@ -46,12 +75,12 @@ def warn_public_seed(seed: int, command: str) -> None:
               "pass --seed N of your own for real grading", file=sys.stderr)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=PUBLIC_SEED, help=f"the seed of the random cases (default {PUBLIC_SEED}, the public one); the same seed gives the same cases and scores")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where autograd runs (default auto: CUDA if available)")
+def _common(parser: argparse.ArgumentParser, who: str = "instructor") -> None:
+    """The options every grading command takes; `who` picks what --assignment defaults to (see load_rubric)."""
+    parser.add_argument("--seed", type=seed, default=PUBLIC_SEED, metavar="N", help=f"the seed of the random cases, 0 or more (default {PUBLIC_SEED}, the public one); the same seed gives the same cases and scores")
+    parser.add_argument("--device", default="auto", choices=DEVICES, help="where autograd runs (default auto: CUDA if available)")
     parser.add_argument("--rubric", metavar="FILE", help="a TOML rubric overriding points, case counts, limits and rules")
-    parser.add_argument("--assignment", metavar="NAME", default=None,
-                        help="the assignment pack to grade by (default: the rubric's, else recognised from each submission)")
+    parser.add_argument("--assignment", metavar="NAME", type=assignment, default=None, help=ASSIGNMENT_HELP[who])
     parser.add_argument("--allow-weak-sandbox", action="store_true",
                         help="grade even where the kernel offers no wall for student code (no user namespaces, no "
                              "Landlock, not root): the code then runs with your user's rights")
@@ -67,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check one submission and print a readable report (exit 0 only with full marks)")
     check.add_argument("path", help="a .py file, a .ipynb notebook, or a folder holding one")
-    _common(check)
+    _common(check, "student")
     form = check.add_mutually_exclusive_group()
     form.add_argument("--markdown", action="store_true", help="print the report as Markdown")
     form.add_argument("--json", action="store_true", help="print the JSON report instead")
