@@ -52,15 +52,17 @@ def class_of_four() -> list[tuple[str, dict]]:
     ]
 
 
-def test_pass_rates_count_every_submission():
+def test_pass_rates_count_the_graded_submissions_and_the_ungradable_apart():
     stats = class_stats(class_of_four())
-    assert stats.size == 4 and stats.max_score == 20
-    assert stats.scores == [20.0, 10.0, 2.5, 0.0]
+    assert stats.size == 4 and stats.graded == 3 and stats.max_score == 20
+    assert stats.scores == [20.0, 10.0, 2.5]  # "broken" has no score, not a score of 0
     cost, backward = stats.units["compute_cost"], stats.units["linear_backward"]
-    assert cost.full_marks == 1 and cost.case_fraction == 1.25 and cost.could_not_run == 0
+    assert cost.full_marks == 1 and cost.case_fraction == 1.25 and cost.could_not_run == 0 and cost.submissions == 3
     assert backward.full_marks == 2 and backward.case_fraction == 2.0 and backward.could_not_run == 1
     assert list(stats.units) == ["compute_cost", "linear_backward"]  # the rubric's order
     assert stats.errors == [("broken", "This submission could not be graded: no file.")]
+    assert stats.reasons == [("broken", "unreadable file")]
+    assert list(stats.assignments) == ["step_by_step"] and stats.assignments["step_by_step"].scores == stats.scores
 
 
 def test_misconceptions_count_submissions_and_functions():
@@ -84,12 +86,13 @@ def test_score_bins_put_full_marks_in_a_bar_of_their_own():
 def test_markdown_names_every_function_misconception_and_error():
     page = render_markdown(class_stats(class_of_four()), context="Seed 0.")
     assert page.startswith("# Class report") and "4 submissions: 3 graded, 1 could not be graded. Seed 0." in page
+    assert "mean 10.8, median 10, lowest 2.5" in page  # of the 3 graded: the ungradable one is not a 0
     assert all(f"]({picture})" in page for picture in (PICTURE_NAME, PASS_RATES, MISCONCEPTIONS, TIMES))
     assert "| `compute_cost` | 10 | 25% (1) | 31.2% | 0 |" in page
     assert "| `linear_backward` | 10 | 50% (2) | 50.0% | 1 |" in page
     assert "| The cost has the wrong sign | `COST_SIGN` | 1 (25%) | `compute_cost` (1), `linear_backward` (1) |" in page
     assert "- `broken`: This submission could not be graded: no file." in page
-    assert "| 20 (full marks) | 1 |" in page
+    assert "| 20 (full marks) | 1 |" in page and "| 0 to under 2 | 0 |" in page  # not in the first bin either
     empty = render_markdown(class_stats([("a", slim(report("graded", [unit("compute_cost", 4, 4, 20)])))]))
     assert "No misconception was recognised" in empty and "Could not be graded" not in empty
 
