@@ -60,6 +60,16 @@ def assignment(text: str) -> str:
                                      f"or {packs.AUTO} (each submission its own)")
 
 
+def roster(text: str):
+    """--roster FILE: read and checked before anything is graded (grader/gradebook.py says the format)."""
+    from grader.gradebook import read_roster
+
+    try:
+        return read_roster(text)
+    except GraderError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 DEVICES = ("auto", "cpu", "cuda")
 ASSIGNMENT_HELP = {  # what load_rubric does with --assignment left out, per kind of command
     "student": "the assignment pack to grade by (default: the rubric's, else recognised from the submission)",
@@ -101,10 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--markdown", action="store_true", help="print the report as Markdown")
     form.add_argument("--json", action="store_true", help="print the JSON report instead")
 
-    grade = sub.add_parser("grade", help="grade submissions; write one JSON each and summary.csv")
+    grade = sub.add_parser("grade", help="grade submissions; write one JSON each, summary.csv, gradebook.csv and the class report")
     grade.add_argument("paths", nargs="+", help="submissions, or folders of submissions")
     grade.add_argument("--out", default="results", help="the folder for the JSON reports and summary.csv (default ./results)")
     grade.add_argument("-j", "--jobs", type=jobs, default=None, metavar="N", help="parallel workers, at least 1 (default: the number of cores)")
+    grade.add_argument("--roster", type=roster, metavar="FILE", help="a CSV with a 'submission' column (alice for alice.py) and the "
+                       "LMS's identifier columns, copied into gradebook.csv (default: the submission's name as Student and SIS Login ID)")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar (it is drawn only when standard error is a terminal anyway)")
     _common(grade)
 
