@@ -52,6 +52,7 @@ FATAL_CAUSES = (  # (what the grader's fatal feedback says, the phrase the class
     ("is a symbolic link", "a symbolic link, not a file"),
     ("is neither a .py file nor a .ipynb notebook", "not a .py or .ipynb file"),
 )
+_RAISED = re.compile(r"(?m)^\s+raised ([A-Za-z_]\w{0,39})\b")  # a failing case's "  raised ValueError: ..." line
 _OTHER_PACK = re.compile(r"defines the functions of .* \(assignment ([\w.-]+)\)")
 
 
@@ -95,12 +96,16 @@ def cause(report: dict) -> tuple[str, str]:
         kind = loads[0].split(":")[0]
         phrases.append(f"crashed at load ({kind})" if kind.isidentifier() else "crashed at load")
     lost = [t for t in report.get("tests", []) if t.get("status") != "passed"]
-    missing = [t["function"] for t in lost if "is not defined in the submission" in str(t.get("feedback", ""))]
+    missing = [t["function"] for t in lost if str(t.get("feedback", "")).startswith(f"{t['function']} is not defined")]
     if missing:
         phrases.append(f"{missing[0]} missing" if len(missing) == 1 else f"{len(missing)} functions missing")
     timeouts = [t["function"] for t in lost if t.get("status") == "timeout"]
     if timeouts:
         phrases.append(f"timed out in {timeouts[0]}" + (f" and {len(timeouts) - 1} more" if len(timeouts) > 1 else ""))
+    raised = [(t["function"], m.group(1)) for t in lost if t.get("status") == "error" and t["function"] not in missing
+              and (m := _RAISED.search(str(t.get("feedback", ""))))]
+    if raised:
+        phrases.append(f"{raised[0][0]} raises {raised[0][1]}" + (f" and {len(raised) - 1} more" if len(raised) > 1 else ""))
     if any(re.search(r"\b(got|returned) None\b", str(t.get("feedback", ""))) for t in lost):
         phrases.append("returns None (template not filled in?)")
     words = [c for c in codes if c] + phrases
@@ -213,8 +218,9 @@ def class_stats(entries: list[tuple[str, dict]]) -> ClassStats:
         own.max_score = max(own.max_score, report["max_score"])
         _add(own.units, own.misconceptions, report)
         _add(units, misconceptions, report)
-    for own in assignments.values():
-        own.units = _ordered(own.units)
+    for own in assignments.values():  # each in its own rubric's order (end_to_end last in both packs)
+        order = {u: i for i, u in enumerate(packs.get(own.name).units)}
+        own.units = dict(sorted(own.units.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
     order = {name: i for i, name in enumerate(packs.names())}
     assignments = dict(sorted(assignments.items(), key=lambda kv: order.get(kv[0], len(order))))
     return ClassStats([n for n, _ in entries], scores, max_score, errors, _ordered(units), misconceptions,

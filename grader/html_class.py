@@ -33,7 +33,8 @@ table.wide td.num{white-space:nowrap}
 .numbers li{border:1px solid #d0d7de;border-radius:6px;padding:.4rem .8rem;background:#f6f8fa}
 .numbers b{font-size:1.2rem;display:block}
 .plots{display:flex;flex-wrap:wrap;gap:1rem}
-.plots img{border:1px solid #d0d7de;max-width:100%;height:auto}
+.plots img{border:1px solid #d0d7de;max-width:calc(50% - .7rem);height:auto;align-self:flex-start}
+@media (max-width:60rem){.plots img{max-width:100%}}
 .toolbar{display:flex;flex-wrap:wrap;gap:.8rem;align-items:center;margin:.6rem 0}
 table.wide{max-width:100%}
 table.submissions{width:100%;table-layout:fixed;font-size:.85rem}
