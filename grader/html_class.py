@@ -45,6 +45,8 @@ col.unit{width:3.6rem}
 col.status{width:6rem}
 col.score,col.seconds{width:3.3rem}
 col.name{width:15%}
+@media (max-width:80rem){col.unit{width:2.5rem}col.status{width:5rem}col.name{width:17%}
+  table.submissions th,table.submissions td{padding:.15rem .15rem}table.submissions thead th{font-size:.68rem}}
 td.why{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:inherit;text-align:inherit}
 th[aria-sort=ascending] button::after{content:" \\25B2"}

@@ -252,6 +252,8 @@ def test_the_class_report_fits_a_laptop_screen_without_scrolling_sideways(browse
     assert tuple(browser.execute_script("return [window.outerWidth, window.outerHeight]")) == LAPTOP
     browser.get(report.joinpath("index.html").as_uri())
     seen = widths(browser)
+    causes = browser.execute_script("return Array.from(document.querySelectorAll('td.why')).map(c => c.clientWidth)")
+    assert min(causes) >= 200, causes
     # scrollWidth == innerWidth, less the vertical scroll bar's 15 pixels (innerWidth counts it): no sideways scroll
     assert seen["scroll"] == seen["client"] and seen["inner"] - 20 <= seen["client"] <= seen["inner"], seen
     assert seen["right"] <= seen["client"], seen
@@ -296,6 +298,8 @@ def test_a_narrower_window_still_has_no_sideways_scroll(browser, report, tmp_pat
         browser.get(report.joinpath("index.html").as_uri())
         seen = widths(browser)
         assert seen["scroll"] == seen["client"], seen
+        causes = browser.execute_script("return Array.from(document.querySelectorAll('td.why')).map(c => c.clientWidth)")
+        assert min(causes) >= 120, causes  # the cause column keeps room for a phrase
         shoot(browser, tmp_path / "narrow-every.png", show="every")
     finally:
         browser.set_window_size(*LAPTOP)
