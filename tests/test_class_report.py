@@ -444,3 +444,18 @@ def test_the_fatal_causes_the_batch_can_write_get_a_phrase(fatal, said):
     fatal = {"GRADER_FAULT": f"{GRADER_FAULT} (boom); it is retried", "PAST_DEADLINE": f"{PAST_DEADLINE} of 600 s"}.get(fatal, fatal)
     short, detail = cause(report("error", [], fatal))
     assert short == said and detail == fatal
+
+
+def test_a_class_that_nobody_could_be_graded_in_still_gets_its_pages(tmp_path: Path):
+    """No score at all: no mean, no median, an empty histogram, and every reason listed."""
+    from grader.html_class import class_page
+
+    entries = [(f"s{k}", slim(report("error", [], "This submission could not be graded: the submission folder holds no "
+                                     ".py or .ipynb file."))) for k in range(3)]
+    stats = class_stats(entries)
+    assert stats.graded == 0 and stats.scores == [] and stats.assignments == {}
+    page = render_markdown(stats)
+    assert "3 submissions: 0 graded, 3 could not be graded." in page and "Out of" not in page  # no score line
+    assert set(pictures(stats)) == {PICTURE_NAME, PASS_RATES, MISCONCEPTIONS, TIMES}
+    words = " ".join(" ".join(Markup(class_page(stats, entries, [], "")).text).split())
+    assert "Could not be graded (3) " in words and "no .py or .ipynb file 3 s0 , s1 , s2" in words and "mean score" not in words
