@@ -60,6 +60,13 @@ def assignment(text: str) -> str:
                                      f"or {packs.AUTO} (each submission its own)")
 
 
+def out_file(text: str) -> str:
+    """--out FILE of a command that writes one file: an existing folder there would end in a traceback."""
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give the name of the file to write")
+    return text
+
+
 def roster(text: str):
     """--roster FILE: read and checked before anything is graded (grader/gradebook.py says the format)."""
     from grader.gradebook import read_roster
@@ -122,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("from-pytest-report", help="turn a pytest-json-report file into the grader's JSON")
     report.add_argument("file", help="the file written by pytest --json-report")
-    report.add_argument("--out", help="write the JSON here instead of standard output")
+    report.add_argument("--out", type=out_file, metavar="FILE", help="write the JSON here instead of standard output")
 
     from grader.answer_cache import add_parser as add_prepare
     from grader.platforms import add_commands
@@ -172,7 +179,10 @@ def cmd_from_pytest_report(args) -> int:
     data = report_from_pytest_json(args.file)
     text = json.dumps(data, indent=2)
     if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        try:
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise GraderError(f"cannot write {args.out}: {error}") from None
     else:
         print(text)
     return Exit.FULL_MARKS

@@ -90,6 +90,15 @@ def test_an_output_folder_that_is_a_file_is_a_usage_error(tmp_path, capsys):
     assert taken.read_text(encoding="utf-8") == "not a folder"
 
 
+@pytest.mark.parametrize("argv", [["from-pytest-report", "report.json", "--out"], ["gradescope", "build-zip", "--out"]])
+def test_an_output_file_that_is_a_folder_is_a_usage_error(argv, tmp_path, capsys):
+    assert_usage_error(*run(argv + [str(tmp_path)], capsys), f"--out: {tmp_path} is a folder; give the name of the file to write")
+
+
+def test_a_missing_pytest_report_is_a_usage_error(tmp_path, capsys):
+    assert_usage_error(*run(["from-pytest-report", str(tmp_path / "none.json")], capsys), "no such pytest-json-report file")
+
+
 def test_a_large_seed_is_accepted_by_the_parser():
     from grader.cli import build_parser
 

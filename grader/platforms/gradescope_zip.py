@@ -135,11 +135,11 @@ def cmd_build_zip(args) -> int:
 
 
 def add_parser(actions) -> None:
-    from grader.cli import assignment, seed
+    from grader.cli import assignment, out_file, seed
     from grader.platforms.gradescope import VISIBILITIES
 
     build = actions.add_parser("build-zip", help="build the autograder zip (setup.sh, run_autograder, rubric, source)")
-    build.add_argument("--out", default="autograder.zip", help="where to write the zip (default ./autograder.zip)")
+    build.add_argument("--out", type=out_file, metavar="FILE", default="autograder.zip", help="where to write the zip (default ./autograder.zip)")
     build.add_argument("--seed", type=seed, default=0, metavar="N", help="the seed every submission is graded with, 0 or more (default 0; use your own)")
     build.add_argument("--rubric", metavar="FILE", help="a TOML rubric to ship and grade with")
     build.add_argument("--torch", metavar="VERSION", help="the torch version setup.sh installs (default: the one installed here)")
