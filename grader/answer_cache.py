@@ -185,12 +185,14 @@ def _prune(folder: Path) -> None:
 
 # --- `python -m grader prepare` ---------------------------------------------------------------------
 def add_parser(sub, commands: dict) -> None:
+    from grader.cli import DEVICES, assignment, seed
+
     prepare = sub.add_parser("prepare", help="compute autograd's answers for a seed and rubric once, and keep them for later runs "
                                              "(platform images run this when they are built)")
-    prepare.add_argument("--seed", type=int, action="append", metavar="N", help="a seed to prepare (repeat for several; default 0)")
+    prepare.add_argument("--seed", type=seed, action="append", metavar="N", help="a seed to prepare (repeat for several; default 0)")
     prepare.add_argument("--rubric", metavar="FILE", help="the TOML rubric to prepare for (its case counts decide the cases)")
-    prepare.add_argument("--assignment", metavar="NAME", default=None, help="the assignment pack (default: the rubric's; auto: every pack)")
-    prepare.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="the device the grading runs will use (default auto)")
+    prepare.add_argument("--assignment", metavar="NAME", type=assignment, default=None, help="the assignment pack (default: the rubric's, else the default pack; auto: every pack)")
+    prepare.add_argument("--device", default="auto", choices=DEVICES, help="the device the grading runs will use (default auto)")
     prepare.add_argument("--cache", metavar="DIR", help=f"the folder to keep them in (default ${ENV}, else the user's cache folder)")
     commands["prepare"] = cmd_prepare
 

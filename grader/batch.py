@@ -215,7 +215,7 @@ def grade_paths(args) -> int:
         progress = ProgressBar(len(items), len(done), enabled=False if getattr(args, "no_progress", False) else None)
         _grade_all(todo, jobs, rubric, args, out, done, progress)
     rows = [(item, done[item.index]) for item in items]
-    written = _write_summaries(out, rows, rubric, args.seed)
+    written = _write_summaries(out, rows, rubric, args.seed, getattr(args, "roster", None))
     return _print_results(rows, len(todo), time.perf_counter() - started, jobs, written)
 
 
@@ -312,13 +312,15 @@ class ProgressBar:
         self.stop()
 
 
-def _write_summaries(out: Path, rows: list[tuple[Item, dict]], rubric, seed: int) -> list[Path]:
+def _write_summaries(out: Path, rows: list[tuple[Item, dict]], rubric, seed: int, roster=None) -> list[Path]:
     from grader.class_report import write_class_report
+    from grader.gradebook import write_gradebook
 
     write_atomic(out / SUMMARY_NAME, summary_csv(rows))
+    gradebook = write_gradebook(out, rows, roster, write_atomic)
     context = f"Seed {seed}, rubric {rubric.source} (fingerprint `{rubric.fingerprint()}`), grader {build_version()}."
     entries = [(item.name, report, out / item.report_file) for item, report in rows]
-    return [out / SUMMARY_NAME] + write_class_report(out, entries, context, write_atomic)
+    return [out / SUMMARY_NAME, gradebook] + write_class_report(out, entries, context, write_atomic)
 
 
 def outcome_line(codes: list[Exit], fresh: int, seconds: float, jobs: int) -> str:

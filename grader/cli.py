@@ -39,6 +39,52 @@ def jobs(text: str) -> int:
     return value
 
 
+def seed(text: str) -> int:
+    """--seed N: a whole number, 0 or more (NumPy refuses a negative seed deep inside the grading)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r} (a seed is a whole number, 0 or more)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def assignment(text: str) -> str:
+    """--assignment NAME: a pack's name, or "auto"; checked here so that every command says it the same way."""
+    from grader import packs
+
+    if text == packs.AUTO or text in packs.names():
+        return text
+    raise argparse.ArgumentTypeError(f"unknown assignment {text!r}; known: {', '.join(packs.names())}, "
+                                     f"or {packs.AUTO} (each submission its own)")
+
+
+def out_file(text: str) -> str:
+    """--out FILE of a command that writes one file: an existing folder there would end in a traceback."""
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give the name of the file to write")
+    return text
+
+
+def roster(text: str):
+    """--roster FILE: read and checked before anything is graded (grader/gradebook.py says the format)."""
+    from grader.gradebook import read_roster
+
+    try:
+        return read_roster(text)
+    except GraderError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+DEVICES = ("auto", "cpu", "cuda")
+ASSIGNMENT_HELP = {  # what load_rubric does with --assignment left out, per kind of command
+    "student": "the assignment pack to grade by (default: the rubric's, else recognised from the submission)",
+    "instructor": "the assignment pack to grade by (default: the rubric's, else the default pack, step_by_step; "
+                  "auto: recognise each submission's own)",
+}
+
+
 def warn_public_seed(seed: int, command: str) -> None:
     """One line on standard error when an instructor's command grades on the seed students check with."""
     if seed == PUBLIC_SEED:
@@ -46,12 +92,12 @@ def warn_public_seed(seed: int, command: str) -> None:
               "pass --seed N of your own for real grading", file=sys.stderr)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=PUBLIC_SEED, help=f"the seed of the random cases (default {PUBLIC_SEED}, the public one); the same seed gives the same cases and scores")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where autograd runs (default auto: CUDA if available)")
+def _common(parser: argparse.ArgumentParser, who: str = "instructor") -> None:
+    """The options every grading command takes; `who` picks what --assignment defaults to (see load_rubric)."""
+    parser.add_argument("--seed", type=seed, default=PUBLIC_SEED, metavar="N", help=f"the seed of the random cases, 0 or more (default {PUBLIC_SEED}, the public one); the same seed gives the same cases and scores")
+    parser.add_argument("--device", default="auto", choices=DEVICES, help="where autograd runs (default auto: CUDA if available)")
     parser.add_argument("--rubric", metavar="FILE", help="a TOML rubric overriding points, case counts, limits and rules")
-    parser.add_argument("--assignment", metavar="NAME", default=None,
-                        help="the assignment pack to grade by (default: the rubric's, else recognised from each submission)")
+    parser.add_argument("--assignment", metavar="NAME", type=assignment, default=None, help=ASSIGNMENT_HELP[who])
     parser.add_argument("--allow-weak-sandbox", action="store_true",
                         help="grade even where the kernel offers no wall for student code (no user namespaces, no "
                              "Landlock, not root): the code then runs with your user's rights")
@@ -67,21 +113,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check one submission and print a readable report (exit 0 only with full marks)")
     check.add_argument("path", help="a .py file, a .ipynb notebook, or a folder holding one")
-    _common(check)
+    _common(check, "student")
     form = check.add_mutually_exclusive_group()
     form.add_argument("--markdown", action="store_true", help="print the report as Markdown")
     form.add_argument("--json", action="store_true", help="print the JSON report instead")
 
-    grade = sub.add_parser("grade", help="grade submissions; write one JSON each and summary.csv")
+    grade = sub.add_parser("grade", help="grade submissions; write one JSON each, summary.csv, gradebook.csv and the class report")
     grade.add_argument("paths", nargs="+", help="submissions, or folders of submissions")
     grade.add_argument("--out", default="results", help="the folder for the JSON reports and summary.csv (default ./results)")
     grade.add_argument("-j", "--jobs", type=jobs, default=None, metavar="N", help="parallel workers, at least 1 (default: the number of cores)")
+    grade.add_argument("--roster", type=roster, metavar="FILE", help="a CSV with a 'submission' column (alice for alice.py) and the "
+                       "LMS's identifier columns, copied into gradebook.csv (default: the submission's name as Student and SIS Login ID)")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar (it is drawn only when standard error is a terminal anyway)")
     _common(grade)
 
     report = sub.add_parser("from-pytest-report", help="turn a pytest-json-report file into the grader's JSON")
     report.add_argument("file", help="the file written by pytest --json-report")
-    report.add_argument("--out", help="write the JSON here instead of standard output")
+    report.add_argument("--out", type=out_file, metavar="FILE", help="write the JSON here instead of standard output")
 
     from grader.answer_cache import add_parser as add_prepare
     from grader.platforms import add_commands
@@ -131,7 +179,10 @@ def cmd_from_pytest_report(args) -> int:
     data = report_from_pytest_json(args.file)
     text = json.dumps(data, indent=2)
     if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        try:
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise GraderError(f"cannot write {args.out}: {error}") from None
     else:
         print(text)
     return Exit.FULL_MARKS

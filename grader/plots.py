@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 SIZE = (7.2, 4.2)  # inches; 720 x 420 pixels at DPI
 DPI = 100
 BAR, FULL, SOFT = "#4477aa", "#228833", "#bbccee"
+SHADES = ((BAR, FULL), ("#66ccee", "#99dd77"), ("#aa3377", "#117733"))  # per assignment: (below full marks, full marks)
 
 
 def _figure(size=SIZE) -> Figure:
@@ -37,19 +38,32 @@ def draw(make, *args) -> bytes:
         return _png(make(*args))
 
 
-def score_histogram(counts: list[int], labels: list[str], max_score: float) -> Figure:
-    """Submissions per score range (`class_report.score_bins`); full marks get a green bar of their own."""
+def score_histogram(bins: list[tuple[str, list[int]]], labels: list[str], max_score: float, ungradable: int = 0) -> Figure:
+    """Graded submissions per score range (`class_report.score_bins`), one stacked colour per assignment
+    (`bins`: (assignment, counts)); full marks get a green bar of their own. Submissions that could not
+    be graded have no score: they are not drawn, only counted in the title."""
     figure = _figure()
     axes = figure.add_subplot()
-    positions = range(len(counts))
-    bars = axes.bar(positions, counts, color=[BAR] * (len(counts) - 1) + [FULL])
-    axes.bar_label(bars, [str(c) if c else "" for c in counts], fontsize=8)
-    names = [f"{labels[k]}-" for k in range(len(counts) - 1)] + [f"{labels[-1]}\n(full)"]
-    axes.set_xticks(list(positions), names, fontsize=8)
-    axes.set_xlabel(f"score, in bins of {max_score / (len(counts) - 1):g}")
-    axes.set_ylabel("submissions")
+    size = len(labels)
+    positions = list(range(size))
+    bottom = [0] * size
+    for k, (name, counts) in enumerate(bins or [("", [0] * size)]):
+        colours = [SHADES[k % len(SHADES)][0]] * (size - 1) + [SHADES[k % len(SHADES)][1]]
+        axes.bar(positions, counts, bottom=bottom, color=colours, label=name if len(bins) > 1 else None)
+        bottom = [b + c for b, c in zip(bottom, counts)]
+    for x, total in zip(positions, bottom):
+        if total:
+            axes.annotate(str(total), (x, total), ha="center", va="bottom", fontsize=8)
+    names = [f"{labels[k]}-" for k in range(size - 1)] + [f"{labels[-1]}\n(full)"]
+    axes.set_xticks(positions, names, fontsize=8)
+    axes.set_xlabel(f"score, in bins of {max_score / (size - 1):g}")
+    axes.set_ylabel("graded submissions")
     axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.set_title(f"Scores of {sum(counts)} submissions (out of {max_score:g})")
+    axes.set_ylim(0, max(bottom + [1]) * 1.15)
+    if len(bins) > 1:
+        axes.legend(fontsize=8, loc="upper left")
+    apart = f"; {ungradable} not graded, not drawn" if ungradable else ""
+    axes.set_title(f"Scores of {sum(bottom)} graded submissions (out of {max_score:g}){apart}")
     return figure
 
 
@@ -65,7 +79,7 @@ def pass_rates(names: list[str], full: list[float], cases: list[float]) -> Figur
     axes.set_yticks(rows, names, fontsize=8)
     axes.set_xlim(0, 110)
     axes.set_xticks([0, 25, 50, 75, 100])
-    axes.set_xlabel("percent of all submissions")
+    axes.set_xlabel("percent of the graded submissions of its assignment")
     axes.legend(loc="lower right", fontsize=8)
     axes.set_title("Each function: full marks, and cases passed")
     return figure

@@ -49,13 +49,15 @@ RECORD = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from grader.cli import ASSIGNMENT_HELP, DEVICES, assignment, seed  # the CLI's checks: a bad value is pytest's usage error
+
     group = parser.getgroup(GROUP, "backprop-grader: grade a submission with pytest")
     group.addoption(OPT_SUBMISSION, dest="grader_submission", metavar="PATH", default=None, help=HELP_SUBMISSION)
-    group.addoption(OPT_SEED, dest="grader_seed", type=int, default=0, metavar="N", help=HELP_SEED)
-    group.addoption(OPT_DEVICE, dest="grader_device", default="auto", choices=("auto", "cpu", "cuda"), help=HELP_DEVICE)
+    group.addoption(OPT_SEED, dest="grader_seed", type=seed, default=0, metavar="N", help=HELP_SEED)
+    group.addoption(OPT_DEVICE, dest="grader_device", default="auto", choices=DEVICES, help=HELP_DEVICE)
     group.addoption(OPT_RUBRIC, dest="grader_rubric", metavar="FILE", default=None, help=HELP_RUBRIC)
-    group.addoption("--grader-assignment", dest="grader_assignment", metavar="NAME", default=None,
-                    help="the assignment pack to grade by (default: the rubric's, else recognised from the submission)")
+    group.addoption("--grader-assignment", dest="grader_assignment", metavar="NAME", type=assignment, default=None,
+                    help=ASSIGNMENT_HELP["student"])
 
 
 def submission_folder(path: Path) -> Path:

@@ -52,15 +52,17 @@ def class_of_four() -> list[tuple[str, dict]]:
     ]
 
 
-def test_pass_rates_count_every_submission():
+def test_pass_rates_count_the_graded_submissions_and_the_ungradable_apart():
     stats = class_stats(class_of_four())
-    assert stats.size == 4 and stats.max_score == 20
-    assert stats.scores == [20.0, 10.0, 2.5, 0.0]
+    assert stats.size == 4 and stats.graded == 3 and stats.max_score == 20
+    assert stats.scores == [20.0, 10.0, 2.5]  # "broken" has no score, not a score of 0
     cost, backward = stats.units["compute_cost"], stats.units["linear_backward"]
-    assert cost.full_marks == 1 and cost.case_fraction == 1.25 and cost.could_not_run == 0
+    assert cost.full_marks == 1 and cost.case_fraction == 1.25 and cost.could_not_run == 0 and cost.submissions == 3
     assert backward.full_marks == 2 and backward.case_fraction == 2.0 and backward.could_not_run == 1
     assert list(stats.units) == ["compute_cost", "linear_backward"]  # the rubric's order
     assert stats.errors == [("broken", "This submission could not be graded: no file.")]
+    assert stats.reasons == [("broken", "unreadable file")]
+    assert list(stats.assignments) == ["step_by_step"] and stats.assignments["step_by_step"].scores == stats.scores
 
 
 def test_misconceptions_count_submissions_and_functions():
@@ -84,12 +86,13 @@ def test_score_bins_put_full_marks_in_a_bar_of_their_own():
 def test_markdown_names_every_function_misconception_and_error():
     page = render_markdown(class_stats(class_of_four()), context="Seed 0.")
     assert page.startswith("# Class report") and "4 submissions: 3 graded, 1 could not be graded. Seed 0." in page
+    assert "mean 10.8, median 10, lowest 2.5" in page  # of the 3 graded: the ungradable one is not a 0
     assert all(f"]({picture})" in page for picture in (PICTURE_NAME, PASS_RATES, MISCONCEPTIONS, TIMES))
     assert "| `compute_cost` | 10 | 25% (1) | 31.2% | 0 |" in page
     assert "| `linear_backward` | 10 | 50% (2) | 50.0% | 1 |" in page
     assert "| The cost has the wrong sign | `COST_SIGN` | 1 (25%) | `compute_cost` (1), `linear_backward` (1) |" in page
     assert "- `broken`: This submission could not be graded: no file." in page
-    assert "| 20 (full marks) | 1 |" in page
+    assert "| 20 (full marks) | 1 |" in page and "| 0 to under 2 | 0 |" in page  # not in the first bin either
     empty = render_markdown(class_stats([("a", slim(report("graded", [unit("compute_cost", 4, 4, 20)])))]))
     assert "No misconception was recognised" in empty and "Could not be graded" not in empty
 
@@ -250,3 +253,209 @@ def test_write_class_report_writes_every_page_linked_both_ways(tmp_path: Path):
         assert ("a", {"id": "back", "href": f"../{INDEX_NAME}#row-{name}"}) in back.tags or name == "gone"
     assert "could not be read" in (tmp_path / PAGES / "gone.html").read_text(encoding="utf-8")
     assert "`" not in "".join(index.text)  # Markdown's code marks stay in the Markdown
+
+
+# --- the cause column, the ungradable apart, a mixed class: from a real batch ------------------------
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = "[grading]\ncases = 2\n\n[limits]\ncase_seconds = 1\nload_seconds = 1\nfunction_seconds = 4\n"
+BUNDLED = ("correct_student.py", "bug_dAL_sign.py", "bug_cost_sign.py", "broken_syntax_error.py", "partial_unfilled_template.py",
+           "partial_missing_functions.py", "broken_raises_at_import.py", "hostile_infinite_loop.py", "hostile_sleep_at_import.py",
+           "conv_correct_vectorized.py", "conv_bug_conv_forward_no_stride.py")
+
+
+def make_class(folder: Path) -> Path:
+    """A few bundled submissions, one of the other assignment, one that defines nothing, an empty folder."""
+    import shutil
+
+    folder.mkdir()
+    for name in BUNDLED:
+        shutil.copy(ROOT / "submissions" / name, folder / name)
+    (folder / "defines_nothing.py").write_text("import numpy as np\n", encoding="utf-8")
+    (folder / "empty_folder").mkdir()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory) -> dict[str, Path]:
+    """The class graded twice through the CLI: by the default pack (the conv ones are then the wrong
+    assignment) and with --assignment auto (a mixed class)."""
+    from grader.cli import main
+
+    here = tmp_path_factory.mktemp("batches")
+    folder = make_class(here / "class")
+    rubric = here / "small.toml"
+    rubric.write_text(SMALL, encoding="utf-8")
+    out = {}
+    for kind, extra in (("default", []), ("auto", ["--assignment", "auto"])):
+        out[kind] = here / kind
+        main(["grade", str(folder), "--out", str(out[kind]), "--rubric", str(rubric), "--seed", "5", "--device", "cpu",
+              "--no-progress", "-j", "2", *extra])
+        assert (out[kind] / INDEX_NAME).is_file()
+    return out
+
+
+def words_of(html: str) -> str:
+    """What a reader sees, each text run apart: 'a b' for <td>a</td><td>b</td>."""
+    return " ".join(" ".join(Markup(html).text).split())
+
+
+def rows_of(index: Path) -> dict[str, dict]:
+    """Each submission row of index.html: its cells' text, the cause cell's hover text, its table."""
+    parser = TableRows()
+    parser.feed(index.read_text(encoding="utf-8"))
+    return parser.rows
+
+
+class TableRows(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows: dict[str, dict] = {}
+        self.tables = 0
+        self.row: dict | None = None
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and "submissions" in (attrs.get("class") or ""):
+            self.tables += 1
+        elif tag == "tr" and (attrs.get("id") or "").startswith("row-"):
+            self.row = {"table": self.tables, "cells": [], "status": attrs["data-status"], "hover": ""}
+            self.rows[attrs["id"][4:]] = self.row
+        elif tag == "td" and self.row is not None:
+            self.cell = []
+            if attrs.get("class") == "why":
+                self.row["hover"] = attrs.get("title", "")
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self.row is not None and self.cell is not None:
+            self.row["cells"].append("".join(self.cell))
+            self.cell = None
+        elif tag == "tr":
+            self.row = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+EXPECTED_CAUSE = {  # submission -> words its cause cell must hold (each is what that submission is known for)
+    "bug_dAL_sign": "DAL_SIGN", "bug_cost_sign": "COST_SIGN", "broken_syntax_error": "syntax error",
+    "partial_unfilled_template": "returns None (template not filled in?)", "partial_missing_functions": "functions missing",
+    "broken_raises_at_import": "crashed at load (ZeroDivisionError)", "hostile_infinite_loop": "timed out in",
+    "hostile_sleep_at_import": "timed out while loading", "defines_nothing": "defines no graded function",
+    "empty_folder": "no .py or .ipynb file", "conv_correct_vectorized": "wrong assignment (conv_step_by_step)",
+    "conv_bug_conv_forward_no_stride": "wrong assignment (conv_step_by_step)",
+}
+
+
+def test_every_row_says_in_a_few_words_why_it_lost_points(batches):
+    rows = rows_of(batches["default"] / INDEX_NAME)
+    assert set(rows) == {Path(n).stem for n in BUNDLED} | {"defines_nothing", "empty_folder"}
+    for name, said in EXPECTED_CAUSE.items():
+        cause = rows[name]["cells"][-2]
+        assert said in cause, (name, cause)
+        assert len(cause) <= 80 and "\n" not in cause, (name, cause)  # a phrase, never the paragraph
+    assert rows["correct_student"]["status"] == "full_marks" and rows["correct_student"]["cells"][-2] == "-"
+    for name, row in rows.items():
+        assert row["cells"][-2] != "" and (row["status"] == "full_marks" or row["cells"][-2] != "-"), name
+    assert "DAL_SIGN: dAL has the wrong sign" in rows["bug_dAL_sign"]["hover"]  # the longer line, on hover
+    assert "none of the graded functions" in rows["conv_correct_vectorized"]["hover"]
+
+
+def test_the_ungradable_are_counted_apart_with_their_reasons(batches):
+    out = batches["default"]
+    data = {f.stem: json.loads(f.read_text(encoding="utf-8")) for f in out.glob("*.json")}
+    stats = class_stats([(name, slim(report)) for name, report in sorted(data.items())])
+    ungradable = sorted(name for name, report in data.items() if report["status"] == "error")
+    assert ungradable == ["conv_bug_conv_forward_no_stride", "conv_correct_vectorized", "defines_nothing", "empty_folder"]
+    assert stats.size == len(data) and stats.graded == len(data) - 4
+    assert sorted(stats.scores) == sorted(r["score"] for r in data.values() if r["status"] != "error")
+    assert all(u.submissions == stats.graded for u in stats.units.values())  # no pass rate counts them as zeros
+    counts, _ = score_bins(stats.scores, stats.max_score)
+    assert sum(counts) == stats.graded
+    words = words_of((out / INDEX_NAME).read_text(encoding="utf-8"))
+    assert "Could not be graded (4)" in words
+    assert "wrong assignment (conv_step_by_step) 2 conv_bug_conv_forward_no_stride , conv_correct_vectorized" in words
+    mean = sum(stats.scores) / stats.graded
+    assert f"{mean:.1f} mean score /100" in words
+    assert f"{sum(r['score'] for r in data.values()) / len(data):.1f} mean" not in words  # not the mean with zeros
+
+
+def test_a_mixed_class_gets_each_assignments_own_statistics(batches):
+    from grader import packs
+
+    out = batches["auto"]
+    data = {f.stem: json.loads(f.read_text(encoding="utf-8")) for f in out.glob("*.json")}
+    stats = class_stats([(name, slim(report)) for name, report in sorted(data.items())])
+    assert list(stats.assignments) == ["step_by_step", "conv_step_by_step"]
+    for name, own in stats.assignments.items():
+        graded = sorted(n for n, r in data.items() if r["status"] != "error" and r["assignment"] == name)
+        assert sorted(own.names) == graded and len(graded) >= 2
+        assert set(own.units) == set(packs.get(name).units)
+        assert all(u.submissions == len(graded) for u in own.units.values())  # shares of its own submissions only
+    conv = stats.assignments["conv_step_by_step"].units["zero_pad"]
+    assert conv.full_marks == 2  # both conv submissions pad correctly: 100%, not 2 of the whole class
+    rows = rows_of(out / INDEX_NAME)
+    tables = {name: row["table"] for name, row in rows.items()}
+    assert tables["conv_correct_vectorized"] == tables["conv_bug_conv_forward_no_stride"] != tables["bug_dAL_sign"]
+    words = words_of((out / INDEX_NAME).read_text(encoding="utf-8"))
+    assert "Convolution model: Step by Step ( conv_step_by_step ) 2 graded" in words
+    assert f"zero_pad pad {conv.points:g} 100% (2) 100.0%" in words  # not 2 of the whole class (29%)
+
+
+def test_the_function_table_names_each_misconception_by_its_title(batches):
+    from grader.packs.step_by_step.misconceptions import CATALOGUE
+
+    page = (batches["default"] / INDEX_NAME).read_text(encoding="utf-8")
+    section = page[page.index('id="functions"'):page.index('id="misconceptions"')]
+    words = words_of(section)
+    cost = words[words.index("compute_cost cost"):words.index("linear_backward lin_bwd")]
+    assert f"{CATALOGUE['COST_SIGN'].title} COST_SIGN (1)" in cost  # in its function's row, by its title
+    backward = words[words.index("L_model_backward L_bwd"):words.index("update_parameters update")]
+    assert f"{CATALOGUE['DAL_SIGN'].title} DAL_SIGN (1)" in backward
+    assert "DAL_SIGN" not in cost and "COST_SIGN" not in backward
+
+
+def test_the_same_results_give_the_same_page(batches):
+    from grader.cli import main
+
+    before = {p.name: p.read_bytes() for p in batches["default"].iterdir() if p.is_file() and p.suffix != ".json"}
+    rubric = batches["default"].parent / "small.toml"  # the same rubric file: its path is on the page
+    folder = batches["default"].parent / "class"
+    assert main(["grade", str(folder), "--out", str(batches["default"]), "--rubric", str(rubric), "--seed", "5",
+                 "--device", "cpu", "--no-progress"]) == 2  # every report kept; the worst is 'could not be graded'
+    after = {p.name: p.read_bytes() for p in batches["default"].iterdir() if p.is_file() and p.suffix != ".json"}
+    assert INDEX_NAME in before and PICTURE_NAME in before and "gradebook.csv" in before
+    assert after == before
+
+
+@pytest.mark.parametrize("fatal, said", [
+    ("GRADER_FAULT", "the grader failed (rerun to retry)"),
+    ("PAST_DEADLINE", "timed out (batch deadline)"),
+    ("This submission could not be graded: alice.py is a symbolic link, not a file; submit the file itself.", "a symbolic link, not a file"),
+    ("This submission could not be graded: alice.txt is neither a .py file nor a .ipynb notebook.", "not a .py or .ipynb file"),
+    ("This submission could not be graded: alice.ipynb: Notebook does not appear to be JSON.", "unreadable file"),
+])
+def test_the_fatal_causes_the_batch_can_write_get_a_phrase(fatal, said):
+    from grader.batch_pool import PAST_DEADLINE
+    from grader.class_report import cause
+    from grader.exits import GRADER_FAULT
+
+    fatal = {"GRADER_FAULT": f"{GRADER_FAULT} (boom); it is retried", "PAST_DEADLINE": f"{PAST_DEADLINE} of 600 s"}.get(fatal, fatal)
+    short, detail = cause(report("error", [], fatal))
+    assert short == said and detail == fatal
+
+
+def test_a_class_that_nobody_could_be_graded_in_still_gets_its_pages(tmp_path: Path):
+    """No score at all: no mean, no median, an empty histogram, and every reason listed."""
+    from grader.html_class import class_page
+
+    entries = [(f"s{k}", slim(report("error", [], "This submission could not be graded: the submission folder holds no "
+                                     ".py or .ipynb file."))) for k in range(3)]
+    stats = class_stats(entries)
+    assert stats.graded == 0 and stats.scores == [] and stats.assignments == {}
+    page = render_markdown(stats)
+    assert "3 submissions: 0 graded, 3 could not be graded." in page and "Out of" not in page  # no score line
+    assert set(pictures(stats)) == {PICTURE_NAME, PASS_RATES, MISCONCEPTIONS, TIMES}
+    words = " ".join(" ".join(Markup(class_page(stats, entries, [], "")).text).split())
+    assert "Could not be graded (3) " in words and "no .py or .ipynb file 3 s0 , s1 , s2" in words and "mean score" not in words

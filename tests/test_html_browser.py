@@ -25,7 +25,9 @@ SMALL = "[grading]\ncases = 2\n\n[limits]\ncase_seconds = 1\nload_seconds = 1\nf
 INJECTION = '<img src=x onerror="document.title=1"><script>document.title="pwned"</script>'
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
-         "--window-size=1400,1000")
+         "--window-size=1366,768")
+LAPTOP = (1366, 768)  # the smallest common laptop screen: the class report must fit its width
+LONG_NAME = "a_student_whose_submission_has_a_remarkably_long_file_name_that_keeps_on_going_final_v3"
 
 pytestmark = pytest.mark.timeout(600)  # a hang guard only: grading the bundled submissions, then a browser
 
@@ -49,6 +51,10 @@ def report(tmp_path_factory) -> Path:
     correct = (SUBMISSIONS / "correct_student.py").read_text(encoding="utf-8")
     (extra / "injects_markup.py").write_text(
         correct + f"\n\ndef compute_cost(AL, Y):\n    raise ValueError({INJECTION!r})\n", encoding="utf-8")
+    (extra / f"{LONG_NAME}.py").write_text(  # a long name, and a long cause: a crash at load, a function missing
+        "SCALE = 1 / 0  # a crash while loading\n\n"
+        + correct.replace("def compute_cost(", "def compute_cost_renamed("), encoding="utf-8")
+    (extra / "empty_folder").mkdir()
     rubric = here / "small.toml"
     rubric.write_text(SMALL, encoding="utf-8")
     out = here / "results"
@@ -74,6 +80,7 @@ def browser():
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     session = webdriver.Chrome(service=Service(driver), options=options)
     session.set_page_load_timeout(60)
+    session.set_window_size(*LAPTOP)
     try:
         yield session
     finally:
@@ -109,19 +116,19 @@ def requested(browser) -> dict[str, str | None]:
 
 def visible_rows(browser) -> list[str]:
     return browser.execute_script(
-        "return Array.from(document.querySelectorAll('#submissions tbody tr')).filter(r => !r.hidden).map(r => r.id.slice(4))")
+        "return Array.from(document.querySelectorAll('table.submissions tbody tr')).filter(r => !r.hidden).map(r => r.id.slice(4))")
 
 
 def column(browser, index: int) -> list[float]:
     return browser.execute_script(
-        "return Array.from(document.querySelectorAll('#submissions tbody tr')).map(r => parseFloat(r.cells[arguments[0]].dataset.v))",
+        "return Array.from(document.querySelector('table.submissions').tBodies[0].rows).map(r => parseFloat(r.cells[arguments[0]].dataset.v))",
         index)
 
 
 def header(browser, label: str):
     from selenium.webdriver.common.by import By
 
-    return browser.find_element(By.XPATH, f"//table[@id='submissions']//th[button[normalize-space()='{label}']]")
+    return browser.find_element(By.XPATH, f"(//table[contains(@class, 'submissions')])[1]//th[button[normalize-space()='{label}']]")
 
 
 # --- the tests -------------------------------------------------------------------------------------
@@ -150,7 +157,8 @@ def test_the_table_sorts_by_a_click_on_a_heading(browser, report, tmp_path):
     shoot(browser, tmp_path / "sorted-by-score.png", show="filter")
     name = header(browser, "submission")
     name.find_element("tag name", "button").click()
-    names = visible_rows(browser)
+    names = browser.execute_script(  # the first table's: each assignment's table sorts on its own
+        "return Array.from(document.querySelector('table.submissions').tBodies[0].rows).map(r => r.id.slice(4))")
     assert names == sorted(names, key=str.lower) and score.get_attribute("aria-sort") is None
 
 
@@ -171,7 +179,7 @@ def test_the_table_filters_by_text_and_by_status(browser, report, tmp_path):
     box.clear()
     box.send_keys(" ")  # clear() fires no input event; any key does
     Select(browser.find_element("id", "status")).select_by_value("not_graded")
-    assert visible_rows(browser) == ["defines_nothing"]
+    assert sorted(visible_rows(browser)) == ["defines_nothing", "empty_folder"]
     Select(browser.find_element("id", "status")).select_by_value("")
     assert visible_rows(browser) == everyone
 
@@ -224,3 +232,74 @@ def test_a_students_markup_stays_text_in_the_browser(browser, report, tmp_path):
     assert browser.find_elements(By.TAG_NAME, "img") == [] and browser.find_elements(By.TAG_NAME, "script") == []
     assert INJECTION in browser.find_element(By.TAG_NAME, "body").text
     shoot(browser, tmp_path / "student-markup.png")
+
+
+# --- on a laptop's screen ------------------------------------------------------------------------------
+SECTIONS = ("ungradable", "functions", "misconceptions", "plots", "every")
+
+
+def widths(browser) -> dict:
+    """How wide the page is against its window, and the right edge of the widest element on it."""
+    return browser.execute_script("""
+        var root = document.documentElement;
+        var right = Math.max.apply(null, Array.from(document.querySelectorAll('body *')).map(e => e.getBoundingClientRect().right));
+        return {scroll: root.scrollWidth, client: root.clientWidth, inner: window.innerWidth, right: right};""")
+
+
+def test_the_class_report_fits_a_laptop_screen_without_scrolling_sideways(browser, report, tmp_path):
+    """A mixed class, a long name, a long cause: nothing is wider than 1366 pixels; each section is
+    photographed as an instructor sees it (the screenshots' paths are printed)."""
+    assert tuple(browser.execute_script("return [window.outerWidth, window.outerHeight]")) == LAPTOP
+    browser.get(report.joinpath("index.html").as_uri())
+    seen = widths(browser)
+    causes = browser.execute_script("return Array.from(document.querySelectorAll('td.why')).map(c => c.clientWidth)")
+    assert min(causes) >= 200, causes
+    # scrollWidth == innerWidth, less the vertical scroll bar's 15 pixels (innerWidth counts it): no sideways scroll
+    assert seen["scroll"] == seen["client"] and seen["inner"] - 20 <= seen["client"] <= seen["inner"], seen
+    assert seen["right"] <= seen["client"], seen
+    tables = browser.execute_script("return document.querySelectorAll('table.submissions').length")
+    assert tables == 2  # a mixed class: one table per assignment, each with its own function columns
+    shoot(browser, tmp_path / "laptop-top.png")
+    for section in SECTIONS:
+        shoot(browser, tmp_path / f"laptop-{section}.png", show=section)
+    browser.find_element("id", f"row-{LONG_NAME}")  # the long-named row is on the page ...
+    shoot(browser, tmp_path / "laptop-long-row.png", show=f"row-{LONG_NAME}")
+    assert widths(browser)["scroll"] == seen["client"]  # ... and still nothing scrolls sideways
+
+
+def test_a_long_cause_is_cut_to_its_cell_and_whole_on_hover(browser, report):
+    browser.get(report.joinpath("index.html").as_uri())
+    cell = browser.find_element("css selector", f"#row-{LONG_NAME} td.why")
+    shown, full = cell.text, cell.get_attribute("title")
+    assert full.startswith("crashed at load (ZeroDivisionError), compute_cost missing: ") and "line 1: ZeroDivisionError" in full
+    assert browser.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", cell)  # cut, with an ellipsis
+    high, font = browser.execute_script(
+        "var r = document.createRange(); r.selectNodeContents(arguments[0]);"
+        "return [r.getBoundingClientRect().height, parseFloat(getComputedStyle(arguments[0]).fontSize)]", cell)
+    assert high < 2 * font  # one line, not a paragraph
+    name = browser.find_element("css selector", f"#row-{LONG_NAME} td:first-child").rect
+    assert name["x"] + name["width"] <= widths(browser)["client"]  # the long name wraps inside its column
+    assert shown == "crashed at load (ZeroDivisionError), compute_cost missing"  # the text is whole; the cell shows a part
+
+
+def test_the_ungradable_are_listed_apart_with_their_reasons(browser, report):
+    browser.get(report.joinpath("index.html").as_uri())
+    section = browser.find_element("id", "ungradable").find_element("xpath", "following-sibling::table[1]")
+    text = section.text
+    assert "defines no graded function" in text and "defines_nothing" in text
+    assert "no .py or .ipynb file" in text and "empty_folder" in text
+    numbers = browser.find_element("css selector", "ul.numbers").text
+    assert "2\ncould not be graded" in numbers
+
+
+def test_a_narrower_window_still_has_no_sideways_scroll(browser, report, tmp_path):
+    browser.set_window_size(1024, 768)
+    try:
+        browser.get(report.joinpath("index.html").as_uri())
+        seen = widths(browser)
+        assert seen["scroll"] == seen["client"], seen
+        causes = browser.execute_script("return Array.from(document.querySelectorAll('td.why')).map(c => c.clientWidth)")
+        assert min(causes) >= 120, causes  # the cause column keeps room for a phrase
+        shoot(browser, tmp_path / "narrow-every.png", show="every")
+    finally:
+        browser.set_window_size(*LAPTOP)

@@ -135,14 +135,15 @@ def cmd_build_zip(args) -> int:
 
 
 def add_parser(actions) -> None:
+    from grader.cli import assignment, out_file, seed
     from grader.platforms.gradescope import VISIBILITIES
 
     build = actions.add_parser("build-zip", help="build the autograder zip (setup.sh, run_autograder, rubric, source)")
-    build.add_argument("--out", default="autograder.zip", help="where to write the zip (default ./autograder.zip)")
-    build.add_argument("--seed", type=int, default=0, help="the seed every submission is graded with (default 0; use your own)")
+    build.add_argument("--out", type=out_file, metavar="FILE", default="autograder.zip", help="where to write the zip (default ./autograder.zip)")
+    build.add_argument("--seed", type=seed, default=0, metavar="N", help="the seed every submission is graded with, 0 or more (default 0; use your own)")
     build.add_argument("--rubric", metavar="FILE", help="a TOML rubric to ship and grade with")
     build.add_argument("--torch", metavar="VERSION", help="the torch version setup.sh installs (default: the one installed here)")
     build.add_argument("--visibility", default="visible", choices=VISIBILITIES, help="when students see the tests (default visible)")
-    build.add_argument("--assignment", metavar="NAME", default=None,
+    build.add_argument("--assignment", metavar="NAME", type=assignment, default=None,
                        help="the assignment pack every submission is graded by (default: the rubric's, else the default pack)")
     build.set_defaults(action_handler=cmd_build_zip)
