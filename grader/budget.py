@@ -28,6 +28,12 @@ SUBMISSION_ELEMENTS = 1_000_000
 REPORT_BYTES = 2 << 20  # a submission's JSON report: per-case details beyond it are trimmed, saying so
 
 
+def header_bytes(output_chars: int) -> int:
+    """The cap on a frame's header: its structure, plus the output it may carry (a character is at
+    most 6 bytes of JSON), so that a rubric's larger output_chars is never over it."""
+    return FRAME_HEADER_BYTES + 6 * output_chars
+
+
 def mib(n: int) -> str:
     return f"{n / (1 << 20):g} MiB"
 

@@ -253,8 +253,8 @@ class Grader:
         if got is None:
             if stopped:
                 out.status, out.note = "not_run", "not run: an earlier case ran out of time"
-            elif result.reason == "budget":
-                out.note, out.budget = f"not judged: {result.done.get('detail')}", True
+            elif result.reason in ("budget", "overflow"):  # a cap of the trusted side's (budget.py)
+                out.note, out.budget = _crash_note(result), True
             elif result.reason == "timeout":
                 out.status, out.note = "timeout", f"the check ran out of its {limits.total_seconds:g} s before this case finished ({case.description})"
             else:
@@ -325,7 +325,9 @@ def _release(test: TestResult) -> None:
 def _crash_note(result: JobResult) -> str:
     done = result.done
     if done.get("reason") == "overflow":  # the grader ended it: its signal says nothing more
-        return "your code sent back more data than the grader accepts"
+        return f"not judged: your code sent back more data than the grader accepts ({done.get('detail') or 'a frame too long'})"
+    if done.get("reason") == "budget":
+        return f"not judged: {done.get('detail')}, so this check stopped there"
     if done.get("reason") == "corrupt":
         return (f"the process running your code sent data that is not a result the grader accepts "
                 f"({done.get('detail') or 'malformed'}), so this check stopped there")

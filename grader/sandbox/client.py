@@ -489,7 +489,7 @@ class _Job:
             if kind not in KINDS:
                 self._stop("corrupt", f"a frame of unknown kind {kind!r}")
             elif size > self.limits["result_bytes"] + (1 << 20):
-                self._stop("overflow")
+                self._stop("overflow", f"a frame of {size:,} bytes, over the {int(self.limits['result_bytes']):,} one result may have")
             elif self.taken + size > self.cap:
                 self._over(budgets.job_over_bytes())
             elif self.budget is not None and self.budget.over(size):
@@ -514,7 +514,8 @@ class _Job:
         submission_left = self.budget.elements_left if self.budget is not None else job_left
         left = min(budgets.FRAME_ELEMENTS, job_left, submission_left)
         try:
-            message, elements = wire.decode_counted(payload, max_elements=left, max_header=budgets.FRAME_HEADER_BYTES)
+            message, elements = wire.decode_counted(payload, max_elements=left,
+                                                    max_header=budgets.header_bytes(int(self.limits["output_chars"])))
         except wire.WireTooLarge as error:
             if error.elements and left < budgets.FRAME_ELEMENTS:  # an allowance ran out, not the frame's own cap
                 if left == submission_left < job_left:
