@@ -188,7 +188,11 @@ DETAIL_CHARS = 2000  # a string of a failed case's details, once a report is ove
 
 
 def _size(out: dict) -> int:
-    return len(json.dumps(out, indent=2))  # as the batch writes it
+    """The report's size as the batch writes it (indented). Indenting makes json use its pure-Python
+    encoder, 10 times slower (4 ms for a 45 KB report), so a compact dump far under the budget, as every
+    honest report is, answers first."""
+    compact = len(json.dumps(out, separators=(",", ":")))
+    return compact if compact * 4 <= REPORT_BYTES else len(json.dumps(out, indent=2))
 
 
 def _capped(value):
