@@ -13,6 +13,9 @@ import time
 from pathlib import Path
 
 from grader import END_TO_END, build_version, packs, py2
+from grader.budget import Budget
+from grader.safe_text import cap
+from grader.sandbox.frames import MESSAGE_CHARS
 from grader.compare import Tolerance
 from grader.loader import Submission, load_submission
 from grader.pack import CaseInput, CaseSet, Check, Pack, Version
@@ -99,7 +102,7 @@ class Grader:
         started = time.perf_counter()
         self.walls()
         report = self.new_report(sub.path)
-        report.load_problems = [{"where": p.where, "kind": p.kind, "message": p.message} for p in sub.problems]
+        report.load_problems = [{"where": p.where, "kind": p.kind, "message": cap(p.message, MESSAGE_CHARS)} for p in sub.problems]
         version = self.pack.version_for(sub.texts, sub.source_file.name if sub.source_file else sub.path,
                                         self.rubric.version, self.rubric.legacy_grads_keys)
         report.notebook_version = version.to_dict()
@@ -113,6 +116,18 @@ class Grader:
             report.seconds = time.perf_counter() - started
             return report
         loaded: dict = {}
+        budget = self.sandbox.budget = Budget()  # what this submission's jobs may still send (budget.py)
+        try:
+            self._grade_checks(sub, only, version, loaded, report, budget)
+        finally:
+            self.sandbox.budget = None
+        report.budget = budget.spent or next((c.note for t in report.tests for c in t.cases if c.budget), None)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _grade_checks(self, sub: Submission, only: tuple[str, ...] | None, version: Version, loaded: dict,
+                      report: Report, budget: Budget) -> None:
+        """Each check in turn: its job, its judging and diagnosis; then its returned values are let go."""
         units = [(name, unit) for name, unit in self.rubric.units.items() if not only or name in only]
         ran: dict[str, tuple] = {}
         early = self.case_set.early()  # while autograd's answers are still being computed (PendingCaseSet)
@@ -129,8 +144,10 @@ class Grader:
                 if k + 1 < len(units):
                     pending = self._start(self.checks[units[k + 1][0]], sub, loaded, report, ran)
                 test = self._judge(check, sub, unit.points, loaded, version, done)
+                del done, current  # the job's results: what the report needs is in `test` now
                 self.pack.diagnose(test, check, self.case_set.inputs[name], version)
                 test.feedback = self.pack.summarize(test, check)
+                _release(test)
                 report.tests.append(test)
         finally:
             if isinstance(pending, tuple) and not isinstance(pending[0], JobResult):
@@ -138,8 +155,6 @@ class Grader:
                     pending[0].cancel()  # judging failed: never leave a job running behind us
                 except (GraderFault, OSError):
                     pass  # the sandbox is broken too; the judging's own error is the one to report
-        report.seconds = time.perf_counter() - started
-        return report
 
     # --- one check ------------------------------------------------------------------------------
     def _submit(self, check: Check, sub: Submission, count: int, standins: list[dict] | dict) -> tuple:
@@ -160,7 +175,9 @@ class Grader:
     def _start(self, check: Check, sub: Submission, loaded: dict, report: Report, ran: dict):
         """What judging `check` will need: its early job's result, why it cannot run, or its job, started."""
         if check.unit in ran:
-            return ran[check.unit]
+            return ran.pop(check.unit)  # held no longer than its judging
+        if self.sandbox.budget is not None and self.sandbox.budget.spent:
+            return f"Not run: {self.sandbox.budget.spent}."
         problem = self._unavailable(check, sub, loaded)
         if problem:
             return problem
@@ -236,20 +253,23 @@ class Grader:
         if got is None:
             if stopped:
                 out.status, out.note = "not_run", "not run: an earlier case ran out of time"
+            elif result.reason in ("budget", "overflow"):  # a cap of the trusted side's (budget.py)
+                out.note, out.budget = _crash_note(result), True
             elif result.reason == "timeout":
                 out.status, out.note = "timeout", f"the check ran out of its {limits.total_seconds:g} s before this case finished ({case.description})"
             else:
                 out.note = _crash_note(result)
             return out
-        out.seconds = float(got.get("seconds", 0.0))
-        if isinstance(got.get("calls"), list):  # the child's own account, which includes the calls it answered itself
+        # Every field was checked for its type and range, and every string capped, as it arrived (frames.py).
+        out.seconds = got["seconds"]
+        if "calls" in got:  # the child's own account, which includes the calls it answered itself
             out.calls = got["calls"]
-        out.output, out.output_chars = str(got.get("output", ""))[: limits.output_chars], int(got.get("output_chars", 0))
-        status = got.get("status")
+        out.output, out.output_chars = got.get("output", ""), got.get("output_chars", 0)
+        status = got["status"]
         if status == "timeout":
             out.status, out.note = "timeout", f"no answer within {limits.case_seconds:g} s on a case with {case.description}"
         elif status == "error":
-            out.error = got.get("error") if isinstance(got.get("error"), dict) else {"type": "Error", "message": "", "traceback": []}
+            out.error = got["error"]
             out.value = got.get("value")  # the end-to-end chain's stages that ran before the error, for diagnosis
             if out.error.get("type") == "HelperCallMismatch":  # a wrong call is a wrong answer, not a crash
                 out.status, out.mismatches = "failed", [wrong_call(check.function, out.calls)]
@@ -294,10 +314,20 @@ def grade_file(path: str | Path, rubric: Rubric, seed: int = 0, device: str = "c
         return grader.grade_submission(sub)
 
 
+def _release(test: TestResult) -> None:
+    """Let go of what the job returned once the check is judged and diagnosed: the report shows none of
+    it, and a submission's values, kept for all its checks, were the trusted side's memory to spend."""
+    for case in test.cases:
+        case.value = None
+        case.calls = [{"helper": c.get("helper"), "matched": c.get("matched")} for c in case.calls[:50]]
+
+
 def _crash_note(result: JobResult) -> str:
     done = result.done
     if done.get("reason") == "overflow":  # the grader ended it: its signal says nothing more
-        return "your code sent back more data than the grader accepts"
+        return f"not judged: your code sent back more data than the grader accepts ({done.get('detail') or 'a frame too long'})"
+    if done.get("reason") == "budget":
+        return f"not judged: {done.get('detail')}, so this check stopped there"
     if done.get("reason") == "corrupt":
         return (f"the process running your code sent data that is not a result the grader accepts "
                 f"({done.get('detail') or 'malformed'}), so this check stopped there")

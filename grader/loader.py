@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,6 +268,9 @@ def load_submission(path: str | Path, assignment: Pack | str | None = None) -> S
         return sub
     sub.source_file = path
     sources: list[tuple[str, str]] = []  # (filename, code) to parse once the assignment is known
+    if path.stat().st_size > MAX_FILE_BYTES:
+        sub.fatal = f"{path.name} is {path.stat().st_size >> 20} MiB, over the {MAX_FILE_BYTES >> 20} MiB the grader reads"
+        return sub
     try:
         if path.suffix == ".ipynb":
             cells = _notebook_cells(path)
@@ -284,6 +288,10 @@ def load_submission(path: str | Path, assignment: Pack | str | None = None) -> S
     except (ValueError, OSError) as error:
         sub.fatal = f"{path.name}: {error}"
     texts = [text for _, text in sources]
+    too_large = _too_large(texts)
+    if too_large:
+        sub.fatal = too_large
+        return sub
     pack = resolve_pack(assignment, texts)
     sub.pack = pack.name
     other = packs.recognise(texts)
@@ -296,6 +304,25 @@ def load_submission(path: str | Path, assignment: Pack | str | None = None) -> S
     supply_course_names(sub, path.name, pack)
     note_python2(sub)
     return sub
+
+
+MAX_FILE_BYTES = 64 << 20  # a notebook with its outputs (plots are base64): read no larger
+MAX_CODE_TOKENS = 100_000  # the course notebook solved is 4,300 (correct_notebook.ipynb); parsing costs up to ~1 KB a token
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def _too_large(texts: list[str]) -> str | None:
+    """Why a submission is too large to read, or None. Parsing builds a tree of every statement before
+    any is dropped: a 4 MB file of a million `x=1` lines held 2.6 GB of the trusted side's memory and
+    was still parsing after 60 s (issue 20). A file is cut off at its size; code, at its count of tokens
+    (names, numbers, operators: a bound on the tree), counted only when it could be over."""
+    if sum(map(len, texts)) <= MAX_CODE_TOKENS:  # a token is a character at least
+        return None
+    found = itertools.chain.from_iterable(_TOKEN.finditer(text) for text in texts)
+    if sum(1 for _ in itertools.islice(found, MAX_CODE_TOKENS + 1)) <= MAX_CODE_TOKENS:
+        return None
+    return (f"the code is over the {MAX_CODE_TOKENS:,} tokens (names, numbers, operators) the grader reads; "
+            "the whole course notebook, solved, is about 4,300")
 
 
 def note_python2(sub: Submission) -> None:

@@ -6,9 +6,12 @@ every adapter (terminal, Markdown, pytest, platforms) reads a `Report` or that d
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+from grader.budget import REPORT_BYTES, mib
 from grader.compare import Mismatch
+from grader.safe_text import cap
 
 SCHEMA_VERSION = 1
 CASE_STATUSES = ("passed", "failed", "error", "timeout", "not_run")
@@ -41,6 +44,7 @@ class CaseResult:
     diagnoses: list[Diagnosis] = field(default_factory=list)
     calls: list = field(default_factory=list)  # stand-in calls: which helper, which layer matched
     note: str = ""  # a line of context (a timeout's limit, a crash's signal)
+    budget: bool = False  # not judged: the check's or the submission's results were over the grader's budget
     value: object = field(default=None, repr=False)  # what the function returned (trusted side only, not serialised)
 
     @property
@@ -108,6 +112,7 @@ class Report:
     submission_digest: str = ""  # 'sha256:...' of the bytes graded (set by a batch: it keys the resume)
     sandbox: dict = field(default_factory=dict)  # {mode, walls, refused}: the walls student code ran behind
     assignment: str = ""  # the assignment pack it was graded by (grader/packs/)
+    budget: str | None = None  # which of the trusted side's budgets (grader/budget.py) its results ran past
 
     @property
     def status(self) -> str:
@@ -183,4 +188,53 @@ def make_report_dict(report: Report) -> dict:
         out["submission_digest"] = report.submission_digest
     if report.sandbox:
         out["sandbox"] = report.sandbox
+    if report.budget:
+        out["budget"] = report.budget
+    return _fit(out)
+
+
+DETAIL_CHARS = 2000  # a string of a failed case's details, once a report is over its budget
+
+
+def _size(out: dict) -> int:
+    """The report's size as the batch writes it (indented). Indenting makes json use its pure-Python
+    encoder, 10 times slower (4 ms for a 45 KB report), so a compact dump far under the budget, as every
+    honest report is, answers first."""
+    compact = len(json.dumps(out, separators=(",", ":")))
+    return compact if compact * 4 <= REPORT_BYTES else len(json.dumps(out, indent=2))
+
+
+def _capped(value):
+    if isinstance(value, str):
+        return cap(value, DETAIL_CHARS)
+    if isinstance(value, list):
+        return [_capped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _capped(v) for k, v in value.items()}
+    return value
+
+
+def _fit(out: dict) -> dict:
+    """The report within REPORT_BYTES (budget.py): every string a submission's results can make long is
+    capped where it is made, but a report is the sum of many (2 MB exception names made a 132 MB report,
+    read back on every resume). Past the budget, first each failed case's details are cut to
+    DETAIL_CHARS a string, then dropped but for their status, then the load problems beyond the first
+    20; the report says so in its `budget` field. Scores and statuses are never trimmed."""
+    if _size(out) <= REPORT_BYTES:
+        return out
+    steps = (
+        lambda t: {**t, "failed_cases": _capped(t.get("failed_cases", [])), "feedback": cap(t["feedback"], DETAIL_CHARS * 5),
+                   "notices": _capped(t.get("notices", [])), "diagnoses": _capped(t["diagnoses"])},
+        lambda t: {**t, "failed_cases": [{k: c[k] for k in ("index", "label", "status", "seconds")} for c in t.get("failed_cases", [])],
+                   "feedback": cap(t["feedback"], DETAIL_CHARS)},
+    )
+    for step in steps:
+        out = {**out, "tests": [step(t) for t in out["tests"]]}
+        if _size(out) <= REPORT_BYTES:
+            break
+    else:
+        out["load_problems"] = _capped(out["load_problems"][:20])
+    note = (f"this report was over the {mib(REPORT_BYTES)} the grader writes for one submission, so the details "
+            "of its failed cases were cut; scores and statuses are whole")
+    out["budget"] = f"{out['budget']}; {note}" if out.get("budget") else note
     return out

@@ -29,6 +29,10 @@ def matches(got, want) -> bool:
     return type(got) is type(want) and got == want
 
 
+MAX_LOGGED = 500  # questions logged per case; the diagnosis reads a handful
+MAX_LOGGED_ARGS = 20  # refused questions whose arguments are kept for it
+
+
 class StandInAnswers:
     """Answers one job's questions; `calls[i]` is what case i called, and which layer each call matched."""
 
@@ -43,9 +47,14 @@ class StandInAnswers:
         log = self.calls.setdefault(index, [])
         for want, answer, label in self.tables[index].get(helper, ()):
             if matches(args, want):
-                log.append({"helper": helper, "matched": label})
+                if len(log) < MAX_LOGGED:  # a loop of questions is answered all the same, not all logged
+                    log.append({"helper": helper, "matched": label})
                 return {"matched": label, "answer": answer}
-        log.append({"helper": helper, "matched": None, "args": args})
+        if len(log) < MAX_LOGGED:
+            refused = sum(c["matched"] is None for c in log)
+            log.append({"helper": helper, "matched": None, **({"args": args} if refused < MAX_LOGGED_ARGS else {})})
+        elif not any(c["matched"] is None for c in log):
+            log[-1] = {"helper": helper, "matched": None}  # a refusal is never lost: it costs the case
         return {"matched": None}
 
 

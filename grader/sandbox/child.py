@@ -124,7 +124,10 @@ def _student_frames(tb) -> list:
 
 def _error(exc: BaseException) -> dict:
     message = str(exc) if not isinstance(exc, guard.SubmissionExit) else f"the code asked to exit (code {exc.args[0] if exc.args else 0})"
-    return {"type": type(exc).__name__, "message": message[:2000], "traceback": _student_frames(exc.__traceback__)}
+    frames = _student_frames(exc.__traceback__)
+    if len(frames) > 40:  # a deep recursion: its first and last frames (the trusted side keeps no more)
+        frames = frames[:20] + frames[-20:]
+    return {"type": type(exc).__name__[:200], "message": message[:2000], "traceback": frames}
 
 
 _SOURCES: set[str] = set()
@@ -329,7 +332,7 @@ def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict, cases_fd: in
         for index, case in enumerate(job["cases"]):
             result = run_case(namespace, job, index, case, capture, (result_fd, answer_fd))
             try:
-                message = wire.encode(result, job["limits"]["result_bytes"])
+                message = wire.encode(result, job["limits"]["result_bytes"], wire.RESULT_ELEMENTS)
             except wire.WireError as error:
                 message = wire.encode({"i": index, "status": "error", "seconds": result["seconds"],
                                        "error": {"type": "ResultTooLarge", "message": str(error), "traceback": []}})

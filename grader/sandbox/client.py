@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from grader import budget as budgets
 from grader.errors import GraderError, GraderFault
-from grader.sandbox import wire
+from grader.sandbox import frames, wire
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 MAP_AT_LEAST = 64 * 1024  # cases smaller than a pipe's buffer go through the pipe as before
@@ -65,7 +66,7 @@ class JobResult:
 
     @property
     def reason(self) -> str | None:
-        """'timeout', 'overflow', 'corrupt', 'crash', 'cancelled' (ended by the grader, see `_Job.cancel`) or
+        """'timeout', 'overflow', 'budget' (budget.py), 'corrupt', 'crash', 'cancelled' (ended by the grader, see `_Job.cancel`) or
         None for a job that ran every case and exited cleanly."""
         if self.done.get("finished"):
             return None
@@ -120,6 +121,7 @@ class Sandbox:
         self._shared: tuple = (None, (), b"")  # (key, the objects it names, kept alive, their encoding): see _payload
         self._mapped: dict[int, tuple[bytes, int]] = {}  # id(encoded cases) -> (them, their sealed memfd)
         self._in_flight = False  # a job submitted and not yet collected
+        self.budget: budgets.Budget | None = None  # the submission being graded: what its jobs may still send
 
     # --- the zygote -----------------------------------------------------------------------------
     def _start(self) -> None:
@@ -360,8 +362,9 @@ class _Job:
         self.out: dict[End, bytearray] = {job_w: bytearray(b"J" + _framed(payload))}
         self.res_r, self.ans_w = res_r, ans_w
         self.buffer = bytearray()
-        self.taken = 0
-        self.cap = int(limits["result_bytes"]) * (count + 2)
+        self.taken = self.elements = 0
+        self.cap = min(int(limits["result_bytes"]) * (count + 2), budgets.JOB_BYTES)
+        self.budget: budgets.Budget | None = getattr(box, "budget", None)
         self.result = JobResult()
         self.reason: str | None = None
         self.exit: dict | None = None
@@ -485,8 +488,12 @@ class _Job:
             kind, size = bytes(self.buffer[:1]), wire._LEN.unpack(self.buffer[1:5])[0]
             if kind not in KINDS:
                 self._stop("corrupt", f"a frame of unknown kind {kind!r}")
-            elif size > self.limits["result_bytes"] + (1 << 20) or self.taken + size > self.cap:
-                self._stop("overflow")
+            elif size > self.limits["result_bytes"] + (1 << 20):
+                self._stop("overflow", f"a frame of {size:,} bytes, over the {int(self.limits['result_bytes']):,} one result may have")
+            elif self.taken + size > self.cap:
+                self._over(budgets.job_over_bytes())
+            elif self.budget is not None and self.budget.over(size):
+                self._over(self.budget.over(size), submission=True)
             elif len(self.buffer) >= 5 + size:
                 payload = bytes(self.buffer[5:5 + size])
                 del self.buffer[:5 + size]
@@ -495,14 +502,43 @@ class _Job:
             else:
                 break
 
+    def _over(self, why: str, submission: bool = False) -> None:
+        """A budget ran out (budget.py): the check ends here; with the submission's, so do the rest."""
+        if submission and self.budget is not None:
+            self.budget.spend(why)
+        self._stop("budget", why)
+
     def _frame(self, kind: bytes, payload: bytes) -> None:
-        """Check one complete frame against what may come at this point, and take it."""
+        """Check one complete frame against what may come at this point, field by field, and take it."""
+        job_left = budgets.JOB_ELEMENTS - self.elements
+        submission_left = self.budget.elements_left if self.budget is not None else job_left
+        left = min(budgets.FRAME_ELEMENTS, job_left, submission_left)
         try:
-            message = wire.decode(payload)
+            message, elements = wire.decode_counted(payload, max_elements=left,
+                                                    max_header=budgets.header_bytes(int(self.limits["output_chars"])))
+        except wire.WireTooLarge as error:
+            if error.elements and left < budgets.FRAME_ELEMENTS:  # an allowance ran out, not the frame's own cap
+                if left == submission_left < job_left:
+                    return self._over(budgets.elements_over("this submission's results", budgets.SUBMISSION_ELEMENTS), submission=True)
+                return self._over(budgets.elements_over("this check's results", budgets.JOB_ELEMENTS))
+            return self._stop("overflow", f"a frame over the grader's caps ({error})")
         except (wire.WireError, RecursionError) as error:
             return self._stop("corrupt", f"a frame that is not valid data ({error})")
+        self.elements += elements
+        if self.budget is not None:
+            self.budget.take(len(payload), elements)
         if not isinstance(message, dict):
             return self._stop("corrupt", "a frame that is not a record")
+        output_chars = int(self.limits["output_chars"])
+        try:
+            if kind == b"L":
+                message = frames.load_report(message, output_chars)
+            elif kind == b"C":
+                message = frames.case_result(message, output_chars)
+            else:
+                message = frames.question(message)
+        except frames.FrameError as error:
+            return self._stop("corrupt", f"a {kind.decode()} frame whose field is wrong: {error}")
         if kind == b"L":
             if self.result.load is not None:
                 return self._stop("corrupt", "a second load report")
@@ -510,11 +546,11 @@ class _Job:
         elif self.result.load is None:
             return self._stop("corrupt", "a result before the load report")
         elif kind == b"C":
-            if message.get("i") != len(self.result.cases) or len(self.result.cases) >= self.count:
+            if message["i"] != len(self.result.cases) or len(self.result.cases) >= self.count:
                 return self._stop("corrupt", "a result for a case that is not the one running")
             self.result.cases[message["i"]] = message
         else:  # a stand-in's question
-            if message.get("i") != len(self.result.cases) or not isinstance(message.get("helper"), str):
+            if message["i"] != len(self.result.cases):
                 return self._stop("corrupt", "a question for a case that is not the one running")
             reply = self.answer(message, len(self.result.cases)) if self.answer else None
             self.out.setdefault(self.ans_w, bytearray())

@@ -18,6 +18,8 @@ import struct
 import numpy as np
 
 MAX_DEPTH = 32
+RESULT_ELEMENTS = 50_000  # list, tuple and dict elements in one result a job sends (grader/budget.py)
+TYPE_NAME_CHARS = 200  # an Opaque's type name: a class name is the student's to choose, and may be megabytes
 _DTYPE_KINDS = "biufc"  # bool, int, uint, float, complex
 _LEN = struct.Struct(">I")
 
@@ -26,13 +28,21 @@ class WireError(ValueError):
     """A message that is malformed or over its size cap."""
 
 
+class WireTooLarge(WireError):
+    """A well-formed message over a cap on its bytes, its header or (`elements`) its count of elements."""
+
+    def __init__(self, message: str, elements: bool = False):
+        super().__init__(message)
+        self.elements = elements
+
+
 class Opaque:
     """Stands for a value of a type that does not travel (a function, a class instance, ...)."""
 
     __slots__ = ("type_name",)
 
     def __init__(self, type_name: str):
-        self.type_name = type_name
+        self.type_name = type_name[:TYPE_NAME_CHARS]
 
     def __repr__(self) -> str:
         return f"<{self.type_name} object>"
@@ -41,7 +51,7 @@ class Opaque:
         return isinstance(other, Opaque) and other.type_name == self.type_name
 
 
-def _encode(obj, buffers: list, depth: int):
+def _encode(obj, buffers: list, depth: int, count: list):
     if depth > MAX_DEPTH:
         return {"~": "opaque", "type": "nested too deeply"}
     if obj is None or isinstance(obj, (bool, str)):
@@ -59,12 +69,14 @@ def _encode(obj, buffers: list, depth: int):
         buffers.append(bytes(obj))
         return {"~": "bytes", "i": len(buffers) - 1}
     if isinstance(obj, (tuple, list)):
-        return {"~": "tuple" if isinstance(obj, tuple) else "list", "v": [_encode(x, buffers, depth + 1) for x in obj]}
+        count[0] += len(obj)
+        return {"~": "tuple" if isinstance(obj, tuple) else "list", "v": [_encode(x, buffers, depth + 1, count) for x in obj]}
     if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
-        return {"~": "dict", "v": [[k, _encode(v, buffers, depth + 1)] for k, v in obj.items()]}
+        count[0] += len(obj)
+        return {"~": "dict", "v": [[k, _encode(v, buffers, depth + 1, count)] for k, v in obj.items()]}
     if isinstance(obj, Opaque):
         return {"~": "opaque", "type": obj.type_name}
-    return {"~": "opaque", "type": type(obj).__name__}
+    return {"~": "opaque", "type": type(obj).__name__[:TYPE_NAME_CHARS]}
 
 
 def same(before, after) -> bool:
@@ -79,16 +91,21 @@ def same(before, after) -> bool:
     return type(before) is type(after) and before == after
 
 
-def encode(obj, max_bytes: int | None = None) -> bytes:
-    """One message: 4-byte header length, JSON header, then each buffer with its 4-byte length."""
+def encode(obj, max_bytes: int | None = None, max_elements: int | None = None) -> bytes:
+    """One message: 4-byte header length, JSON header, then each buffer with its 4-byte length.
+    `max_elements`: the most elements its lists, tuples and dicts may hold in all (see `decode`)."""
     buffers: list[bytes] = []
-    header = json.dumps(_encode(obj, buffers, 0), separators=(",", ":"), allow_nan=False).encode()
+    count = [0]
+    tree = _encode(obj, buffers, 0, count)
+    if max_elements is not None and count[0] > max_elements:
+        raise WireTooLarge(f"a value of {count[0]:,} list, tuple and dict elements is over the cap of {max_elements:,}", True)
+    header = json.dumps(tree, separators=(",", ":"), allow_nan=False).encode()
     parts = [_LEN.pack(len(header)), header]
     for buffer in buffers:
         parts += [_LEN.pack(len(buffer)), buffer]
     message = b"".join(parts)
     if max_bytes is not None and len(message) > max_bytes:
-        raise WireError(f"message of {len(message)} bytes is over the cap of {max_bytes}")
+        raise WireTooLarge(f"message of {len(message)} bytes is over the cap of {max_bytes}")
     return message
 
 
@@ -106,7 +123,7 @@ def _dtype(code) -> np.dtype:
     return dtype
 
 
-def _decode(node, buffers: list, depth: int = 0, copy: bool = True):
+def _decode(node, buffers: list, depth: int = 0, copy: bool = True, left: list | None = None):
     if depth > MAX_DEPTH + 1:  # encode never nests deeper: a message that does was forged
         raise WireError(f"data nested more than {MAX_DEPTH} levels deep")
     if type(node) is not dict:
@@ -125,13 +142,19 @@ def _decode(node, buffers: list, depth: int = 0, copy: bool = True):
         if copy or scalar:
             array = array.copy()
         return array[()] if scalar else array
-    if tag == "tuple" or tag == "list":
+    if tag == "tuple" or tag == "list" or tag == "dict":
+        items = node["v"]
+        if type(items) is not list:
+            raise WireError(f"a {tag} whose items are not a list")
+        if left is not None:  # counted before any is built: a forged header cannot make us build it
+            left[0] -= len(items)
+            if left[0] < 0:
+                raise WireTooLarge("more list, tuple and dict elements than the cap", True)
         depth += 1
-        items = [_decode(x, buffers, depth, copy) for x in node["v"]]
+        if tag == "dict":
+            return {str(k): _decode(v, buffers, depth, copy, left) for k, v in items}
+        items = [_decode(x, buffers, depth, copy, left) for x in items]
         return tuple(items) if tag == "tuple" else items
-    if tag == "dict":
-        depth += 1
-        return {str(k): _decode(v, buffers, depth, copy) for k, v in node["v"]}
     if tag == "float":
         return float(node["v"])
     if tag == "bigint":
@@ -140,17 +163,32 @@ def _decode(node, buffers: list, depth: int = 0, copy: bool = True):
         data = buffers[node["i"]]
         return data if copy or len(data) < 4096 else memoryview(data)  # a large blob stays in place: read, never changed
     if tag == "opaque":
-        return Opaque(str(node.get("type", "?")))
+        name = node.get("type", "?")
+        return Opaque(name if isinstance(name, str) else "?")
     raise WireError(f"unknown tag {tag!r}")
 
 
-def decode(message: bytes, copy: bool = True):
+def decode(message: bytes, copy: bool = True, max_elements: int | None = None, max_header: int | None = None):
     """The value `encode` made. `copy=False` (a job's own read-only cases, mapped from a sealed memfd):
     arrays are read-only views of `message` and large byte strings memoryviews of it, so that a fresh
-    process does not fault in a copy of megabytes it only reads."""
+    process does not fault in a copy of megabytes it only reads.
+
+    `max_elements` and `max_header` bound what decoding a job's message may build on the trusted side:
+    a dict of 200,000 small ints is 3 MB on the wire and ten times that as Python objects, and its JSON
+    header alone is a tree of that size, so the header's bytes are capped before it is parsed, and the
+    elements counted before any container is built (`WireTooLarge`)."""
+    return decode_counted(message, copy, max_elements, max_header)[0]
+
+
+def decode_counted(message: bytes, copy: bool = True, max_elements: int | None = None,
+                   max_header: int | None = None) -> tuple[object, int]:
+    """`decode`, and how many list, tuple and dict elements the value holds (counted only with a cap)."""
+    left = None if max_elements is None else [max_elements]
     try:
         view = memoryview(message)
         (n,) = _LEN.unpack_from(view, 0)
+        if max_header is not None and n > max_header:
+            raise WireTooLarge(f"a header of {n:,} bytes is over the cap of {max_header:,}")
         header = json.loads(bytes(view[4:4 + n]))
         buffers, offset = [], 4 + n
         while offset < len(view):
@@ -160,7 +198,8 @@ def decode(message: bytes, copy: bool = True):
             piece = view[offset + 4:offset + 4 + k]
             buffers.append(bytes(piece) if copy or k < 4096 else piece)
             offset += 4 + k
-        return _decode(header, buffers, 0, copy)
+        value = _decode(header, buffers, 0, copy, left)
+        return value, (0 if left is None else max_elements - left[0])
     except WireError:
         raise
     except Exception as error:  # truncated, not JSON, bad index: all the same to the caller
