@@ -50,13 +50,13 @@ def csv_cell(value: object) -> object:
     return text
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
 def _is_number(text: str) -> bool:
-    """A negative number written by the grader itself ("-1.5") is data, not a formula."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    """A negative number written by the grader itself ("-1.5") is data, not a formula. Only plain decimal
+    notation counts: Python's float() also takes "-2_3", "-inf" and "-nan", which are a student's names."""
+    return _PLAIN_NUMBER.fullmatch(text) is not None
 
 
 _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]|~])")  # what makes markup anywhere in a line (GFM)
