@@ -156,7 +156,7 @@ def previous_report(item: Item, out: Path, key: tuple[str, int, str]) -> dict | 
 def summary_csv(rows: list[tuple[Item, dict]]) -> str:
     """One row per submission (from its slim report): its status, score and the score of every graded unit
     (of every assignment in the batch: a unit another assignment grades is left empty)."""
-    from grader import packs
+    from grader import packs, safe_text
 
     present = sorted({packs.of_report(report).name for _, report in rows})
     UNITS = packs.all_units(present)
@@ -167,8 +167,9 @@ def summary_csv(rows: list[tuple[Item, dict]]) -> str:
     for item, report in rows:
         scores = {t["function"]: t["score"] for t in report["tests"]}
         units = packs.of_report(report).units
-        writer.writerow([item.name, *([packs.of_report(report).name] if mixed else []), report["status"], report["score"], report["max_score"],
-                         *(scores.get(u, 0.0) if u in units else "" for u in UNITS), str(item.path), " ".join(report["feedback"].split())])
+        row = [item.name, *([packs.of_report(report).name] if mixed else []), report["status"], report["score"], report["max_score"],
+               *(scores.get(u, 0.0) if u in units else "" for u in UNITS), str(item.path), " ".join(report["feedback"].split())]
+        writer.writerow([safe_text.csv_cell(cell) for cell in row])  # names and reasons are the students': no formulas
     return buffer.getvalue()
 
 
@@ -349,13 +350,17 @@ def outcome_line(codes: list[Exit], fresh: int, seconds: float, jobs: int) -> st
 
 def _print_results(rows: list[tuple[Item, dict]], fresh: int, seconds: float, jobs: int, written: list[Path]) -> Exit:
     """One line per submission (only the problems beyond TABLE_LIMIT), the outcome line; the exit status."""
+    from grader import safe_text
+    from grader.feedback import points
+
     codes = [for_report_dict(report) for _, report in rows]
     problems = [(item, report) for (item, report), code in zip(rows, codes) if code >= Exit.NOT_GRADED]
     shown = rows if len(rows) <= TABLE_LIMIT else problems
-    for item, report in shown:
-        print(f"{report['score']:7.2f} / {report['max_score']:g}  {report['status']:7s} {item.name}")
+    for item, report in shown:  # an entry's name is the student's: its controls are shown, never run
+        print(f"{points(report['score']):>7s} / {points(report['max_score'])}  {report['status']:7s} "
+              f"{safe_text.terminal(item.name, keep_newlines=False)}")
     if len(rows) > TABLE_LIMIT:
-        print(f"({len(rows) - len(shown)} more rows in {written[0]})")
+        print(safe_text.terminal(f"({len(rows) - len(shown)} more rows in {written[0]})", keep_newlines=False))
     print(outcome_line(codes, fresh, seconds, jobs))
-    print("Wrote " + ", ".join(str(path) for path in written[:-1]) + f" and {written[-1]}.")
+    print(safe_text.terminal("Wrote " + ", ".join(str(path) for path in written[:-1]) + f" and {written[-1]}.", keep_newlines=False))
     return worst(codes)

@@ -242,8 +242,11 @@ def _pct(part: float, whole: int) -> str:
 
 
 def _one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(str(text).split()).replace("|", "\\|")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A student-made string (a reason, a name) as one line of literal Markdown: cut, then escaped."""
+    from grader import safe_text
+
+    text = " ".join(safe_text.terminal(text, keep_newlines=False).replace("\\n", " ").split())
+    return safe_text.markdown(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def render_markdown(stats: ClassStats, title: str = "Class report", context: str = "") -> str:
@@ -254,8 +257,10 @@ def render_markdown(stats: ClassStats, title: str = "Class report", context: str
     out += ["", "## Scores", ""]
     if stats.scores:
         full = sum(s >= stats.max_score for s in stats.scores)
-        out.append(f"Out of {stats.max_score:g}: mean {statistics.fmean(stats.scores):.1f}, median {statistics.median(stats.scores):g}, "
-                   f"lowest {min(stats.scores):g}, highest {max(stats.scores):g}; {full} ({_pct(full, n)}) have full marks.")
+        from grader.feedback import points
+
+        out.append(f"Out of {points(stats.max_score)}: mean {statistics.fmean(stats.scores):.1f}, median {points(statistics.median(stats.scores))}, "
+                   f"lowest {points(min(stats.scores))}, highest {points(max(stats.scores))}; {full} ({_pct(full, n)}) have full marks.")
     counts, labels = score_bins(stats.scores, stats.max_score)
     out += ["", f"![Score distribution: submissions per score range]({PICTURE_NAME})",
             f"![Time per submission]({TIMES})", "",
@@ -286,7 +291,7 @@ def render_markdown(stats: ClassStats, title: str = "Class report", context: str
         out.append("No misconception was recognised in this batch.")
     if stats.errors:
         out += ["", "## Could not be graded", ""]
-        out += [f"- `{name}`: {_one_line(why)}" for name, why in stats.errors]
+        out += [f"- {_one_line(name)}: {_one_line(why)}" for name, why in stats.errors]
     return "\n".join(out) + "\n"
 
 

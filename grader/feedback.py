@@ -25,6 +25,13 @@ def number(x: float | None) -> str:
     return f"{x:.4g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.3e}"
 
 
+def points(x: float) -> str:
+    """A score as people read it: at most two decimals, no trailing zeros (79.0417 -> 79.04, 5.0 -> 5).
+    Every report writes scores with this, so a terminal, a Markdown page and a platform agree."""
+    text = f"{round(float(x), 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def numbers(xs: list | None) -> str:
     return "[" + ", ".join(number(x) for x in (xs or [])) + "]"
 
@@ -81,6 +88,27 @@ def error_lines(case: CaseResult) -> list[str]:
     return lines
 
 
+def timeout_frame(case: CaseResult) -> list | None:
+    """Where a timed-out case's code was when its alarm fired: the innermost of the student's own frames
+    ([file, line, function, text]), as the sandbox caught it; None when the whole job was ended instead
+    (the alarm could not fire: a long C call) or the frames were not kept."""
+    frames = ((case.error or {}).get("traceback") or []) if case.status == "timeout" else []
+    return frames[-1] if frames and len(frames[-1]) >= 3 else None
+
+
+def timeout_lines(case: CaseResult) -> list[str]:
+    """A timeout's 'where it was': the line the code was running when time ran out, and its caller chain."""
+    frame = timeout_frame(case)
+    if frame is None:
+        return []
+    text = frame[3].strip() if len(frame) > 3 and frame[3] else ""
+    lines = [f"  Time ran out in {frame[2]}, at line {frame[1]} of {_file(frame[0])}" + (f": {text}" if text else "")]
+    frames = case.error["traceback"]
+    if len(frames) > 1:
+        lines.append("  called from " + " <- ".join(f"{f[2]} (line {f[1]})" for f in reversed(frames[-6:-1])))
+    return lines
+
+
 def _file(path: str) -> str:
     """The course helpers the grader serves are named as the student imports them, not by the grader's path."""
     name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
@@ -112,7 +140,7 @@ def case_lines(case: CaseResult, stages: tuple = ()) -> list[str]:
     elif case.status in ("error", "failed") and case.error:
         body = error_lines(case) + returned_none_lines(case, stages)
     else:
-        body = [case.note or "no result"]
+        body = [case.note or "no result"] + (timeout_lines(case) if case.status == "timeout" else [])
     return [head] + ["  " + line for line in body]
 
 

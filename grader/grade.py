@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from grader import END_TO_END, build_version, packs, py2
+from grader import END_TO_END, build_version, headline, packs, py2
 from grader.budget import Budget
 from grader.safe_text import cap
 from grader.sandbox.frames import MESSAGE_CHARS
@@ -106,6 +106,9 @@ class Grader:
         version = self.pack.version_for(sub.texts, sub.source_file.name if sub.source_file else sub.path,
                                         self.rubric.version, self.rubric.legacy_grads_keys)
         report.notebook_version = version.to_dict()
+        notice = headline.other_assignment_notice(self.pack, [text for _, text in sub.texts])  # kept for the headline
+        if notice:
+            report.load_problems.append(notice)
         if sub.fatal:
             report.fatal = f"This submission could not be graded: {sub.fatal}."
             report.seconds = time.perf_counter() - started
@@ -268,6 +271,8 @@ class Grader:
         status = got["status"]
         if status == "timeout":
             out.status, out.note = "timeout", f"no answer within {limits.case_seconds:g} s on a case with {case.description}"
+            if isinstance(got.get("error"), dict) and got["error"].get("traceback"):  # where the alarm found the code
+                out.error = {"type": "Timeout", "message": "", "traceback": got["error"]["traceback"]}
         elif status == "error":
             out.error = got["error"]
             out.value = got.get("value")  # the end-to-end chain's stages that ran before the error, for diagnosis

@@ -18,8 +18,9 @@ from html import escape
 from types import SimpleNamespace
 from urllib.parse import quote
 
-from grader import feedback
+from grader import feedback, headline
 from grader.compare import Mismatch
+from grader.feedback import points
 from grader.exits import MEANING, for_report_dict
 from grader import packs
 from grader.pack import Pack
@@ -84,10 +85,10 @@ def page(title: str, body: str, style: str = CSS, script: str = "", images: bool
 def summary_line(report: dict) -> str:
     """'Score: 82 / 100. 9 of 11 graded units passed every case.' (the platforms' short line, from JSON)."""
     if report["status"] == "error":
-        return f"Score: 0 / {report['max_score']:g}. {report.get('feedback', '')}"
+        return f"Score: 0 / {points(report['max_score'])}. {report.get('feedback', '')}"
     tests = report.get("tests", [])
     passed = sum(t["status"] == "passed" for t in tests)
-    return f"Score: {report['score']:g} / {report['max_score']:g}. {passed} of {len(tests)} graded units passed every case."
+    return f"Score: {points(report['score'])} / {points(report['max_score'])}. {passed} of {len(tests)} graded units passed every case."
 
 
 def score_table(report: dict) -> str:
@@ -98,7 +99,7 @@ def score_table(report: dict) -> str:
         name = text(t["name"], 80)
         link = f'<a href="#t-{name}">{name}</a>' if t["status"] != "passed" or t.get("notices") else name
         rows.append(f'<tr><td>{link}</td><td class="{text(t["status"], 20)}">{text(t["status"], 20)}</td>'
-                    f'<td class="num">{t["score"]:.2f} / {t["max_score"]:g}</td><td class="num">{cases}</td><td>{causes}</td></tr>')
+                    f'<td class="num">{points(t["score"])} / {points(t["max_score"])}</td><td class="num">{cases}</td><td>{causes}</td></tr>')
     return ('<table class="scores"><thead><tr><th>function</th><th>status</th><th class="num">score</th>'
             '<th class="num">cases</th><th>likely cause</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
 
@@ -155,6 +156,9 @@ def case_html(case: dict, output: bool) -> str:
     head = f"<h4>{'Timed out' if case['status'] == 'timeout' else 'Failing'} {where}</h4>"
     if case["status"] == "failed" and case.get("mismatches"):
         body = mismatches_html(case["mismatches"])
+    elif case["status"] == "timeout":  # the note, and where the alarm found the code when it has it
+        shown = SimpleNamespace(status="timeout", error=case.get("error"))
+        body = f"<p>{text(case.get('note') or 'no result')}</p>" + "".join(f"<p>{text(line)}</p>" for line in feedback.timeout_lines(shown))
     elif case.get("error"):
         lines = feedback.error_lines(SimpleNamespace(error=case["error"]))
         body = "<pre>" + "\n".join(text(line) for line in lines) + "</pre>"
@@ -171,7 +175,7 @@ def test_html(test: dict, cases: int | None, output: bool, pack: Pack | None = N
     name = text(test["name"], 80)
     status = text(test["status"], 20)
     out = [f'<h3 id="t-{name}"><code>{name}</code>: <span class="{status}">{status}</span> '
-           f"({test['score']:.2f} / {test['max_score']:g})</h3>"]
+           f"({points(test['score'])} / {points(test['max_score'])})</h3>"]
     lines = str(test.get("feedback", "")).splitlines()
     out.append(f"<p>{text(lines[0] if lines else '')}</p>")  # the count line, or why it could not run
     for d in test.get("diagnoses", []):
@@ -193,7 +197,10 @@ def fragment(report: dict, cases: int | None = None, output: bool = False, detai
     only the score line, problems and table (for a platform that caps its size).
     """
     out = ['<div class="bg-report">', f'<p class="score"><b>{text(summary_line(report), 600)}</b></p>']
-    problems = report.get("load_problems", [])
+    line = headline.headline(report)
+    if line:
+        out.append(f'<p class="headline cause"><b>{text(line, 600)}</b></p>')
+    problems = [p for p in report.get("load_problems", []) if not headline.is_headline_notice(p)]
     if problems:
         out.append("<p>Problems found while reading the submission:</p><ul>"
                    + "".join(f"<li>{text(p.get('where', ''), 200)}: <code>{text(p.get('message', ''))}</code></li>" for p in problems[:20])
@@ -208,7 +215,7 @@ def fragment(report: dict, cases: int | None = None, output: bool = False, detai
             out.append("<p>Every check passed.</p>")
     for check in report.get("instructor_checks", []):
         out.append(f'<p>Instructor check <code>{text(check["name"], 200)}</code>: <span class="{text(check["status"], 20)}">'
-                   f'{text(check["status"], 20)}</span> ({check["score"]:g} / {check["max_score"]:g})</p>')
+                   f'{text(check["status"], 20)}</span> ({points(check["score"])} / {points(check["max_score"])})</p>')
     out.append("</div>")
     return "\n".join(out)
 

@@ -160,10 +160,14 @@ class GradedItem(pytest.Item):
             raise GradedCheckFailed(describe_test(test))
 
     def repr_failure(self, excinfo, style=None):
+        """The feedback as text; its student-made parts (messages, type names, keys) reach the terminal
+        with every control character shown visibly (`safe_text.terminal`)."""
+        from grader import safe_text
+
         if isinstance(excinfo.value, GradedCheckFailed):
-            return str(excinfo.value)
+            return safe_text.terminal(str(excinfo.value))
         if isinstance(excinfo.value, GraderError):
-            return f"grader: error: {excinfo.value}"
+            return safe_text.terminal(f"grader: error: {excinfo.value}")
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
@@ -332,16 +336,25 @@ class GradingSession:
         scored = self.scored()
         if scored is None:  # collect-only, or stopped before grading
             return
-        write = terminalreporter.write_line
+        from grader import headline, safe_text
+        from grader.feedback import points
+
+        def write(line: str) -> None:  # paths, messages and names can be the student's: controls shown
+            terminalreporter.write_line(safe_text.terminal(line))
+
         terminalreporter.write_sep("=", GROUP)
         write(f"Submission: {scored['submission']}  (seed {scored['seed']}, device {scored['device']})")
+        line = headline.headline(scored)
+        if line:
+            write(line)
         for problem in scored["load_problems"]:
-            write(f"  ! {problem['where']}: {problem['message']}")
+            if not headline.is_headline_notice(problem):
+                write(f"  ! {problem['where']}: {problem['message']}")
         if scored.get("feedback"):
             write(scored["feedback"])
         for test in scored["tests"] + scored.get("instructor_checks", []):
-            write(f"{test['status'].upper():8s} {test['name']:28s} {test['score']:6.2f} / {test['max_score']:g}")
-        write(f"Score: {scored['score']:g} / {scored['max_score']:g}")
+            write(f"{test['status'].upper():8s} {test['name']:28s} {points(test['score']):>6s} / {points(test['max_score'])}")
+        write(f"Score: {points(scored['score'])} / {points(scored['max_score'])}")
         outcome = for_report_dict(scored)
         write(f"Result: {MEANING[outcome]} (exit status {int(outcome)})")
 

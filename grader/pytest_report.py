@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from grader import safe_text
 from grader.errors import GraderError
 from grader.results import Report, TestResult, make_report_dict, make_test_dict
 from grader import packs
@@ -34,7 +35,7 @@ def make_instructor_metadata(nodeid: str, points: float, status: str, feedback: 
         raise ValueError(f"unknown status {status!r}")
     points = float(points)
     return {"kind": INSTRUCTOR, "name": nodeid, "score": points if status == "passed" else 0.0,
-            "max_score": points, "status": status, "feedback": feedback[:FEEDBACK_CHARS]}
+            "max_score": points, "status": status, "feedback": safe_text.cap(feedback, FEEDBACK_CHARS)}  # says what it cut
 
 
 def make_session_header(report: Report) -> dict:

@@ -1,13 +1,14 @@
 """The whole report as Markdown, for platforms that show it (Gradescope, Coursera, a course forum).
 
-GitHub-flavoured Markdown only: headings, tables, lists, code spans and fenced blocks, no HTML, so it
-reads the same rendered or raw. Student text (messages, tracebacks) goes into code spans or fenced
-blocks, where Markdown does not interpret it.
+GitHub-flavoured Markdown only: headings, tables, lists, code spans and fenced blocks, no HTML. Student
+text is never markup: a line of it (a message, a dict key, a file name) goes through `safe_text.markdown`
+(every markup character escaped, `<` as `&lt;`, controls shown), and a traceback into a fence longer
+than any backtick run in it (`safe_text.markdown_code`); code spans hold only the grader's own names.
 """
 
 from __future__ import annotations
 
-from grader import feedback
+from grader import feedback, headline, safe_text
 from grader import packs
 from grader.pack import Pack
 from grader.results import CaseResult, Report, TestResult
@@ -17,13 +18,14 @@ STATUS = {"passed": "✅ passed", "failed": "❌ failed", "error": "❌ error", 
 
 
 def cell(text) -> str:
-    """Text safe inside a table cell: no pipes or newlines break the row."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Any text that may come from a student, as literal Markdown: safe in a table cell and in prose."""
+    return safe_text.markdown(text)
 
 
 def code(text) -> str:
-    """An inline code span that survives backticks in the text."""
-    text = str(text).replace("\n", " ")
+    """An inline code span for the grader's own names (units, misconception codes, formulas); it survives
+    backticks and shows control characters, but a student's text goes through `cell` instead."""
+    text = safe_text.terminal(text, keep_newlines=False)
     fence = "``" if "`" in text else "`"
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
@@ -39,7 +41,8 @@ def score_table(report: Report) -> list[str]:
     for test in report.tests:
         cases = f"{test.passed_cases}/{len(test.cases)}" if test.cases else "-"
         causes = ", ".join(code(d.code) for d in test.diagnoses)
-        lines.append(f"| {code(test.name)} | {STATUS.get(test.status, test.status)} | {test.score:.2f} / {test.max_score:g} | {cases} | {causes} |")
+        lines.append(f"| {code(test.name)} | {STATUS.get(test.status, test.status)} | {feedback.points(test.score)} / "
+                     f"{feedback.points(test.max_score)} | {cases} | {causes} |")
     return lines
 
 
@@ -53,7 +56,7 @@ def layer_map(test: TestResult, pack: Pack) -> list[str]:
         label = f"{row['layer']}{' (L)' if row['layer'] == L else ''}"
         lines.append(f"| {label} | " + " | ".join(MARK[row.get(c)] for c in CELLS) + f" | {step} |")
     sentence = pack.explain_layer_map(test.layer_map, [d.code for d in test.diagnoses])
-    return lines + (["", sentence] if sentence else [])
+    return lines + (["", cell(sentence)] if sentence else [])
 
 
 def failing_case(case: CaseResult) -> list[str]:
@@ -65,24 +68,28 @@ def failing_case(case: CaseResult) -> list[str]:
         if numeric:
             lines += ["", "| quantity | what is wrong | expected shape | returned shape | max abs error | max rel error | at index |",
                       "|---|---|--:|--:|--:|--:|--:|"]
-            lines += [f"| {code(m.path)} | {cell(m.message)} | {feedback.shape(m.expected_shape)} | {feedback.shape(m.got_shape)} | "
+            lines += [f"| {cell(m.path)} | {cell(m.message)} | {feedback.shape(m.expected_shape)} | {feedback.shape(m.got_shape)} | "
                       f"{feedback.number(m.max_abs_error)} | {feedback.number(m.max_rel_error)} | {tuple(m.index) if m.index else '-'} |"
                       for m in numeric]
             excerpts = [m for m in numeric if m.kind == "value" and m.expected_excerpt is not None]
             for m in excerpts:
-                lines += ["", f"{code(m.path)}, {feedback.excerpt_note(m)}:", *block(
+                lines += ["", f"{cell(m.path)}, {cell(feedback.excerpt_note(m))}:", *block(
                     [f"expected {feedback.numbers(m.expected_excerpt)}", f"returned {feedback.numbers(m.got_excerpt)}"])]
         if len(case.mismatches) > feedback.MAX_MISMATCHES:
             lines += ["", f"... and {len(case.mismatches) - feedback.MAX_MISMATCHES} more wrong quantities."]
         return lines
+    if case.status == "timeout":
+        return [head, "", cell(case.note or "no result"), *(["", safe_text.markdown_code("\n".join(feedback.timeout_lines(case)))]
+                                                           if feedback.timeout_lines(case) else [])]
     if case.error:
-        return [head, "", *block(feedback.error_lines(case))]
+        return [head, "", safe_text.markdown_code("\n".join(feedback.error_lines(case)))]
     return [head, "", cell(case.note or "no result")]
 
 
 def test_section(test: TestResult, pack: Pack | None = None) -> list[str]:
     pack = pack or packs.get(packs.DEFAULT)
-    lines = [f"### {code(test.name)}: {STATUS.get(test.status, test.status)} ({test.score:.2f} / {test.max_score:g})", ""]
+    lines = [f"### {code(test.name)}: {STATUS.get(test.status, test.status)} ({feedback.points(test.score)} / "
+             f"{feedback.points(test.max_score)})", ""]
     if test.problem:
         return lines + [cell(test.problem), ""]
     lines.append(cell(feedback.count_line(test)))
@@ -100,9 +107,12 @@ def test_section(test: TestResult, pack: Pack | None = None) -> list[str]:
 
 
 def render_markdown(report: Report) -> str:
-    lines = [f"# Grading report: {code(report.submission)}", "",
-             f"**Score: {report.score:g} / {report.max_score:g}** ({cell(packs.of_report(report).title)}; seed {report.seed}, "
-             f"device {report.device})", ""]
+    lines = [f"# Grading report: {cell(report.submission)}", "",
+             f"**Score: {feedback.points(report.score)} / {feedback.points(report.max_score)}** ({cell(packs.of_report(report).title)}; "
+             f"seed {report.seed}, device {cell(report.device)})", ""]
+    line = headline.headline(report)
+    if line:
+        lines += [f"> **{cell(line)}**", ""]
     if report.notebook_version:
         lines += [cell(packs.of_report(report).version_line(report.notebook_version)), ""]
     if report.sandbox:
@@ -111,9 +121,9 @@ def render_markdown(report: Report) -> str:
         lines += [f"*Sandbox {cell(sandbox_line(report.sandbox))}*", ""]
     if report.fatal:
         return "\n".join(lines + [cell(report.fatal), ""])
-    if report.load_problems:
+    if any(not headline.is_headline_notice(p) for p in report.load_problems):
         lines += ["**While loading your code:**", ""]
-        lines += [f"- {cell(p['where'])}: {code(p['message'])}" for p in report.load_problems] + [""]
+        lines += [f"- {cell(p['where'])}: {cell(p['message'])}" for p in report.load_problems if not headline.is_headline_notice(p)] + [""]
     lines += score_table(report) + [""]
     failing = [t for t in report.tests if t.status != "passed" or t.notices]
     if failing:

@@ -50,22 +50,32 @@ def csv_cell(value: object) -> object:
     return text
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
 def _is_number(text: str) -> bool:
-    """A negative number written by the grader itself ("-1.5") is data, not a formula."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    """A negative number written by the grader itself ("-1.5") is data, not a formula. Only plain decimal
+    notation counts: Python's float() also takes "-2_3", "-inf" and "-nan", which are a student's names."""
+    return _PLAIN_NUMBER.fullmatch(text) is not None
+
+
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]|~])")  # what makes markup anywhere in a line (GFM)
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)([#+\-=>!]|\d+(?=[.)]))")  # what makes a block only at a line's start
+_AUTOLINK = re.compile(r"(?i)(://|www\.)")  # GFM draws a link from a bare URL: break it with a zero-width space
 
 
 def markdown(text: object) -> str:
-    """`text` as literal Markdown inline text: every character Markdown (or the HTML it allows) could read
-    as markup is backslash-escaped, `<`, `>` and `&` become entities, newlines become spaces and control
-    characters are shown visibly. For a line of prose or a table cell; code blocks use `markdown_code`."""
+    """`text` as literal Markdown inline text: every character that makes markup (emphasis, code, links,
+    tables, strikethrough) is backslash-escaped, `<`, `>` and `&` become entities (no raw HTML), a bare
+    URL gets a zero-width space so that no renderer links it, what would start a block (a heading, list or
+    quote) is escaped at the start, newlines become spaces and control characters are shown visibly.
+    Plain words, dots and parentheses stay as they are, so the raw Markdown still reads. For a line of
+    prose or a table cell; code blocks use `markdown_code`."""
     text = terminal(text, keep_newlines=False).replace("\\n", " ")
+    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", text)
+    text = _AUTOLINK.sub(lambda m: m.group()[0] + "\u200b" + m.group()[1:], text)
+    return _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)), text)
 
 
 def markdown_code(text: object) -> str:

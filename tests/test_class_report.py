@@ -91,7 +91,7 @@ def test_markdown_names_every_function_misconception_and_error():
     assert "| `compute_cost` | 10 | 25% (1) | 31.2% | 0 |" in page
     assert "| `linear_backward` | 10 | 50% (2) | 50.0% | 1 |" in page
     assert "| The cost has the wrong sign | `COST_SIGN` | 1 (25%) | `compute_cost` (1), `linear_backward` (1) |" in page
-    assert "- `broken`: This submission could not be graded: no file." in page
+    assert "- broken: This submission could not be graded: no file." in page
     assert "| 20 (full marks) | 1 |" in page and "| 0 to under 2 | 0 |" in page  # not in the first bin either
     empty = render_markdown(class_stats([("a", slim(report("graded", [unit("compute_cost", 4, 4, 20)])))]))
     assert "No misconception was recognised" in empty and "Could not be graded" not in empty

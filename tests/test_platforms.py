@@ -192,12 +192,13 @@ def test_every_format_validates_for_graded_submissions(report_of, name):
 
     results = gradescope.make_results(report)
     validate_platform("gradescope", results)
-    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"])) == report.score
+    assert results["score"] == round(report.score, 2)  # scores as people read them: two decimals at most
+    assert abs(results["score"] - sum(t["score"] for t in results["tests"])) <= 0.005 * len(results["tests"])
     assert [t["name"] for t in results["tests"]] == list(UNITS)
     assert [t["number"] for t in results["tests"]] == [str(i) for i in range(1, len(UNITS) + 1)]
     for test, entry in zip(report.tests, results["tests"]):
         assert entry["status"] == ("passed" if test.status == "passed" else "failed")
-        assert (entry["score"], entry["max_score"]) == (test.score, test.max_score)
+        assert (entry["score"], entry["max_score"]) == (round(test.score, 2), round(test.max_score, 2))
         assert entry["output"] == test.feedback and entry["visibility"] == "visible"
 
     feedback = coursera.make_feedback(report)
@@ -209,8 +210,8 @@ def test_every_format_validates_for_graded_submissions(report_of, name):
     autoresult = autolab.make_autoresult(report)
     validate_platform("autolab", autoresult)
     assert list(autoresult["scores"]) == list(UNITS)
-    assert sum(autoresult["scores"].values()) == pytest.approx(report.score)
-    assert autoresult["scoreboard"] == [report.score]
+    assert sum(autoresult["scores"].values()) == pytest.approx(report.score, abs=0.005 * len(UNITS))  # each rounded
+    assert autoresult["scoreboard"] == [round(report.score, 2)]
     assert autolab.parse_autoresult(autolab.make_summary(report) + "\n" + autolab.autoresult_line(report)) == autoresult
 
 
@@ -228,14 +229,13 @@ def test_scores_reflect_the_grading(report_of):
     assert 0 < coursera.make_feedback(buggy)["fractionalScore"] < 1
 
 
-def test_a_submission_that_cannot_be_graded_is_a_failed_load_test(report_of, tmp_path):
+def test_a_submission_that_cannot_be_graded_fails_every_usual_test(report_of, tmp_path):
     report = report_of(fatal_folder(tmp_path))
     assert report.fatal
     results = gradescope.make_results(report)
     validate_platform("gradescope", results)
-    assert results["score"] == 0 and len(results["tests"]) == 1
-    assert results["tests"][0]["name"] == gradescope.FATAL_TEST and results["tests"][0]["status"] == "failed"
-    assert "no .py or .ipynb" in results["tests"][0]["output"]
+    assert results["score"] == 0 and [t["name"] for t in results["tests"]] == list(UNITS)
+    assert all(t["status"] == "failed" and t["score"] == 0 and "no .py or .ipynb" in t["output"] for t in results["tests"])
     feedback = coursera.make_feedback(report)
     validate_platform("coursera", feedback)
     assert feedback["fractionalScore"] == 0 and "could not be graded" in feedback["feedback"]

@@ -12,6 +12,7 @@ import sys
 import pytest
 from rich.console import Console
 
+from grader import safe_text
 from grader.cli import main
 from grader.render_markdown import render_markdown
 from grader.render_terminal import print_report, render_text
@@ -62,7 +63,7 @@ def test_fatal_report_renders_everywhere(grader, tmp_path):
     empty.write_text("import numpy as np\nx = 1\n")
     report = grader.grade(empty)
     assert report.fatal
-    assert report.fatal in " ".join(render_text(report).split()) and report.fatal in render_markdown(report)
+    assert report.fatal in " ".join(render_text(report).split()) and safe_text.markdown(report.fatal) in render_markdown(report)
     validate_report(make_report_dict(report))
 
 

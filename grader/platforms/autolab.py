@@ -30,10 +30,10 @@ def make_autoresult(report: Report, units: tuple[str, ...] | None = None, scoreb
         units = packs.get(report.assignment or packs.DEFAULT).units
     scores = {unit: 0.0 for unit in units}
     if not report.fatal:
-        scores.update({test.function: test.score for test in report.tests})
+        scores.update({test.function: round(test.score, 2) for test in report.tests})  # as the summary shows it
     data: dict = {"scores": scores}
     if scoreboard:
-        data["scoreboard"] = [report.score]
+        data["scoreboard"] = [round(report.score, 2)]
     return data
 
 
@@ -44,10 +44,13 @@ def autoresult_line(report: Report, scoreboard: bool = True) -> str:
 
 def make_summary(report: Report) -> str:
     """A few lines for the student: overall score, then one line per unit with its first feedback line."""
-    lines = [one_line(summary(report), 400)]
-    lines += [f"  ! {p}" for p in load_problem_lines(report)]
+    from grader.feedback import points
+    from grader.headline import NOTICE_WHERE
+
+    lines = [one_line(summary(report), 600)]  # with the headline, when there is one
+    lines += [f"  ! {p}" for p in load_problem_lines(report) if not p.startswith(f"{NOTICE_WHERE}: ")]
     for test in report.tests:
-        lines.append(f"{test.status.upper():8s} {test.name:28s} {test.score:6.2f} / {test.max_score:g}")
+        lines.append(f"{test.status.upper():8s} {test.name:28s} {points(test.score):>6s} / {points(test.max_score)}")
         if test.status != "passed":
             feedback = [one_line(line, 240) for line in test.feedback.splitlines() if line.strip()]
             lines += ["         - " + line for line in feedback[:FEEDBACK_LINES]]  # no line of ours parses as JSON

@@ -52,12 +52,17 @@ def one_line(text: str, limit: int = 200) -> str:
 
 
 def summary(report: Report) -> str:
-    """The short overall line: score, and how many functions passed (no seed: students read this)."""
+    """The short overall line: score (two decimals at most), the headline when the report has one, and
+    how many functions passed (no seed: students read this)."""
+    from grader.feedback import points
+    from grader.headline import headline
+
+    line = headline(report)
+    lead = f"Score: {points(report.score) if not report.fatal else 0} / {points(report.max_score)}." + (f" {line}" if line else "")
     if report.fatal:
-        return f"Score: 0 / {report.max_score:g}. {report.fatal}"
+        return f"{lead} {report.fatal}"
     passed = sum(t.status == "passed" for t in report.tests)
-    return (f"Score: {report.score:g} / {report.max_score:g}. "
-            f"{passed} of {len(report.tests)} graded units passed every case.")
+    return f"{lead} {passed} of {len(report.tests)} graded units passed every case."
 
 
 def load_problem_lines(report: Report, limit: int = 10) -> list[str]:

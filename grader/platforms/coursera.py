@@ -34,14 +34,17 @@ def _fit(text: str, limit_bytes: int) -> str:
 
 def make_feedback_text(report: Report) -> str:
     """Plain-text feedback: the summary, then one paragraph per unit that lost points."""
-    lines = [summary(report)]
-    problems = load_problem_lines(report)
+    from grader.feedback import points
+    from grader.headline import NOTICE_WHERE
+
+    lines = [summary(report)]  # with the headline, when there is one
+    problems = [line for line in load_problem_lines(report) if not line.startswith(f"{NOTICE_WHERE}: ")]
     if problems:
         lines += ["", "Problems found while reading your submission:"] + [f"- {p}" for p in problems]
     if report.tests:
         lines.append("")
     for test in report.tests:
-        lines.append(f"{test.status.upper()}  {test.name}: {test.score:g} / {test.max_score:g}")
+        lines.append(f"{test.status.upper()}  {test.name}: {points(test.score)} / {points(test.max_score)}")
         if test.status != "passed":
             lines += ["    " + line for line in clip(test.feedback, TEST_CHARS).splitlines()]
     return _fit("\n".join(lines), FEEDBACK_BYTES)

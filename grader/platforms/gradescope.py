@@ -14,6 +14,7 @@ import time
 import traceback
 from pathlib import Path
 
+from grader import headline
 from grader.errors import GraderError
 from grader.platforms.common import (RUBRIC_NAME, clip, grade_path, load_problem_lines, rich_markdown, summary,
                                      write_json)
@@ -22,11 +23,15 @@ from grader.results import Report, TestResult
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 TEST_OUTPUT_CHARS = 8000
 OUTPUT_CHARS = 60000
-FATAL_TEST = "Loading your submission"
 
 
 def _seconds(value: float) -> int:
     return max(0, math.ceil(value))
+
+
+def _points(value: float) -> float:
+    """A score as people read it (two decimals at most), the same figure the text reports show."""
+    return round(float(value), 2)
 
 
 def make_test(test: TestResult, number: int, visibility: str = "visible") -> dict:
@@ -34,8 +39,8 @@ def make_test(test: TestResult, number: int, visibility: str = "visible") -> dic
     return {
         "name": test.name,
         "number": str(number),
-        "score": test.score,
-        "max_score": test.max_score,
+        "score": _points(test.score),
+        "max_score": _points(test.max_score),
         "status": "passed" if test.status == "passed" else "failed",
         "output": clip(test.feedback or test.status, TEST_OUTPUT_CHARS),
         "output_format": "text",
@@ -57,7 +62,7 @@ def make_html_output(report: Report) -> str:
 def make_output(report: Report, markdown: str | None = None) -> tuple[str, str]:
     """The top-level (output, output_format): a short summary, then the Markdown report where one exists."""
     lines = [summary(report)]
-    problems = load_problem_lines(report)
+    problems = [line for line in load_problem_lines(report) if not line.startswith(f"{headline.NOTICE_WHERE}: ")]
     if problems:
         lines += ["", "Problems found while reading your submission:"] + [f"- {p}" for p in problems]
     if markdown:
@@ -65,18 +70,35 @@ def make_output(report: Report, markdown: str | None = None) -> tuple[str, str]:
     return clip("\n".join(lines), OUTPUT_CHARS), "text"
 
 
-def make_results(report: Report, markdown: str | None = None, visibility: str = "visible", html: str | None = None) -> dict:
-    """results.json for a report; a submission that could not be graded at all is one failed test.
+def unit_points(report: Report) -> dict[str, float]:
+    """Each graded unit's points, for a report that has no tests (it could not be graded): the pack's
+    defaults. `cmd_run` passes the rubric's own instead."""
+    from grader import packs
+
+    pack = packs.of_report(report)
+    return {unit: float(pack.default_points[unit]) for unit in pack.units if unit in pack.default_points}
+
+
+def make_results(report: Report, markdown: str | None = None, visibility: str = "visible", html: str | None = None,
+                 units: dict[str, float] | None = None) -> dict:
+    """results.json for a report. The tests are always the graded units, in rubric order: a submission
+    that could not be graded at all gets each of them at 0 with the reason, so that the gradebook's
+    columns are the same for every student. `units`: unit -> points (the rubric's; default the pack's).
 
     The top-level output is `html` (output_format html) when given, else the summary and `markdown`."""
     output, output_format = (html, "html") if html is not None else make_output(report, markdown)
     if report.fatal:
-        tests = [{"name": FATAL_TEST, "number": "1", "score": 0.0, "max_score": report.max_score, "status": "failed",
-                  "output": clip(report.fatal, TEST_OUTPUT_CHARS), "output_format": "text", "visibility": visibility}]
+        reason = clip(report.fatal, TEST_OUTPUT_CHARS)
+        line = headline.headline(report)
+        if line:
+            reason = clip(f"{line}\n{report.fatal}", TEST_OUTPUT_CHARS)
+        tests = [{"name": name, "number": str(number), "score": 0.0, "max_score": _points(points), "status": "failed",
+                  "output": reason, "output_format": "text", "visibility": visibility}
+                 for number, (name, points) in enumerate((units or unit_points(report)).items(), start=1)]
     else:
         tests = [make_test(test, number, visibility) for number, test in enumerate(report.tests, start=1)]
     return {
-        "score": report.score,
+        "score": _points(report.score),
         "execution_time": _seconds(report.seconds),
         "output": output,
         "output_format": output_format,
@@ -121,12 +143,18 @@ def cmd_run(args) -> int:
     started = time.perf_counter()
     warn_public_seed(args.seed, "gradescope run")
     try:
-        report = grade_path(root / "submission", find_rubric(root, args.rubric), args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None))
+        from grader import packs
+        from grader.rubric import load_rubric
+
+        rubric_path = find_rubric(root, args.rubric)
+        report = grade_path(root / "submission", rubric_path, args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None))
+        rubric = load_rubric(rubric_path, getattr(args, "assignment", None), default=packs.DEFAULT)
+        units = {name: unit.points for name, unit in rubric.units.items()}  # the same tests for every student
         try:
-            data = make_results(report, visibility=args.visibility, html=make_html_output(report))
+            data = make_results(report, visibility=args.visibility, html=make_html_output(report), units=units)
         except Exception:  # noqa: BLE001 - a renderer bug must not cost a student their result file
             traceback.print_exc()
-            data = make_results(report, rich_markdown(report), args.visibility)
+            data = make_results(report, rich_markdown(report), args.visibility, units=units)
         data["execution_time"] = _seconds(time.perf_counter() - started)
         line, code = summary(report), for_report(report.status, report.score, report.max_score, report.fatal or "")
     except GraderError as error:

@@ -268,8 +268,8 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
             if not callable(function):
                 raise NameError(f"name {job['function']!r} is not defined")
             result["value"] = function(*args)
-    except CaseTimeout:
-        result.update(status="timeout")
+    except CaseTimeout as exc:  # where the alarm found the code: the student's frames, for "time ran out in f at line k"
+        result.update(status="timeout", error=_error(exc))
     except BaseException as exc:  # noqa: BLE001
         result.update(status="error", error=_error(exc))
     finally:

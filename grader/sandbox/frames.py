@@ -8,7 +8,8 @@ raises `FrameError`, whose message names the field, and that ends only its check
 
 What a job may send (child.py writes them):
 - L, its load report: errors [{filename, lineno, type, message, traceback}], functions [str], output, output_chars
-- C, a case's result: i, status (ok, error, timeout), seconds, value, error (with status error),
+- C, a case's result: i, status (ok, error, timeout), seconds, value, error (with status error; with timeout,
+  where the alarm found the code),
   args_after, calls [{helper, matched, args}], output, output_chars
 - Q, a stand-in's question: i, helper, args (a tuple)
 """
@@ -135,6 +136,8 @@ def case_result(message: dict, output_chars: int) -> dict:
         out["value"] = message["value"]
     if status == "error":
         out["error"] = error(_field(message, "error", "error result"))
+    elif status == "timeout" and "error" in message:  # where the alarm found the student's code
+        out["error"] = error(message["error"])
     if message.get("args_after") is not None:
         out["args_after"] = message["args_after"]
     if "calls" in message:
