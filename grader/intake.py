@@ -94,7 +94,7 @@ def what(path: Path) -> str | None:
         target = os.stat(path)  # stat, never open: a link to a FIFO or a device costs nothing here
     except OSError as error:
         return "a link loop" if error.errno == errno.ELOOP else "a broken link"
-    return "a link to " + _kind(target.st_mode)[2:]
+    return "a link to " + _kind(target.st_mode)
 
 
 def _open_regular(path: Path, limit: int, seen: os.stat_result | None = None) -> tuple[int, int]:
@@ -280,8 +280,8 @@ def _unzip(handle, archive: Path, dest: Path, limits: Limits, packed: int) -> No
             _check_sizes(len(members), sum(m.file_size for m in members), packed, limits)
             for member in members:
                 path = _member_path(member.filename)
-                mode = member.external_attr >> 16
-                if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                mode = member.external_attr >> 16  # Unix's st_mode, where the zip was made on Unix
+                if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                     raise Refused(f"the archive holds {_kind(mode) if not stat.S_ISLNK(mode) else 'a link'} ({member.filename!r}), not a file")
                 if member.file_size > max(member.compress_size, 1) * limits.ratio and member.file_size > MiB:
                     raise Refused(f"{member.filename!r} unpacks to more than {limits.ratio} times its size (a zip bomb?), the limit")

@@ -222,28 +222,41 @@ def _notebook_cells(data: bytes) -> list[tuple[str, str]]:
 
     A byte-order mark is skipped, as Python's json does with bytes (nbformat.reads does too); nbformat
     joins a cell's list of lines, and a source still not text (an int, a dict) is refused here, not later."""
+    import json
+
     import nbformat
 
     try:
-        notebook = nbformat.reads(data.decode("utf-8-sig"), as_version=4)
-    except Exception as error:  # noqa: BLE001 - any unreadable notebook is the student's problem
+        text = data.decode("utf-8-sig")
+        raw = json.loads(text)
+    except (UnicodeDecodeError, RecursionError, ValueError) as error:
         raise ValueError(f"not a readable Jupyter notebook: {' '.join(str(error).split())[:300]}") from None
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(raw, dict):
+        raise ValueError("not a readable Jupyter notebook: it is not a JSON object")
+    cells = raw.get("cells")
+    if cells is None and isinstance(raw.get("worksheets"), list):  # nbformat 3: cells in worksheets, code in "input"
+        cells = [c for sheet in raw["worksheets"] if isinstance(sheet, dict) for c in sheet.get("cells") or []]
     if not isinstance(cells, list):
         raise ValueError("not a readable Jupyter notebook: it has no list of cells")
+    for number, cell in enumerate(cells, start=1):  # before nbformat, which takes them on trust
+        for source in (cell.get(key) for key in ("source", "input") if key in cell) if isinstance(cell, dict) else ():
+            if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(line, str) for line in source)):
+                raise ValueError(f"not a readable Jupyter notebook: the source of cell {number} is "
+                                 f"{_JSON_TYPES.get(type(source), type(source).__name__)}, not text")
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception as error:  # noqa: BLE001 - any unreadable notebook is the student's problem
+        raise ValueError(f"not a readable Jupyter notebook: {' '.join(str(error).split())[:300]}") from None
     found = []
-    for number, cell in enumerate(cells, start=1):
+    for cell in notebook.get("cells") or []:
         kind = cell.get("cell_type") if isinstance(cell, dict) else None
-        if kind not in ("code", "markdown"):
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list) and all(isinstance(line, str) for line in source):
-            source = "".join(source)
-        if not isinstance(source, str):
-            raise ValueError(f"not a readable Jupyter notebook: the source of cell {number} is "
-                             f"{type(source).__name__ if source is not None else 'null'}, not text")
-        found.append((kind, source))
+        source = cell.get("source", "") if isinstance(cell, dict) else ""
+        if kind in ("code", "markdown") and isinstance(source, str):
+            found.append((kind, source))
     return found
+
+
+_JSON_TYPES = {dict: "dict", list: "list", int: "int", float: "float", bool: "bool", type(None): "null"}
 
 
 def _python_text(data: bytes) -> str:
