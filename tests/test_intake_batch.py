@@ -232,3 +232,57 @@ def test_a_resumed_auto_batch_keeps_the_second_assignments_reports(tmp_path, rub
     before = report_ids(out)
     assert grade(argv) == Exit.NOT_GRADED
     assert report_ids(out) == before  # nothing graded again, the conv submission included
+
+
+# --- as a normal user (the red team's unprivileged runs) --------------------------------------------
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to a uid of its own")
+def test_an_unprivileged_grader_is_not_stopped_by_a_fifo_or_dev_zero(rubric):
+    """The batch run as a uid no account has (tests/redteam/run_grade.py drops to it), on a class holding a
+    FIFO, a link to /dev/zero and a folder nested 40 deep beside honest work: it ends in time, leaves no
+    process, gives every entry a row, and exits 2."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from tests.redteam.campaign import interpreter_hiding
+
+    uid = 61990
+    base = Path(tempfile.mkdtemp(prefix="intake-nobody-", dir="/tmp"))  # pytest's tmp_path is closed to other uids
+    try:
+        folder, log = base / "class", base / "log"
+        folder.mkdir()
+        log.mkdir()
+        shutil.copy(CORRECT, folder / "alice.py")
+        os.mkfifo(folder / "pipe.py")
+        (folder / "zero.py").symlink_to("/dev/zero")
+        (folder / "deep" / "/".join(["d"] * 40)).mkdir(parents=True)
+        shutil.copy(CORRECT, folder / "deep" / "solution.py")
+        shutil.copy(rubric, base / "rubric.toml")
+        (base / "home").mkdir()
+        for path in [base, *base.rglob("*")]:
+            os.lchown(path, uid, uid)
+        base.chmod(0o755)
+        command = [sys.executable, str(ROOT / "tests" / "redteam" / "run_grade.py"), str(log / "result.json"),
+                   "--timeout", "300", "--stdout", str(log / "stdout"), "--stderr", str(log / "stderr"), "--uid", str(uid)]
+        hiding = interpreter_hiding()
+        if hiding:
+            (log / "stash").mkdir()
+            command += ["--hide", hiding[0], "--stash", str(log / "stash")] + [a for keep in hiding[1] for a in ("--keep", keep)]
+        command += ["--", sys.executable, "-m", "grader", "grade", str(folder), "--out", str(base / "out"), "-j", "1",
+                    "--seed", "0", "--device", "cpu", "--no-progress", "--rubric", str(base / "rubric.toml")]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": str(base / "home"),
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        subprocess.run(command, cwd=ROOT, env=env, timeout=400, check=False)
+        result = json.loads((log / "result.json").read_text(encoding="utf-8"))
+        stderr = (log / "stderr").read_text(encoding="utf-8", errors="replace")
+        if result.get("setup_error") or "--allow-weak-sandbox" in stderr:
+            pytest.skip(f"cannot grade as an unprivileged uid here: {result.get('setup_error') or stderr[-300:]}")
+        assert not result["timed_out"] and result["survivors"] == [], result
+        assert result["rc"] == Exit.NOT_GRADED, stderr[-2000:]
+        found = rows(base / "out")
+        assert set(found) == {"alice", "pipe", "zero", "deep"}
+        assert found["alice"]["score"] == found["alice"]["max_score"]
+        assert "a FIFO" in found["pipe"]["problem"] and "a link to a device" in found["zero"]["problem"]
+        assert "nested more than 32 deep" in found["deep"]["problem"]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
