@@ -279,7 +279,7 @@ def _unzip(handle, archive: Path, dest: Path, limits: Limits, packed: int) -> No
             members = zipped.infolist()
             _check_sizes(len(members), sum(m.file_size for m in members), packed, limits)
             for member in members:
-                path = _member_path(member.filename)
+                _member_path(member.filename)
                 mode = member.external_attr >> 16  # Unix's st_mode, where the zip was made on Unix
                 if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                     raise Refused(f"the archive holds {_kind(mode) if not stat.S_ISLNK(mode) else 'a link'} ({member.filename!r}), not a file")

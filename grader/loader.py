@@ -232,12 +232,12 @@ def _notebook_cells(data: bytes) -> list[tuple[str, str]]:
     except (UnicodeDecodeError, RecursionError, ValueError) as error:
         raise ValueError(f"not a readable Jupyter notebook: {' '.join(str(error).split())[:300]}") from None
     if not isinstance(raw, dict):
-        raise ValueError("not a readable Jupyter notebook: it is not a JSON object")
+        raise ValueError("not a readable Jupyter notebook: it is not a JSON object")  # noqa: TRY004 - the loader's one error for a bad file
     cells = raw.get("cells")
     if cells is None and isinstance(raw.get("worksheets"), list):  # nbformat 3: cells in worksheets, code in "input"
         cells = [c for sheet in raw["worksheets"] if isinstance(sheet, dict) for c in sheet.get("cells") or []]
     if not isinstance(cells, list):
-        raise ValueError("not a readable Jupyter notebook: it has no list of cells")
+        raise ValueError("not a readable Jupyter notebook: it has no list of cells")  # noqa: TRY004 - as above
     for number, cell in enumerate(cells, start=1):  # before nbformat, which takes them on trust
         for source in (cell.get(key) for key in ("source", "input") if key in cell) if isinstance(cell, dict) else ():
             if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(line, str) for line in source)):

@@ -9,7 +9,6 @@ what it left: the rows, the reports, the exit status, and what is (not) outside.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import shutil
@@ -143,7 +142,7 @@ def class_batch(tmp_path_factory, rubric):
 
 
 def test_every_entry_has_a_row_and_a_report_saying_why(class_batch):
-    folder, _, out, _, code = class_batch
+    _, _, out, _, code = class_batch
     found = rows(out)
     assert set(found) == set(EXPECTED) | set(GRADED)
     for name, (status, said) in EXPECTED.items():
