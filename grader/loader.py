@@ -104,6 +104,8 @@ def _parse(text: str) -> ast.Module:
         return ast.parse(text)
     except (RecursionError, MemoryError):
         raise SyntaxError("the code is nested too deeply for Python to parse it") from None
+    except ValueError as error:  # a null byte, before Python 3.11.4 (a SyntaxError since)
+        raise SyntaxError(str(error)) from None
 
 
 def _keep(node: ast.stmt) -> bool:
@@ -267,7 +269,7 @@ def _python_text(data: bytes) -> str:
         encoding = "utf-8-sig"
     try:
         return data.decode(encoding, errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError):  # not a text encoding (rot13), or one that refuses everything (undefined)
         return data.decode("utf-8-sig", errors="replace")
 
 

@@ -301,3 +301,26 @@ def test_gradescope_run_with_a_fifo_and_a_dev_zero_link_grades_the_student(tmp_p
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert "over the limit of 16.0 MB" in results["tests"][0]["output"] and "course's side" not in results["output"]
     capsys.readouterr()
+
+
+def test_the_trusted_side_never_recurses_on_what_the_parser_accepts(tmp_path):
+    """An expression as deep as Python's parser takes (deeper than Python's own recursion limit) in a
+    top-level assignment: the loader's walk over it is a loop, so it is kept, not a grader fault."""
+    import ast
+    import sys
+
+    depth = next(n for n in (2000, 1500, 1200) if _parses("x = " + "-" * n + "1", ast))
+    assert depth > sys.getrecursionlimit()
+    path = tmp_path / "deep_assign.py"
+    path.write_text(CORRECT.read_text(encoding="utf-8") + "\n\nY = " + "-" * depth + "1\n", encoding="utf-8")
+    sub = load_submission(path)
+    assert sub.fatal is None and not [p for p in sub.problems if p.kind == "syntax"]
+    assert any(s.source.startswith("Y = --") for s in sub.statements)  # a simple assignment without a call: kept
+
+
+def _parses(text: str, ast) -> bool:
+    try:
+        ast.parse(text)
+        return True
+    except (SyntaxError, RecursionError, MemoryError):
+        return False
