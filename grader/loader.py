@@ -312,10 +312,10 @@ def load_submission(path: str | Path, assignment: Pack | str | None = None) -> S
     path = Path(path)
     if not os.path.lexists(path):  # a link loop or a broken link exists, as a link: the student's to fix
         raise GraderError(f"no such submission: {given}")
-    is_dir = intake.what(path) is None and path.is_dir()
+    kind = intake.what(path)  # None: a regular file or a folder (by lstat)
+    is_dir = kind is None and path.is_dir()
     sub = Submission(path=given, name=path.name if is_dir else path.stem)
     sub.pack = resolve_pack(assignment, []).name  # until the code is read: the named pack, or the default
-    kind = intake.what(path)
     if kind is not None:  # never opened, never followed: a FIFO would hang, a link may point at the answer key
         sub.fatal = (f"{path.name} is a symbolic link, not a file; submit the file itself" if kind in ("a link to a file", "a link to a folder")
                      else f"{path.name} is {kind}, not a file or a folder")
@@ -338,8 +338,8 @@ def load_submission(path: str | Path, assignment: Pack | str | None = None) -> S
             sub.problems.append(Problem(path.name, None, notice, "notice"))
         path = chosen
     if path.suffix.lower() not in SUFFIXES:
-        what = f" ({''.join(path.suffixes[-2:]).lower()})" if path.suffix else ""
-        sub.fatal = f"{path.name} is not a submission{what}: it is neither a .py file nor a .ipynb notebook"
+        suffix = ".tar.gz" if path.name.lower().endswith(".tar.gz") else path.suffix.lower()
+        sub.fatal = f"{path.name} is not a submission{f' ({suffix})' if suffix else ''}: it is neither a .py file nor a .ipynb notebook"
         return sub
     sub.source_file = path
     sources: list[tuple[str, str]] = []  # (filename, code) to parse once the assignment is known
