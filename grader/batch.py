@@ -235,7 +235,7 @@ def grade_paths(args) -> int:
             _grade_all(todo, jobs, rubric, args, out, done, progress)
     rows = [(item, done[item.index]) for item in items]
     others, left_out = other_reports(out, rows, keys)
-    every = rows + others if not others else sorted(rows + others, key=lambda row: row[0].name.lower())
+    every = sorted(rows + others, key=lambda row: row[0].name.lower()) if others else rows  # the folder's whole class
     written = _write_summaries(out, every, rubric, args.seed)
     return _print_results(rows, len(todo), time.perf_counter() - started, jobs, written, len(others), left_out)
 

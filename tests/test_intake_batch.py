@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -133,16 +134,18 @@ def class_batch(tmp_path_factory, rubric):
     base = tmp_path_factory.mktemp("class")
     folder, outside = build_class(base)
     out = base / "results"
+    scratch = set(Path(tempfile.gettempdir()).glob("grader-archives-*"))
     code = grade([str(folder), "--out", str(out), "--rubric", str(rubric), "--seed", "4", "-j", "2",
                   "--device", "cpu", "--no-progress"])
+    left = set(Path(tempfile.gettempdir()).glob("grader-archives-*")) - scratch  # the unpacked archives
     alone = base / "alone"  # the honest ones, graded alone: the same reports
     grade([str(folder / "alice.py"), str(folder / "bob.py"), "--out", str(alone), "--rubric", str(rubric), "--seed", "4",
            "-j", "1", "--device", "cpu", "--no-progress"])
-    return folder, outside, out, alone, code
+    return folder, outside, out, alone, code, left
 
 
 def test_every_entry_has_a_row_and_a_report_saying_why(class_batch):
-    _, _, out, _, code = class_batch
+    _, _, out, _, code, _ = class_batch
     found = rows(out)
     assert set(found) == set(EXPECTED) | set(GRADED)
     for name, (status, said) in EXPECTED.items():
@@ -153,7 +156,7 @@ def test_every_entry_has_a_row_and_a_report_saying_why(class_batch):
 
 
 def test_the_honest_submissions_are_graded_as_if_alone(class_batch):
-    _, _, out, alone, _ = class_batch
+    _, _, out, alone, _, _ = class_batch
     for name in ("alice", "bob"):
         with_attacks = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
         by_itself = json.loads((alone / f"{name}.json").read_text(encoding="utf-8"))
@@ -166,7 +169,8 @@ def test_the_honest_submissions_are_graded_as_if_alone(class_batch):
 
 
 def test_nothing_outside_was_read_or_written(class_batch):
-    folder, outside, out, _, _ = class_batch
+    folder, outside, out, _, _, left = class_batch
+    assert not left  # the private folder the archives were unpacked into is gone
     text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in out.rglob("*") if p.is_file())
     assert SECRET not in text
     assert not list(folder.parent.rglob("escaped.py")) and not (folder.parent.parent / "escaped.py").exists()
@@ -174,7 +178,7 @@ def test_nothing_outside_was_read_or_written(class_batch):
 
 
 def test_an_archive_entry_is_named_by_the_archive_and_resumes(class_batch, rubric):
-    folder, _, out, _, _ = class_batch
+    folder, _, out, _, _, _ = class_batch
     found = rows(out)
     assert found["carol"]["path"] == str(folder / "lms.zip" / "carol.py")
     assert found["dave"]["path"] == str(folder / "lms.zip" / "dave")
