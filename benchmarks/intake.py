@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader import intake  # noqa: E402
-from grader.batch import submission_digest  # noqa: E402
-from grader.loader import load_submission  # noqa: E402
+from grader import intake
+from grader.batch import submission_digest
+from grader.loader import load_submission
 
 CORRECT = ROOT / "submissions" / "correct_student.py"
 
