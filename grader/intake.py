@@ -163,6 +163,48 @@ class Tree:
         return f"left alone, being neither files nor folders (links are never followed): {names}{more}"
 
 
+def _names(scan, room: int, limit: int) -> list[str]:
+    """The names of a scan, sorted; Refused past `room` of them (a folder of millions is never listed whole)."""
+    names = []
+    for entry in scan:
+        names.append(entry.name)
+        if len(names) > room:
+            raise Refused(f"the submission holds more than {limit:,} files and folders, the limit")
+    return sorted(names)
+
+
+def _list(path: Path, seen: os.stat_result, shown: str, room: int = LIMITS.entries,
+          limit: int = LIMITS.entries) -> list[tuple[str, os.stat_result | None]]:
+    """(name, lstat or None when unreadable) of a folder's entries, by name, from the folder the walk saw:
+    opened without following a link and checked by fstat, so a folder swapped for a link (to anywhere)
+    after it was listed is refused; each entry is lstat'ed through that folder's descriptor."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+    def lstat(name: str, **where) -> os.stat_result | None:
+        try:
+            return os.stat(name, follow_symlinks=False, **where)
+        except OSError:
+            return None
+
+    try:
+        if os.scandir not in os.supports_fd or os.stat not in os.supports_dir_fd:  # Windows: by path
+            with os.scandir(path) as scan:
+                names = _names(scan, room, limit)
+            return [(name, lstat(str(path / name))) for name in names]
+        fd = os.open(path, flags)
+        try:
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != (seen.st_dev, seen.st_ino):
+                raise Refused(f"the folder {shown} changed while it was being read")
+            with os.scandir(fd) as scan:
+                names = _names(scan, room, limit)
+            return [(name, lstat(name, dir_fd=fd)) for name in names]
+        finally:
+            os.close(fd)
+    except OSError as error:
+        raise Refused(f"the folder {shown} cannot be read ({error.strerror})") from None
+
+
 def survey(folder: Path, limits: Limits = LIMITS, skip: Path | None = None) -> Tree:
     """Walk `folder` by lstat, in a loop (no recursion, however deep), within the limits; Refused beyond them.
 
@@ -173,23 +215,21 @@ def survey(folder: Path, limits: Limits = LIMITS, skip: Path | None = None) -> T
         skipped = None
     tree = Tree(folder)
     total, count = 0, 0
-    pending: list[tuple[str, int]] = [("", 0)]  # (relative path, depth), a stack
+    try:
+        root = os.lstat(folder)
+    except OSError as error:
+        raise Refused(f"the folder {folder.name} cannot be read ({error.strerror})") from None
+    pending: list[tuple[str, int, os.stat_result]] = [("", 0, root)]  # (relative path, depth, its lstat), a stack
     while pending:
-        rel, depth = pending.pop()
-        try:
-            with os.scandir(folder / rel if rel else folder) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
-        except OSError as error:
-            raise Refused(f"the folder {rel or folder.name} cannot be read ({error.strerror})") from None
+        rel, depth, seen = pending.pop()
+        entries = _list(folder / rel if rel else folder, seen, rel or folder.name, limits.entries - count, limits.entries)
         folders = []
-        for entry in entries:
+        for name, st in entries:
             count += 1
             if count > limits.entries:
                 raise Refused(f"the submission holds more than {limits.entries:,} files and folders, the limit")
-            child = f"{rel}/{entry.name}" if rel else entry.name
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
+            child = f"{rel}/{name}" if rel else name
+            if st is None:
                 tree.ignored.append((child, "unreadable"))
                 continue
             if stat.S_ISDIR(st.st_mode):
@@ -197,7 +237,7 @@ def survey(folder: Path, limits: Limits = LIMITS, skip: Path | None = None) -> T
                     continue
                 if depth + 1 > limits.depth:
                     raise Refused(f"the submission's folders are nested more than {limits.depth} deep, the limit")
-                folders.append(child)
+                folders.append((child, st))
             elif stat.S_ISREG(st.st_mode):
                 if st.st_size > limits.file_bytes:
                     raise Refused(f"{child} is {size_text(st.st_size)}, over the limit of {size_text(limits.file_bytes)} for one file")
@@ -207,7 +247,7 @@ def survey(folder: Path, limits: Limits = LIMITS, skip: Path | None = None) -> T
                 tree.files[child] = st
             else:
                 tree.ignored.append((child, what(folder / child) or _kind(st.st_mode)))
-        pending += [(f, depth + 1) for f in reversed(folders)]
+        pending += [(f, depth + 1, st) for f, st in reversed(folders)]
     tree.files = dict(sorted(tree.files.items()))
     return tree
 

@@ -324,3 +324,20 @@ def _parses(text: str, ast) -> bool:
         return True
     except (SyntaxError, RecursionError, MemoryError):
         return False
+
+
+def test_a_folder_swapped_after_it_was_listed_is_refused(tmp_path):
+    """The walk enters each folder by descriptor, without following a link, and checks it is the one it
+    listed: a folder replaced by a link to the answer key's folder (a race) is refused, never read."""
+    key = secret_outside(tmp_path)
+    folder = tmp_path / "gina"
+    (folder / "sub").mkdir(parents=True)
+    listed = os.lstat(folder / "sub")
+    (folder / "sub").rmdir()
+    (folder / "sub").symlink_to(key.parent)
+    with pytest.raises(intake.Refused, match="cannot be read"):
+        intake._list(folder / "sub", listed, "sub")
+    (folder / "sub").unlink()
+    (folder / "sub").mkdir()  # a new folder by the same name: another inode
+    with pytest.raises(intake.Refused, match="changed while it was being read"):
+        intake._list(folder / "sub", os.lstat(key.parent), "sub")
