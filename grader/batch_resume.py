@@ -17,6 +17,7 @@ from grader import build_version, intake
 from grader.batch import Item, _resolved
 from grader.exits import GRADER_FAULT
 
+REPORT_BYTES = 1 << 30  # a report of ours is read whole (never a FIFO, never through a link), up to this size
 Keys = dict  # assignment -> (rubric fingerprint, seed, grader build): the resume key of each assignment
 
 
@@ -44,7 +45,7 @@ def previous_report(item: Item, out: Path, key: Keys | tuple) -> dict | None:
     """
     file = out / item.report_file
     try:
-        report = json.loads(intake.read_file(file).decode("utf-8"))
+        report = json.loads(intake.read_file(file, REPORT_BYTES).decode("utf-8"))
         found = (report["rubric"]["fingerprint"], report["seed"], report["versions"]["grader"])
         if (found != _key_of(report, key) or not item.digest or report.get("submission_digest") != item.digest
                 or _resolved(report["submission"]) != _resolved(item.submission)
@@ -68,7 +69,7 @@ def other_reports(out: Path, rows: list[tuple[Item, dict]], keys: Keys) -> tuple
         if file.name in ours:
             continue
         try:
-            report = json.loads(intake.read_file(file).decode("utf-8"))
+            report = json.loads(intake.read_file(file, REPORT_BYTES).decode("utf-8"))
             found = (report["rubric"]["fingerprint"], report["seed"], report["versions"]["grader"])
             submission = str(report["submission"])
             light = slim(report)
