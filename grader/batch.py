@@ -21,6 +21,7 @@ forked processes, each with its own `Grader` and sandbox (see batch_pool.py for 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,9 +100,10 @@ def expand(paths: list[str]) -> list[Path]:
     return found
 
 
-def gather(paths: list[str], out: Path, scratch: Path) -> list[tuple[Path, str, str]]:
-    """(path, shown, refused) of every submission: expand's, with each archive unpacked into `scratch`
-    (a private temporary folder) and its entries in its place, shown as ARCHIVE/ENTRY."""
+def gather(paths: list[str], out: Path, scratch: Callable[[], Path]) -> list[tuple[Path, str, str]]:
+    """(path, shown, refused) of every submission: expand's, with each archive unpacked into a folder of
+    `scratch()` (a private temporary folder, made only when there is an archive) and its entries in its
+    place, shown as ARCHIVE/ENTRY."""
     found: list[tuple[Path, str, str]] = []
     for path in expand(paths):
         if _where(path) == _resolved(out):  # --out may sit among the submissions
@@ -108,7 +111,7 @@ def gather(paths: list[str], out: Path, scratch: Path) -> list[tuple[Path, str, 
         if not (intake.is_archive(path.name) and intake.what(path) is None and path.is_file()):
             found.append((path, "", ""))
             continue
-        folder = scratch / f"{len(found)}-{_clean(path.name)}"
+        folder = scratch() / _clean(path.name)
         folder.mkdir()
         try:
             intake.unpack(path, folder)
@@ -209,8 +212,11 @@ def grade_paths(args) -> int:
     if jobs < 1:
         raise GraderError(f"-j must be at least 1, not {jobs}")
     out = Path(args.out)
-    with tempfile.TemporaryDirectory(prefix="grader-archives-") as scratch:  # 0700: the unpacked archives
-        found = gather(args.paths, out, Path(scratch))
+    with contextlib.ExitStack() as held:
+        def scratch() -> Path:  # 0700, removed when the batch ends: an archive's entries, unpacked
+            return Path(held.enter_context(tempfile.TemporaryDirectory(prefix="grader-archives-")))
+
+        found = gather(args.paths, out, scratch)
         if not found:
             raise GraderError(f"no submissions (.py, .ipynb, folders or archives) in {', '.join(args.paths)}")
         names = report_names([path for path, _, _ in found], [shown for _, shown, _ in found])
