@@ -332,7 +332,9 @@ def load_submission(path: str | Path, assignment: Pack | str | None = None) -> S
         if ignored:
             sub.problems.append(Problem(path.name, None, ignored, "notice"))
         if chosen is None:
-            sub.fatal = "the submission folder holds no .py or .ipynb file"
+            links = [f"{rel} is {kind}" for rel, kind in tree.ignored if Path(rel).suffix.lower() in SUFFIXES]
+            sub.fatal = "the submission folder holds no .py or .ipynb file" + (
+                f" ({'; '.join(links[:3])}, never followed: submit the file itself)" if links else "")
             return sub
         if notice:
             sub.problems.append(Problem(path.name, None, notice, "notice"))

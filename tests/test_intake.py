@@ -100,6 +100,12 @@ def test_a_link_given_as_the_submission_is_refused_and_a_link_loop_is_the_studen
     (tmp_path / "loop.py").symlink_to(tmp_path / "loop.py")
     linked, loop = load_submission(tmp_path / "linked.py"), load_submission(tmp_path / "loop.py")
     assert "symbolic link" in linked.fatal and not linked.texts
+    folder = tmp_path / "only_a_link"
+    folder.mkdir()
+    (folder / "solution.py").symlink_to(key)
+    inside = load_submission(folder)
+    assert inside.fatal == ("the submission folder holds no .py or .ipynb file (solution.py is a link to a file, "
+                            "never followed: submit the file itself)") and not inside.texts
     assert "a link loop" in loop.fatal
     assert intake.what(tmp_path / "loop.py") == "a link loop"
 
