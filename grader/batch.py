@@ -5,8 +5,15 @@ whose grading raises anything still gets a report with status "error", and an in
 finished by running the same command again: a submission whose report already records the same rubric
 fingerprint, seed, grader version and digest of the submission's bytes is skipped. The digest, never a
 modification time, decides: a corrected copy with an older mtime (`cp -p`, an unzip) is graded again.
-summary.csv and the class report are rebuilt at the end from the reports of every submission in the
-batch, so a resumed batch ends with exactly what an uninterrupted one would.
+summary.csv and the class report are rebuilt at the end from every report in the output folder graded
+under the same rubric, seed and build (the batch's own, and those an earlier run left there), so a resumed
+batch ends with exactly what an uninterrupted one would, and grading one late file into a class's folder
+adds its row to the class instead of replacing the class by it.
+
+Every entry of a folder given to grade gets a report and a row: a .txt, a FIFO, a link, a folder too deep
+are "could not be graded", with the reason (grader/intake.py reads every submission's bytes under limits).
+A .zip, .tar, .tar.gz or .tgz (an LMS's "download all") is unpacked under limits into a private temporary
+folder and graded as a folder given to grade; its submissions' reports name them "ARCHIVE/ENTRY".
 
 Autograd's answers (the `CaseSet`) are computed once per batch, here, and shared by the workers:
 forked processes, each with its own `Grader` and sandbox (see batch_pool.py for why not threads).
@@ -14,6 +21,7 @@ forked processes, each with its own `Grader` and sandbox (see batch_pool.py for 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -24,13 +32,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import build_version
+from grader import build_version, intake
 from grader.errors import GraderError, GraderFault
-from grader.exits import GRADER_FAULT, Exit, for_report_dict, plural, worst  # GRADER_FAULT reports are retried on a rerun
-from grader.loader import SUFFIXES
+from grader.exits import GRADER_FAULT, Exit, for_report_dict, plural, worst  # noqa: F401 - GRADER_FAULT: batch_pool and tests take it from here
 
 SUMMARY_NAME = "summary.csv"
 TABLE_LIMIT = 100  # print one line per submission up to this many
@@ -43,28 +51,77 @@ class Item:
     path: Path
     name: str  # unique in the batch: the report is <name>.json
     digest: str = ""  # of the submission's bytes, taken before grading ("" when unreadable: never resumed)
+    shown: str = ""  # the path its report names, where not `path` (an archive's entry: ARCHIVE/ENTRY)
+    refused: str = ""  # why it cannot be read at all (an archive over the limits): reported, never graded
 
     @property
     def report_file(self) -> str:
         return f"{self.name}.json"
 
+    @property
+    def submission(self) -> str:
+        return self.shown or str(self.path)
+
 
 # --- what to grade --------------------------------------------------------------------------------
+def _where(path: Path) -> Path:
+    """An entry's absolute path, its own last link not followed (a link loop has no resolved path)."""
+    return path.parent.resolve() / path.name
+
+
+def _resolved(path: Path | str) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return Path(os.path.abspath(path))
+
+
 def expand(paths: list[str]) -> list[Path]:
-    """Each path is a submission, or a folder whose entries (.py, .ipynb, or folders) each are one."""
+    """Each path is a submission, or a folder each of whose entries is one (hidden ones, named . or _, aside).
+
+    Every other entry is kept, whatever it is (a .txt, a FIFO, a link, an archive): each gets a report."""
     found: list[Path] = []
     seen: set[Path] = set()
     for given in paths:
         path = Path(given)
-        if not path.exists():
+        if not os.path.lexists(path):
             raise GraderError(f"no such path: {given}")
-        entries = [path] if path.is_file() else [
-            e for e in sorted(path.iterdir())
-            if not e.name.startswith((".", "_")) and ((e.is_file() and e.suffix in SUFFIXES) or e.is_dir())]
+        if path.is_dir():
+            try:
+                entries = [e for e in sorted(path.iterdir()) if not e.name.startswith((".", "_"))]
+            except OSError as error:
+                raise GraderError(f"cannot read the folder {given}: {error.strerror}") from None
+        else:
+            entries = [path]
         for entry in entries:
-            if entry.resolve() not in seen:
-                seen.add(entry.resolve())
+            if _where(entry) not in seen:
+                seen.add(_where(entry))
                 found.append(entry)
+    return found
+
+
+def gather(paths: list[str], out: Path, scratch: Callable[[], Path]) -> list[tuple[Path, str, str]]:
+    """(path, shown, refused) of every submission: expand's, with each archive unpacked into a folder of
+    `scratch()` (a private temporary folder, made only when there is an archive) and its entries in its
+    place, shown as ARCHIVE/ENTRY."""
+    found: list[tuple[Path, str, str]] = []
+    for path in expand(paths):
+        if _where(path) == _resolved(out):  # --out may sit among the submissions
+            continue
+        if not (intake.is_archive(path.name) and intake.what(path) is None and path.is_file()):
+            found.append((path, "", ""))
+            continue
+        folder = scratch() / _clean(path.name)
+        folder.mkdir()
+        try:
+            intake.unpack(path, folder)
+        except intake.Refused as error:
+            found.append((path, "", f"the archive {path.name} could not be unpacked: {error}"))
+            continue
+        members = expand([str(folder)])
+        found += [(member, str(path / member.name), "") for member in members]
+        if not members:
+            found.append((path, "", f"the archive {path.name} holds no submissions"))
     return found
 
 
@@ -72,18 +129,19 @@ def _clean(text: str) -> str:
     return _UNSAFE.sub("_", text).strip("._") or "submission"
 
 
-def report_names(paths: list[Path]) -> list[str]:
+def report_names(paths: list[Path], shown: list[str] | None = None) -> list[str]:
     """A file name per submission, unique (ignoring case) and the same in every run over the same set.
 
     The stem when it is unique (alice.py -> alice); else the whole name (a.py, a.ipynb); else that
-    with a hash of the resolved path (two folders both holding alice.py).
+    with a hash of the resolved path, or of `shown` where given (two folders both holding alice.py).
     """
-    names = [_clean(p.stem if p.is_file() else p.name) for p in paths]
-    rules = (lambda p: _clean(p.name),
-             lambda p: f"{_clean(p.name)}-{hashlib.sha1(str(p.resolve()).encode()).hexdigest()[:8]}")
+    shown = shown or [""] * len(paths)
+    names = [_clean(p.name if p.is_dir() else p.stem) for p in paths]
+    rules = (lambda p, s: _clean(p.name),
+             lambda p, s: f"{_clean(p.name)}-{hashlib.sha1(str(s or _resolved(p)).encode()).hexdigest()[:8]}")
     for rule in rules:
         count = Counter(n.lower() for n in names)
-        names = [rule(p) if count[n.lower()] > 1 else n for p, n in zip(paths, names)]
+        names = [rule(p, w) if count[n.lower()] > 1 else n for p, w, n in zip(paths, shown, names)]
     return names
 
 
@@ -103,54 +161,14 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-def _raise(error: OSError) -> None:
-    raise error
-
-
 def submission_digest(path: Path, skip: Path | None = None) -> str:
     """'sha256:...' of a submission's bytes: a file's, or every file in a folder with its relative path.
 
     Taken before grading, so an edit made while the batch runs leaves the older digest in the report and
     the next run grades again. `skip` (the output folder, should it sit inside a folder submission) is left
-    out. An unreadable submission gets "" and is never resumed.
+    out. Read under intake's limits, links never followed; one that cannot be read gets "" and is never resumed.
     """
-    digest = hashlib.sha256()
-    try:
-        if path.is_file():
-            digest.update(b"file\0" + path.read_bytes())
-            return f"sha256:{digest.hexdigest()}"
-        if not path.is_dir():
-            return ""
-        digest.update(b"folder\0")
-        skipped = skip.resolve() if skip is not None else None
-        for root, folders, files in os.walk(path, onerror=_raise):
-            folders[:] = sorted(f for f in folders if skipped is None or Path(root, f).resolve() != skipped)
-            for name in sorted(files):
-                file = Path(root, name)
-                data = file.read_bytes()
-                digest.update(f"{file.relative_to(path).as_posix()}\0{len(data)}\0".encode("utf-8", "surrogateescape") + data)
-        return f"sha256:{digest.hexdigest()}"
-    except OSError:
-        return ""
-
-
-def previous_report(item: Item, out: Path, key: tuple[str, int, str]) -> dict | None:
-    """The report already written for this submission, if it is a finished one under the same key.
-
-    The key is the rubric's fingerprint, the seed, the grader build and the digest of the submission's
-    bytes; modification times play no part.
-    """
-    file = out / item.report_file
-    try:
-        report = json.loads(file.read_text(encoding="utf-8"))
-        found = (report["rubric"]["fingerprint"], report["seed"], report["versions"]["grader"])
-        if (found != key or not item.digest or report.get("submission_digest") != item.digest
-                or Path(report["submission"]).resolve() != item.path.resolve()
-                or str(report.get("feedback", "")).startswith(GRADER_FAULT)):
-            return None
-        return report
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    return intake.digest(path, skip)
 
 
 def summary_csv(rows: list[tuple[Item, dict]]) -> str:
@@ -168,7 +186,7 @@ def summary_csv(rows: list[tuple[Item, dict]]) -> str:
         scores = {t["function"]: t["score"] for t in report["tests"]}
         units = packs.of_report(report).units
         row = [item.name, *([packs.of_report(report).name] if mixed else []), report["status"], report["score"], report["max_score"],
-               *(scores.get(u, 0.0) if u in units else "" for u in UNITS), str(item.path), " ".join(report["feedback"].split())]
+               *(scores.get(u, 0.0) if u in units else "" for u in UNITS), item.submission, " ".join(report["feedback"].split())]
         writer.writerow([safe_text.csv_cell(cell) for cell in row])  # names and reasons are the students': no formulas
     return buffer.getvalue()
 
@@ -184,6 +202,7 @@ def default_jobs() -> int:
 def grade_paths(args) -> int:
     """`python -m grader grade PATHS --out DIR [-j N]`: grade what is not graded yet, then summarise."""
     from grader import packs
+    from grader.batch_resume import other_reports, previous_report, resume_keys
     from grader.class_report import slim
     from grader.cli import warn_public_seed
     from grader.rubric import load_rubric
@@ -194,30 +213,38 @@ def grade_paths(args) -> int:
     if jobs < 1:
         raise GraderError(f"-j must be at least 1, not {jobs}")
     out = Path(args.out)
-    paths = [p for p in expand(args.paths) if p.resolve() != out.resolve()]  # --out may sit among the submissions
-    if not paths:
-        raise GraderError(f"no submissions (.py, .ipynb or folders) in {', '.join(args.paths)}")
-    items = [Item(i, p, n, submission_digest(p, skip=out)) for i, (p, n) in enumerate(zip(paths, report_names(paths)))]
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for stale in out.glob(".*.tmp"):  # left by a batch killed while writing
-            stale.unlink(missing_ok=True)
-    except OSError as error:
-        raise GraderError(f"cannot use the output folder {out}: {error}") from None
-    key = (rubric.fingerprint(), args.seed, build_version())
-    done: dict[int, dict] = {}  # item index -> slim report
-    for item in items:
-        report = previous_report(item, out, key)
-        if report is not None:
-            done[item.index] = slim(report)
-    todo = [item for item in items if item.index not in done]
-    warn_public_seed(args.seed, "grade")
-    if todo:
-        progress = ProgressBar(len(items), len(done), enabled=False if getattr(args, "no_progress", False) else None)
-        _grade_all(todo, jobs, rubric, args, out, done, progress)
+    with contextlib.ExitStack() as held:
+        def scratch() -> Path:  # 0700, removed when the batch ends: an archive's entries, unpacked
+            return Path(held.enter_context(tempfile.TemporaryDirectory(prefix="grader-archives-")))
+
+        found = gather(args.paths, out, scratch)
+        if not found:
+            raise GraderError(f"no submissions (.py, .ipynb, folders or archives) in {', '.join(args.paths)}")
+        names = report_names([path for path, _, _ in found], [shown for _, shown, _ in found])
+        items = [Item(i, path, name, "" if refused else submission_digest(path, skip=out), shown, refused)
+                 for i, ((path, shown, refused), name) in enumerate(zip(found, names))]
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for stale in out.glob(".*.tmp"):  # left by a batch killed while writing
+                stale.unlink(missing_ok=True)
+        except OSError as error:
+            raise GraderError(f"cannot use the output folder {out}: {error}") from None
+        keys = resume_keys(rubric, args.seed)
+        done: dict[int, dict] = {}  # item index -> slim report
+        for item in items:
+            report = previous_report(item, out, keys)
+            if report is not None:
+                done[item.index] = slim(report)
+        todo = [item for item in items if item.index not in done]
+        warn_public_seed(args.seed, "grade")
+        if todo:
+            progress = ProgressBar(len(items), len(done), enabled=False if getattr(args, "no_progress", False) else None)
+            _grade_all(todo, jobs, rubric, args, out, done, progress)
     rows = [(item, done[item.index]) for item in items]
-    written = _write_summaries(out, rows, rubric, args.seed, getattr(args, "roster", None))
-    return _print_results(rows, len(todo), time.perf_counter() - started, jobs, written)
+    others, left_out = other_reports(out, rows, keys)
+    every = sorted(rows + others, key=lambda row: row[0].name.lower()) if others else rows  # the folder's whole class
+    written = _write_summaries(out, every, rubric, args.seed, getattr(args, "roster", None))
+    return _print_results(rows, len(todo), time.perf_counter() - started, jobs, written, len(others), left_out)
 
 
 def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict, progress) -> None:
@@ -227,8 +254,17 @@ def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict,
     from grader.loader import load_submission
 
     weak = "allow" if getattr(args, "allow_weak_sandbox", False) else "refuse"
+    refused = [item for item in todo if item.refused]
+    todo = [item for item in todo if not item.refused]
+
+    def assignment_of(item: Item) -> str:
+        try:
+            return load_submission(item.path).pack
+        except Exception:  # noqa: BLE001 - whatever a submission is, its own grading reports it, not the batch
+            return packs.DEFAULT
+
     if rubric.assignment == packs.AUTO:  # read each submission once to know which assignments to prepare
-        present = sorted({load_submission(item.path).pack for item in todo}, key=lambda n: (n != packs.DEFAULT, n))
+        present = sorted({assignment_of(item) for item in todo} or {packs.DEFAULT}, key=lambda n: (n != packs.DEFAULT, n))
     else:
         present = [packs.resolve(rubric.assignment).name]
     shared, first = {}, None
@@ -247,6 +283,10 @@ def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict,
         done[item.index] = report
         progress.advance(report["status"] == "error")
 
+    for item in refused:  # an archive that could not be unpacked: its report says why, nothing is graded
+        on_done(item, _refused_report(first, item, out))
+    if not todo:
+        return
     pool = ProcessPool(todo, jobs, make_grader, out, first, deadline=rubric.submission_deadline)
     with progress:
         try:
@@ -259,6 +299,18 @@ def _grade_all(todo: list[Item], jobs: int, rubric, args, out: Path, done: dict,
             raise
     if pool.failure is not None:
         raise GraderFault(f"the batch stopped: {pool.failure}")
+
+
+def _refused_report(template, item: Item, out: Path) -> dict:
+    """Write and return (slim) the report of a submission that cannot be read at all (item.refused)."""
+    from grader.class_report import slim
+    from grader.results import make_report_dict
+
+    report = template.new_report(item.submission)
+    report.fatal = f"This submission could not be graded: {item.refused}."
+    data = make_report_dict(report)
+    write_atomic(out / item.report_file, json.dumps(data, indent=2) + "\n")
+    return slim(data)
 
 
 class ProgressBar:
@@ -348,8 +400,10 @@ def outcome_line(codes: list[Exit], fresh: int, seconds: float, jobs: int) -> st
     return line
 
 
-def _print_results(rows: list[tuple[Item, dict]], fresh: int, seconds: float, jobs: int, written: list[Path]) -> Exit:
-    """One line per submission (only the problems beyond TABLE_LIMIT), the outcome line; the exit status."""
+def _print_results(rows: list[tuple[Item, dict]], fresh: int, seconds: float, jobs: int, written: list[Path],
+                   others: int = 0, left_out: list[str] | None = None) -> Exit:
+    """One line per submission (only the problems beyond TABLE_LIMIT), the outcome line; the exit status
+    (of this run's submissions; `others` reports of earlier runs are in the summaries, `left_out` are not)."""
     from grader import safe_text
     from grader.feedback import points
 
@@ -362,5 +416,11 @@ def _print_results(rows: list[tuple[Item, dict]], fresh: int, seconds: float, jo
     if len(rows) > TABLE_LIMIT:
         print(safe_text.terminal(f"({len(rows) - len(shown)} more rows in {written[0]})", keep_newlines=False))
     print(outcome_line(codes, fresh, seconds, jobs))
+    folder = written[0].parent
+    if others:
+        print(safe_text.terminal(f"The summaries also hold {plural(others, 'report')} already in {folder} (same rubric, seed and grader).",
+                                 keep_newlines=False))
+    if left_out:
+        print(safe_text.terminal(f"Left out of the summaries: {', '.join(left_out)} (they stay in {folder}).", keep_newlines=False))
     print(safe_text.terminal("Wrote " + ", ".join(str(path) for path in written[:-1]) + f" and {written[-1]}.", keep_newlines=False))
     return worst(codes)

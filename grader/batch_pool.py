@@ -39,7 +39,7 @@ def fault_report(template, item: Item, error: str) -> dict:
     """An error report for a submission whose grading failed in the grader, not in the student's code."""
     from grader.results import make_report_dict
 
-    report = template.new_report(str(item.path))
+    report = template.new_report(item.submission)
     report.submission_digest = item.digest
     report.fatal = f"{GRADER_FAULT} ({' '.join(error.split())[:300]}); it is retried when the batch is run again"
     return make_report_dict(report)
@@ -49,7 +49,7 @@ def deadline_report(template, item: Item, seconds: float) -> dict:
     """An error report for a submission whose grading was stopped at the batch's per-submission deadline."""
     from grader.results import make_report_dict
 
-    report = template.new_report(str(item.path))
+    report = template.new_report(item.submission)
     report.submission_digest = item.digest
     report.fatal = (f"{PAST_DEADLINE} of {seconds:g} s in the batch and was stopped, so it scores 0. "
                     "It is not graded again under the same rubric, seed and grader; delete its report to retry it.")
@@ -85,6 +85,7 @@ def grade_one(worker: int, grader, item: Item, make_grader, template, parent: in
                 grader = _held = make_grader(worker)
             report = grader.grade(item.path)
             report.submission_digest = item.digest  # taken by the batch before this grading began
+            report.submission = item.submission  # an archive's entry is named ARCHIVE/ENTRY, not its temporary copy
             return make_report_dict(report), grader
         except Exception as caught:  # noqa: BLE001 - anything: the submission still gets a report
             error = f"{type(caught).__name__}: {caught}"

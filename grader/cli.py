@@ -141,13 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_check(args) -> int:
     import json
+    import os
 
     from grader.grade import grade_file
     from grader.results import make_report_dict
     from grader.rubric import load_rubric
 
     path = Path(args.path)
-    if not path.exists():
+    if not os.path.lexists(path):  # a link loop exists (as a link): the loader says what it is, exit 2
         raise GraderError(f"no such submission: {args.path}")
     # a student checking their own code is warned once; an instructor's grading refuses (see Grader.walls)
     weak = "allow" if args.allow_weak_sandbox else "warn"

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import itertools
+import os
 import re
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import packs, py2
+from grader import intake, packs, py2
 from grader.errors import GraderError
 from grader.pack import Pack
 
@@ -85,11 +88,26 @@ class Submission:
 
 # --- which statements run -----------------------------------------------------------------------
 def _calls_outside_lambda(node: ast.AST) -> bool:
-    if isinstance(node, ast.Lambda):
-        return False
-    if isinstance(node, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
-        return True
-    return any(_calls_outside_lambda(child) for child in ast.iter_child_nodes(node))
+    """A loop over a stack, not a recursion: a student's expression may nest deeper than Python recurses."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _parse(text: str) -> ast.Module:
+    """ast.parse, with the parser's own limits (an expression nested past its stack) as a SyntaxError."""
+    try:
+        return ast.parse(text)
+    except (RecursionError, MemoryError):
+        raise SyntaxError("the code is nested too deeply for Python to parse it") from None
+    except ValueError as error:  # a null byte, before Python 3.11.4 (a SyntaxError since)
+        raise SyntaxError(str(error)) from None
 
 
 def _imports_grader(node: ast.stmt) -> bool:
@@ -149,7 +167,7 @@ def _before_stray_line(chunk: str, error: SyntaxError) -> tuple[str, ast.Module]
         return None
     prefix = "".join(lines[:k])
     try:
-        tree = ast.parse(prefix)
+        tree = _parse(prefix)
     except SyntaxError:
         return None
     body = getattr(tree.body[-1], "body", None) if tree.body else None
@@ -166,12 +184,12 @@ def _add_source(sub: Submission, text: str, filename: str, pack: Pack) -> None:
     sub.problems += [Problem(filename, line, note, "notice") for line, note in runs]
     text = _blank_magics(text.splitlines())  # also in a .py: notebooks exported or pasted keep their magics
     try:
-        pieces = [(1, text, ast.parse(text))]
+        pieces = [(1, text, _parse(text))]
     except SyntaxError:
         pieces = []
         for offset, chunk in _chunks(text):
             try:
-                pieces.append((offset, chunk, ast.parse(chunk)))
+                pieces.append((offset, chunk, _parse(chunk)))
             except SyntaxError as error:
                 lineno = offset + (error.lineno or 1) - 1
                 bad = chunk.splitlines()[(error.lineno or 1) - 1] if 0 < (error.lineno or 0) <= len(chunk.splitlines()) else ""
@@ -213,32 +231,88 @@ def _strip_magics(cell: str) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def _notebook_cells(path: Path) -> list[tuple[str, str]]:
+def _notebook_cells(data: bytes) -> list[tuple[str, str]]:
+    """The code and markdown cells of a notebook's bytes; ValueError for anything Jupyter could not show.
+
+    A byte-order mark is skipped, as Python's json does with bytes (nbformat.reads does too); nbformat
+    joins a cell's list of lines, and a source still not text (an int, a dict) is refused here, not later."""
+    import json
+
     import nbformat
 
     try:
-        notebook = nbformat.read(str(path), as_version=4)
+        text = data.decode("utf-8-sig")
+        raw = json.loads(text)
+    except (UnicodeDecodeError, RecursionError, ValueError) as error:
+        raise ValueError(f"not a readable Jupyter notebook: {' '.join(str(error).split())[:300]}") from None
+    if not isinstance(raw, dict):
+        raise ValueError("not a readable Jupyter notebook: it is not a JSON object")  # noqa: TRY004 - the loader's one error for a bad file
+    cells = raw.get("cells")
+    if cells is None and isinstance(raw.get("worksheets"), list):  # nbformat 3: cells in worksheets, code in "input"
+        cells = [c for sheet in raw["worksheets"] if isinstance(sheet, dict) for c in sheet.get("cells") or []]
+    if not isinstance(cells, list):
+        raise ValueError("not a readable Jupyter notebook: it has no list of cells")  # noqa: TRY004 - as above
+    for number, cell in enumerate(cells, start=1):  # before nbformat, which takes them on trust
+        for source in (cell.get(key) for key in ("source", "input") if key in cell) if isinstance(cell, dict) else ():
+            if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(line, str) for line in source)):
+                raise ValueError(f"not a readable Jupyter notebook: the source of cell {number} is "
+                                 f"{_JSON_TYPES.get(type(source), type(source).__name__)}, not text")
+    try:
+        notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # noqa: BLE001 - any unreadable notebook is the student's problem
-        raise ValueError(f"not a readable Jupyter notebook: {error}") from None
-    return [(cell.cell_type, cell.source) for cell in notebook.cells if cell.cell_type in ("code", "markdown")]
+        raise ValueError(f"not a readable Jupyter notebook: {' '.join(str(error).split())[:300]}") from None
+    found = []
+    for cell in notebook.get("cells") or []:
+        kind = cell.get("cell_type") if isinstance(cell, dict) else None
+        source = cell.get("source", "") if isinstance(cell, dict) else ""
+        if kind in ("code", "markdown") and isinstance(source, str):
+            found.append((kind, source))
+    return found
 
 
-def _pick_file(folder: Path) -> tuple[Path | None, str | None]:
-    """The one .py or .ipynb in a folder (as Gradescope delivers it); with several, the fullest."""
-    candidates = sorted(p for p in folder.rglob("*") if p.suffix in SUFFIXES and p.is_file()
-                        and not any(part.startswith((".", "__")) for part in p.relative_to(folder).parts)
-                        and p.name != "conftest.py")
+_JSON_TYPES = {dict: "dict", list: "list", int: "int", float: "float", bool: "bool", type(None): "null"}
+
+
+def _python_text(data: bytes) -> str:
+    """A .py file's text as Python reads it: a byte-order mark or a coding line says how (else UTF-8)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown coding line: Python would refuse; read it as UTF-8 and let the parser speak
+        encoding = "utf-8-sig"
+    try:
+        return data.decode(encoding, errors="replace")
+    except (LookupError, UnicodeError):  # not a text encoding (rot13), or one that refuses everything (undefined)
+        return data.decode("utf-8-sig", errors="replace")
+
+
+def _not_text(sources: list[tuple[str, str]]) -> str | None:
+    """Where a text holds what UTF-8 cannot (a lone surrogate, from a notebook's JSON escapes)."""
+    for where, text in sources:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            return f"{where} holds {text[error.start]!r}, a lone surrogate, which is not text (save it again from Jupyter)"
+    return None
+
+
+def _pick_file(folder: Path, tree: intake.Tree) -> tuple[Path | None, str | None]:
+    """The one .py or .ipynb in a folder (as Gradescope delivers it); with several, the fullest.
+
+    Only the regular files the walk found (intake.survey) count: a link, a FIFO, a device is never opened."""
+    candidates = [rel for rel in tree.files if Path(rel).suffix.lower() in SUFFIXES
+                  and not any(part.startswith((".", "__")) for part in Path(rel).parts) and Path(rel).name != "conftest.py"]
     if not candidates:
         return None, None
     if len(candidates) == 1:
-        return candidates[0], None
-    def score(p: Path) -> int:
+        return folder / candidates[0], None
+    def score(rel: str) -> int:
         try:
-            return sum(f"def {name}" in p.read_text(errors="replace") for name in packs.all_functions())
-        except OSError:
+            text = tree.read(rel).decode("utf-8", errors="replace")
+        except intake.Refused:
             return -1
-    best = max(candidates, key=lambda p: (score(p), p.suffix == ".ipynb"))
-    return best, f"the folder has {len(candidates)} code files; graded {best.relative_to(folder)}"
+        return sum(f"def {name}" in text for name in packs.all_functions())
+    best = max(sorted(candidates), key=lambda rel: (score(rel), rel.lower().endswith(".ipynb")))
+    return folder / best, f"the folder has {len(candidates)} code files; graded {best}"
 
 
 def load_submission(path: str | Path, assignment: Pack | str | None = None) -> Submission:
@@ -248,32 +322,45 @@ def load_submission(path: str | Path, assignment: Pack | str | None = None) -> S
     functions the submission defines (`sub.pack` says which)."""
     given = str(path)
     path = Path(path)
-    if not path.exists():
+    if not os.path.lexists(path):  # a link loop or a broken link exists, as a link: the student's to fix
         raise GraderError(f"no such submission: {given}")
-    sub = Submission(path=given, name=path.stem if path.is_file() else path.name)
+    kind = intake.what(path)  # None: a regular file or a folder (by lstat)
+    is_dir = kind is None and path.is_dir()
+    sub = Submission(path=given, name=path.name if is_dir else path.stem)
     sub.pack = resolve_pack(assignment, []).name  # until the code is read: the named pack, or the default
-    if path.is_dir():
-        chosen, notice = _pick_file(path)
+    if kind is not None:  # never opened, never followed: a FIFO would hang, a link may point at the answer key
+        sub.fatal = (f"{path.name} is a symbolic link, not a file; submit the file itself" if kind in ("a link to a file", "a link to a folder")
+                     else f"{path.name} is {kind}, not a file or a folder")
+        return sub
+    tree = None
+    if is_dir:
+        try:
+            tree = intake.survey(path)
+        except intake.Refused as error:
+            sub.fatal = str(error)
+            return sub
+        chosen, notice = _pick_file(path, tree)
+        ignored = tree.ignored_note()
+        if ignored:
+            sub.problems.append(Problem(path.name, None, ignored, "notice"))
         if chosen is None:
-            sub.fatal = "the submission folder holds no .py or .ipynb file"
+            links = [f"{rel} is {kind}" for rel, kind in tree.ignored if Path(rel).suffix.lower() in SUFFIXES]
+            sub.fatal = "the submission folder holds no .py or .ipynb file" + (
+                f" ({'; '.join(links[:3])}, never followed: submit the file itself)" if links else "")
             return sub
         if notice:
             sub.problems.append(Problem(path.name, None, notice, "notice"))
         path = chosen
-    if path.is_symlink() or Path(given).is_symlink():  # a link may point at any file the grader can read: the answer key
-        sub.fatal = f"{path.name} is a symbolic link, not a file; submit the file itself"
-        return sub
-    if path.suffix not in SUFFIXES:
-        sub.fatal = f"{path.name} is neither a .py file nor a .ipynb notebook"
+    if path.suffix.lower() not in SUFFIXES:
+        suffix = ".tar.gz" if path.name.lower().endswith(".tar.gz") else path.suffix.lower()
+        sub.fatal = f"{path.name} is not a submission{f' ({suffix})' if suffix else ''}: it is neither a .py file nor a .ipynb notebook"
         return sub
     sub.source_file = path
     sources: list[tuple[str, str]] = []  # (filename, code) to parse once the assignment is known
-    if path.stat().st_size > MAX_FILE_BYTES:
-        sub.fatal = f"{path.name} is {path.stat().st_size >> 20} MiB, over the {MAX_FILE_BYTES >> 20} MiB the grader reads"
-        return sub
     try:
-        if path.suffix == ".ipynb":
-            cells = _notebook_cells(path)
+        data = tree.read(path.relative_to(tree.root).as_posix()) if tree is not None else intake.read_file(path)
+        if path.suffix.lower() == ".ipynb":
+            cells = _notebook_cells(data)
             code = [source for kind, source in cells if kind == "code"]
             sub.texts += [(f"{path.name} [markdown]", source) for kind, source in cells if kind == "markdown"]
             for number, cell in enumerate(code, start=1):
@@ -282,11 +369,22 @@ def load_submission(path: str | Path, assignment: Pack | str | None = None) -> S
                 if stripped is not None:
                     sources.append((f"{path.name} [cell {number}]", stripped))
         else:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = _python_text(data)
             sub.texts.append((path.name, text))
             sources.append((path.name, text))
+        chars = sum(len(text) for _, text in sources)
+        if chars > intake.LIMITS.code_chars:
+            raise ValueError(f"its code is {chars:,} characters, over the limit of {intake.LIMITS.code_chars:,}")
+        surrogate = _not_text(sub.texts)
+        if surrogate:
+            raise ValueError(surrogate)
+    except intake.Refused as error:
+        sub.fatal = str(error)
     except (ValueError, OSError) as error:
         sub.fatal = f"{path.name}: {error}"
+    if sub.fatal:  # nothing of a file that could not be read is parsed, recognised or searched
+        sub.texts, sources = [], []
+        return sub
     texts = [text for _, text in sources]
     too_large = _too_large(texts)
     if too_large:
@@ -306,7 +404,6 @@ def load_submission(path: str | Path, assignment: Pack | str | None = None) -> S
     return sub
 
 
-MAX_FILE_BYTES = 64 << 20  # a notebook with its outputs (plots are base64): read no larger
 MAX_CODE_TOKENS = 100_000  # the course notebook solved is 4,300 (correct_notebook.ipynb); parsing costs up to ~1 KB a token
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -314,7 +411,7 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 def _too_large(texts: list[str]) -> str | None:
     """Why a submission is too large to read, or None. Parsing builds a tree of every statement before
     any is dropped: a 4 MB file of a million `x=1` lines held 2.6 GB of the trusted side's memory and
-    was still parsing after 60 s (issue 20). A file is cut off at its size; code, at its count of tokens
+    was still parsing after 60 s (issue 20). A file is cut off at its size (intake.py); code, at its count of tokens
     (names, numbers, operators: a bound on the tree), counted only when it could be over."""
     if sum(map(len, texts)) <= MAX_CODE_TOKENS:  # a token is a character at least
         return None

@@ -11,6 +11,7 @@ Coursera's older graders read the JSON from stdout, so the command prints it as 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def cmd_run(args) -> int:
 
     shared = Path(args.shared)
     submission = shared / "submission"
-    if not submission.exists():
+    if not os.path.lexists(submission):  # a link loop is the student's (the loader says what it is), not a usage error
         raise GraderError(f"no submission folder: {submission}")
     warn_public_seed(args.seed, "coursera run")
     report = grade_path(submission, args.rubric, args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None))
