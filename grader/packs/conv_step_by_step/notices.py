@@ -1,0 +1,95 @@
+"""Pack 2's notes on a graded unit, after its cases are judged: which edition's contract was applied, and
+where the real mistake is when the end-to-end chain shows it somewhere else.
+
+- conv_single_step and end_to_end say the edition they were graded as when it is the 2017 one (bias inside
+  the sum), and, when the edition could not be told and the values follow the 2017 rule, that a rubric can
+  pin it (`[grading] version = "v1-2017"`).
+- end_to_end names conv_single_step when the chain read a one-element array it returned as its one value
+  (end_to_end.py: NumPy 1.x's rule); names the stage that made a cache when a backward stage raised on it;
+  and says what NumPy 2 changed when a stage raised "setting an array element with a sequence".
+"""
+
+from __future__ import annotations
+
+
+from grader import END_TO_END
+from grader.compare import Tolerance, compare
+from grader.pack import CaseInput, Check
+from grader.packs.conv_step_by_step.case_inputs import VersionedInput
+from grader.packs.conv_step_by_step.checks import CACHE_OF, expected_caches
+from grader.packs.conv_step_by_step.interface import BIAS_IN_SUM
+from grader.results import TestResult
+
+SEQUENCE = "setting an array element with a sequence"
+
+
+def _follows_2017(inputs: list[CaseInput], test: TestResult) -> int:
+    """How many failing conv_single_step cases returned exactly the 2017 notebook's answer."""
+    count = 0
+    for inp, case in zip(inputs, test.cases):
+        if case.status != "failed" or not isinstance(inp, VersionedInput) or BIAS_IN_SUM not in inp.by_rule:
+            continue
+        try:
+            if not compare("Z", case.value, inp.by_rule[BIAS_IN_SUM], Tolerance()):
+                count += 1
+        except (TypeError, ValueError):
+            continue
+    return count
+
+
+def version_notices(check: Check, inputs: list[CaseInput], test: TestResult, version) -> list[str]:
+    if check.unit not in ("conv_single_step", END_TO_END) or not hasattr(version, "bias_in_sum"):
+        return []
+    if version.bias_in_sum:
+        return [f"Graded as the {version.name} notebook ({version.because(brief=True)}): {version.contract()}, so its "
+                "Z carries f*f*n_C_prev times b, and so do conv_forward's Z and the chain's."]
+    if check.unit == "conv_single_step" and version.source != "rubric" and "v1-2017" in version.candidates:
+        n = _follows_2017(inputs, test)
+        if n:
+            return [f"On {n} failing case(s) your conv_single_step returned the 2017 notebook's answer (the bias added "
+                    "inside the sum, Z = sum(a_slice_prev * W + b)). Nothing in the submission says it is the 2017 "
+                    "notebook, so it was graded by the later one (b added once); if it is the 2017 notebook, "
+                    "a rubric can say so: [grading] version = \"v1-2017\"."]
+    return []
+
+
+def _wrong_cache_before(value: dict, stage: str, inp: CaseInput) -> str | None:
+    """The cache a backward stage raised on, where it is not what a correct forward stage returns."""
+    for output, (key, maker, reader, form) in CACHE_OF.items():
+        if reader == stage and key in value:
+            found = compare(key, value[key], expected_caches(inp)[key], Tolerance())
+            if found:
+                return (f"{reader} raised on the cache that {maker} returned, which is not {form}: {found[0].message}. "
+                        f"Fix {maker}'s cache first.")
+    return None
+
+
+def chain_notices(inputs: list[CaseInput], test: TestResult) -> list[str]:
+    out: list[str] = []
+    shapes = {tuple(c.value["step_returned"]) for c in test.cases if isinstance(c.value, dict) and c.value.get("step_returned")}
+    if shapes:
+        shape = sorted(shapes)[0]
+        out.append(f"Your conv_single_step returns an array of shape {shape}, not a scalar; conv_forward stores it into "
+                   "one element of Z. The course's NumPy 1.x did that (with a DeprecationWarning), NumPy 2 refuses "
+                   "(\"setting an array element with a sequence\"), so the chain read it as its one value, as NumPy 1.x "
+                   "did. conv_single_step loses its points for the shape in its own check; return a scalar "
+                   "(np.sum(s) + b.item(), or float(b)).")
+    for inp, case in zip(inputs, test.cases):
+        if case.status != "error" or not isinstance(case.value, dict) or not case.error:
+            continue
+        stage = case.value.get("stage")
+        note = _wrong_cache_before(case.value, stage, inp) if isinstance(stage, str) else None
+        if note is None and SEQUENCE in str(case.error.get("message", "")):
+            note = (f"{stage} raised \"{SEQUENCE}\": NumPy 2 refuses to store an array of more than zero dimensions "
+                    "(such as b[:, :, :, c], of shape (1, 1, 1), or a (1, 1, 1) result) into one element, which the "
+                    "course's NumPy 1.x accepted with a DeprecationWarning; store its value (.item() or float()).")
+        if note and note not in out:
+            out.append(note)
+    return out
+
+
+def notices(check: Check, inputs: list[CaseInput], test: TestResult, version) -> list[str]:
+    out = version_notices(check, inputs, test, version)
+    if check.unit == END_TO_END:
+        out += chain_notices(inputs, test)
+    return out
