@@ -53,14 +53,14 @@ def version_notices(check: Check, inputs: list[CaseInput], test: TestResult, ver
     return []
 
 
-def _wrong_cache_before(value: dict, stage: str, inp: CaseInput) -> str | None:
-    """The cache a backward stage raised on, where it is not what a correct forward stage returns."""
-    for output, (key, maker, reader, form) in CACHE_OF.items():
+def _wrong_cache_before(value: dict, stage: str, inp: CaseInput) -> tuple[str, str] | None:
+    """(which cache, what is wrong in it) for the cache a backward stage raised on, where it is not what
+    a correct forward stage returns."""
+    for key, maker, reader, form in CACHE_OF.values():
         if reader == stage and key in value:
             found = compare(key, value[key], expected_caches(inp)[key], Tolerance())
             if found:
-                return (f"{reader} raised on the cache that {maker} returned, which is not {form}: {found[0].message}. "
-                        f"Fix {maker}'s cache first.")
+                return (f"{reader} raised on the cache that {maker} returned, which is not {form}", found[0].message)
     return None
 
 
@@ -74,17 +74,24 @@ def chain_notices(inputs: list[CaseInput], test: TestResult) -> list[str]:
                    "(\"setting an array element with a sequence\"), so the chain read it as its one value, as NumPy 1.x "
                    "did. conv_single_step loses its points for the shape in its own check; return a scalar "
                    "(np.sum(s) + b.item(), or float(b)).")
+    caches: dict[str, list[str]] = {}
+    sequence: list[str] = []
     for inp, case in zip(inputs, test.cases):
         if case.status != "error" or not isinstance(case.value, dict) or not case.error:
             continue
         stage = case.value.get("stage")
-        note = _wrong_cache_before(case.value, stage, inp) if isinstance(stage, str) else None
-        if note is None and SEQUENCE in str(case.error.get("message", "")):
-            note = (f"{stage} raised \"{SEQUENCE}\": NumPy 2 refuses to store an array of more than zero dimensions "
-                    "(such as b[:, :, :, c], of shape (1, 1, 1), or a (1, 1, 1) result) into one element, which the "
-                    "course's NumPy 1.x accepted with a DeprecationWarning; store its value (.item() or float()).")
-        if note and note not in out:
-            out.append(note)
+        found = _wrong_cache_before(case.value, stage, inp) if isinstance(stage, str) else None
+        if found:
+            caches.setdefault(found[0], []).append(found[1])
+        elif SEQUENCE in str(case.error.get("message", "")) and isinstance(stage, str) and stage not in sequence:
+            sequence.append(stage)
+    for words, details in caches.items():
+        maker = words.split(" returned")[0].rsplit(" ", 1)[-1]
+        out.append(f"{words} (on {len(details)} case(s); the first: {details[0]}). Fix {maker}'s cache first.")
+    for stage in sequence:
+        out.append(f"{stage} raised \"{SEQUENCE}\": NumPy 2 refuses to store an array of more than zero dimensions "
+                   "(such as b[:, :, :, c], of shape (1, 1, 1), or a (1, 1, 1) result) into one element, which the "
+                   "course's NumPy 1.x accepted with a DeprecationWarning; store its value (.item() or float()).")
     return out
 
 
