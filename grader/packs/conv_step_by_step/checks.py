@@ -58,11 +58,11 @@ def _restated(found: list[Mismatch], words: str) -> list[Mismatch]:
                      m.max_rel_error, m.index, m.expected_excerpt, m.got_excerpt) for m in found]
 
 
-def expected_caches(case: CaseInput) -> dict:
-    """What conv_forward and pool_forward hand the backward stages, by autograd's values: each backward
-    stage is judged only when its inputs are these."""
+def expected_caches(case: CaseInput, value: dict) -> dict:
+    """What conv_forward and pool_forward must hand the backward stages: what each was given (the chain's
+    inputs, and the Z that conv_forward returned in the chain), and its hyperparameters."""
     A_prev, W, b, hparameters, hparameters_pool = case.args[:5]
-    return {"conv_cache": (A_prev, W, b, hparameters), "pool_cache": (case.expected["Z"], hparameters_pool)}
+    return {"conv_cache": (A_prev, W, b, hparameters), "pool_cache": (value.get("Z", case.expected["Z"]), hparameters_pool)}
 
 
 CACHE_OF = {"dZ": ("pool_cache", "pool_forward", "pool_backward", "(A_prev, hparameters)"),
@@ -74,7 +74,7 @@ def wrong_cache(name: str, value: dict, case: CaseInput, tol: Tolerance) -> list
     if name not in CACHE_OF or CACHE_OF[name][0] not in value:
         return []
     key, maker, reader, form = CACHE_OF[name]
-    found = compare(key, value[key], expected_caches(case)[key], tol)
+    found = compare(key, value[key], expected_caches(case, value)[key], tol)
     return _restated(found, f"{maker} returned a wrong cache {form}, which {reader} then read "
                             f"(so {reader} is not judged on it): ") if found else []
 

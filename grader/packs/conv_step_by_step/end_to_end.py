@@ -1,4 +1,5 @@
-"""Pack 2's end-to-end chain, run inside the sandbox (`Pack.end_to_end_file`): NumPy and builtins only.
+"""Pack 2's end-to-end chain, run inside the sandbox (`Pack.end_to_end_file`): builtins only (it names no
+module, so it runs in any scope it is given).
 
 The student's own conv_forward -> pool_forward -> pool_backward -> conv_backward on one small network
 with a given upstream gradient dA (chain.py). Each stage's output is recorded as it returned (`fresh`
@@ -23,7 +24,9 @@ def _plain(value, depth=0):
         return len(value) <= 8 and all(_plain(v, depth + 1) for v in value)
     if isinstance(value, dict):
         return len(value) <= 8 and all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
-    return isinstance(value, (np.ndarray, np.generic, int, float, str, bool)) or value is None
+    if type(value).__module__ == "numpy":  # an array or a NumPy scalar: numbers only (no object arrays)
+        return getattr(getattr(value, "dtype", None), "kind", "") in ("b", "i", "u", "f")
+    return isinstance(value, (int, float, str, bool)) or value is None
 
 
 def end_to_end(namespace, args, out, fresh):
@@ -32,7 +35,7 @@ def end_to_end(namespace, args, out, fresh):
     if callable(step):
         def conv_single_step(*a, **k):
             value = step(*a, **k)
-            if isinstance(value, np.ndarray) and value.ndim > 0 and value.size == 1:
+            if type(value).__name__ == "ndarray" and value.ndim > 0 and value.size == 1:
                 out["step_returned"] = tuple(int(n) for n in value.shape)
                 return value.reshape(())[()]
             return value

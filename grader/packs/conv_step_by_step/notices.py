@@ -15,12 +15,13 @@ from __future__ import annotations
 from grader import END_TO_END
 from grader.compare import Tolerance, compare
 from grader.pack import CaseInput, Check
-from grader.packs.conv_step_by_step.case_inputs import VersionedInput
+from grader.packs.conv_step_by_step.case_inputs import VersionedInput, under
 from grader.packs.conv_step_by_step.checks import CACHE_OF, expected_caches
 from grader.packs.conv_step_by_step.interface import BIAS_IN_SUM
 from grader.results import TestResult
 
 SEQUENCE = "setting an array element with a sequence"
+RAGGED = "inhomogeneous"
 
 
 def _follows_2017(inputs: list[CaseInput], test: TestResult) -> int:
@@ -58,7 +59,7 @@ def _wrong_cache_before(value: dict, stage: str, inp: CaseInput) -> tuple[str, s
     a correct forward stage returns."""
     for key, maker, reader, form in CACHE_OF.values():
         if reader == stage and key in value:
-            found = compare(key, value[key], expected_caches(inp)[key], Tolerance())
+            found = compare(key, value[key], expected_caches(inp, value)[key], Tolerance())
             if found:
                 return (f"{reader} raised on the cache that {maker} returned, which is not {form}", found[0].message)
     return None
@@ -83,12 +84,19 @@ def chain_notices(inputs: list[CaseInput], test: TestResult) -> list[str]:
         found = _wrong_cache_before(case.value, stage, inp) if isinstance(stage, str) else None
         if found:
             caches.setdefault(found[0], []).append(found[1])
-        elif SEQUENCE in str(case.error.get("message", "")) and isinstance(stage, str) and stage not in sequence:
-            sequence.append(stage)
+        elif SEQUENCE in str(case.error.get("message", "")) and isinstance(stage, str):
+            kind = "ragged" if RAGGED in str(case.error.get("message", "")) else "store"
+            if (stage, kind) not in sequence:
+                sequence.append((stage, kind))
     for words, details in caches.items():
         maker = words.split(" returned")[0].rsplit(" ", 1)[-1]
         out.append(f"{words} (on {len(details)} case(s); the first: {details[0]}). Fix {maker}'s cache first.")
-    for stage in sequence:
+    for stage, kind in sequence:
+        if kind == "ragged":
+            out.append(f"{stage} raised \"{SEQUENCE}\" on an inhomogeneous list: NumPy 1.24 and later refuse to make "
+                       "an array of a ragged list (such as [Z, b] with b of shape (1, 1, 1)), which the course's NumPy "
+                       "made into an object array; add the values themselves (Z + b.item()).")
+            continue
         out.append(f"{stage} raised \"{SEQUENCE}\": NumPy 2 refuses to store an array of more than zero dimensions "
                    "(such as b[:, :, :, c], of shape (1, 1, 1), or a (1, 1, 1) result) into one element, which the "
                    "course's NumPy 1.x accepted with a DeprecationWarning; store its value (.item() or float()).")
@@ -98,5 +106,5 @@ def chain_notices(inputs: list[CaseInput], test: TestResult) -> list[str]:
 def notices(check: Check, inputs: list[CaseInput], test: TestResult, version) -> list[str]:
     out = version_notices(check, inputs, test, version)
     if check.unit == END_TO_END:
-        out += chain_notices(inputs, test)
+        out += chain_notices(under(inputs, version.grads_keys), test)
     return out
