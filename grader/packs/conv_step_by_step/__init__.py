@@ -4,7 +4,10 @@ Written only through the pack API of grader/pack.py. What is here: the course's 
 public copies of the notebook (CONTRACT.md), the graded functions' interface (interface.py), seeded
 cases (cases.py, chain.py; NumPy only), PyTorch float64 answers (oracle.py, the only torch import, reached
 only from `case_set`), the checks and stand-in tables (checks.py, case_inputs.py), the end-to-end chain
-the sandbox runs (end_to_end.py), the misconceptions (misconceptions.py) and their evidence (diagnosis.py).
+the sandbox runs (end_to_end.py), the misconceptions (misconceptions.py) and their evidence (diagnosis.py),
+the notebook editions (versions.py: the 2017 one adds the bias inside conv_single_step's sum; its answers
+are kept beside the current ones, case_inputs.VersionedInput) and the notes that name the real mistake
+(notices.py).
 The answer key is reference/conv_model.py, outside every install.
 
 Two decisions where the course's own code meets today's NumPy or a case the course never poses:
