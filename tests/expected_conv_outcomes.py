@@ -113,6 +113,10 @@ EDITIONS: dict[str, Edition] = {
         END_TO_END: "Your conv_single_step returns an array of shape (1, 1, 1), not a scalar"}),
     "conv_chain_pool_cache_wrong.py": Edition(lost={"pool_forward": 10.8, END_TO_END: 10.8}, says={
         END_TO_END: "Fix pool_forward's cache first"}, blamed={END_TO_END: "pool_cache[0]"}),
+    # still unfair (CONTRACT.md): right under the course's NumPy, a ValueError under NumPy >= 1.24, and no
+    # removed name can give it back; pinned here so that a fix shows, and so that the chain names the cause
+    "conv_numpy1_ragged_bias_sum.py": Edition(lost={"conv_single_step": 8.0, END_TO_END: 12.0}, says={
+        END_TO_END: "refuse to make an array of a ragged list"}),
     # the 2018-on example of the bias inside the sum, pinned to 2017 by a rubric: right by that contract
     "conv_bug_conv_step_bias_in_sum.py": Edition(version="v1-2017 (2017)", rubric_version="v1-2017"),
 }
