@@ -116,7 +116,7 @@ EDITIONS: dict[str, Edition] = {
     # still unfair (CONTRACT.md): right under the course's NumPy, a ValueError under NumPy >= 1.24, and no
     # removed name can give it back; pinned here so that a fix shows, and so that the chain names the cause
     "conv_numpy1_ragged_bias_sum.py": Edition(lost={"conv_single_step": 8.0, END_TO_END: 12.0}, says={
-        END_TO_END: "refuse to make an array of a ragged list"}),
+        "conv_single_step": "refuse to make an array of a ragged list", END_TO_END: "refuse to make an array of a ragged list"}),
     # the 2018-on example of the bias inside the sum, pinned to 2017 by a rubric: right by that contract
     "conv_bug_conv_step_bias_in_sum.py": Edition(version="v1-2017 (2017)", rubric_version="v1-2017"),
 }

@@ -76,7 +76,6 @@ def chain_notices(inputs: list[CaseInput], test: TestResult) -> list[str]:
                    "did. conv_single_step loses its points for the shape in its own check; return a scalar "
                    "(np.sum(s) + b.item(), or float(b)).")
     caches: dict[str, list[str]] = {}
-    sequence: list[str] = []
     for inp, case in zip(inputs, test.cases):
         if case.status != "error" or not isinstance(case.value, dict) or not case.error:
             continue
@@ -84,22 +83,34 @@ def chain_notices(inputs: list[CaseInput], test: TestResult) -> list[str]:
         found = _wrong_cache_before(case.value, stage, inp) if isinstance(stage, str) else None
         if found:
             caches.setdefault(found[0], []).append(found[1])
-        elif SEQUENCE in str(case.error.get("message", "")) and isinstance(stage, str):
-            kind = "ragged" if RAGGED in str(case.error.get("message", "")) else "store"
-            if (stage, kind) not in sequence:
-                sequence.append((stage, kind))
     for words, details in caches.items():
         maker = words.split(" returned")[0].rsplit(" ", 1)[-1]
         out.append(f"{words} (on {len(details)} case(s); the first: {details[0]}). Fix {maker}'s cache first.")
-    for stage, kind in sequence:
+    return out
+
+
+def numpy2_notices(check: Check, test: TestResult) -> list[str]:
+    """What NumPy 2 changed, where a case raised one of the errors it brought: storing a one-element array
+    into one element, or making an array of a ragged list (both worked under the course's NumPy 1.x)."""
+    seen: list[tuple[str, str]] = []
+    for case in test.cases:
+        message = str((case.error or {}).get("message", "")) if case.status == "error" else ""
+        if SEQUENCE not in message:
+            continue
+        stage = case.value.get("stage") if check.unit == END_TO_END and isinstance(case.value, dict) else check.function
+        kind = "ragged" if RAGGED in message else "store"
+        if isinstance(stage, str) and (stage, kind) not in seen:
+            seen.append((stage, kind))
+    out = []
+    for stage, kind in seen:
         if kind == "ragged":
             out.append(f"{stage} raised \"{SEQUENCE}\" on an inhomogeneous list: NumPy 1.24 and later refuse to make "
                        "an array of a ragged list (such as [Z, b] with b of shape (1, 1, 1)), which the course's NumPy "
                        "made into an object array; add the values themselves (Z + b.item()).")
-            continue
-        out.append(f"{stage} raised \"{SEQUENCE}\": NumPy 2 refuses to store an array of more than zero dimensions "
-                   "(such as b[:, :, :, c], of shape (1, 1, 1), or a (1, 1, 1) result) into one element, which the "
-                   "course's NumPy 1.x accepted with a DeprecationWarning; store its value (.item() or float()).")
+        else:
+            out.append(f"{stage} raised \"{SEQUENCE}\": NumPy 2 refuses to store an array of more than zero dimensions "
+                       "(such as b[:, :, :, c], of shape (1, 1, 1), or a (1, 1, 1) result) into one element, which the "
+                       "course's NumPy 1.x accepted with a DeprecationWarning; store its value (.item() or float()).")
     return out
 
 
@@ -107,4 +118,5 @@ def notices(check: Check, inputs: list[CaseInput], test: TestResult, version) ->
     out = version_notices(check, inputs, test, version)
     if check.unit == END_TO_END:
         out += chain_notices(under(inputs, version.grads_keys), test)
+    out += numpy2_notices(check, test)
     return out
