@@ -1,15 +1,17 @@
 """Is the grader fair on real students' work? Grades public copies of the notebook against the manifest.
 
-    python benchmarks/real_notebooks.py grade DIR [-j 2] [--seed 0] [--keep REPORTS]
-    python benchmarks/real_notebooks.py fetch --mirrors /work/.mirror --out DIR
-    python benchmarks/real_notebooks.py list
+    python benchmarks/real_notebooks.py [--assignment conv_step_by_step] grade DIR [-j 2] [--seed 0] [--keep REPORTS]
+    python benchmarks/real_notebooks.py [--assignment ...] fetch --mirrors /work/.mirror --out DIR
+    python benchmarks/real_notebooks.py [--assignment ...] list
 
 `benchmarks/real_notebooks/manifest.toml` names public student copies of "Building your Deep Neural
 Network: Step by Step" from every version of the assignment (2017 v3 to the 2021+ v1.x notebooks):
 repository, path, commit and git blob id of each, the version it was written for and why, and the
 FAIR outcome per graded function: full marks, except the functions listed under `expect`, which are
 really wrong by that version's contract (the reason is written there). The students' code itself is
-never stored in this repository.
+never stored in this repository. `--assignment conv_step_by_step` reads pack 2's manifest instead,
+`benchmarks/real_notebooks/conv_manifest.toml` ("Convolution model: Step by Step", 2017 v1 to the 2021
+v1), whose fair outcomes were judged outside the grader (its header says how).
 
 `grade DIR` grades every copy found in DIR (named `<id>.ipynb` / `<id>.py` after the manifest's ids)
 with `python -m grader grade` and compares each function's score with the manifest: a function that
@@ -39,14 +41,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "benchmarks" / "real_notebooks" / "manifest.toml"
+MANIFESTS = {"step_by_step": MANIFEST, "conv_step_by_step": ROOT / "benchmarks" / "real_notebooks" / "conv_manifest.toml"}
 sys.path.insert(0, str(ROOT))
 from grader import END_TO_END  # noqa: E402  (light import: no torch)
-from grader.packs.step_by_step import GRADED_FUNCTIONS
+from grader.packs.conv_step_by_step.interface import ORDER as CONV_FUNCTIONS  # noqa: E402
+from grader.packs.step_by_step import GRADED_FUNCTIONS  # noqa: E402
 
 UNITS = (*GRADED_FUNCTIONS, END_TO_END)
+UNITS_OF = {"step_by_step": UNITS, "conv_step_by_step": (*CONV_FUNCTIONS, END_TO_END)}
 
 
-def load_manifest(path: Path = MANIFEST) -> list[dict]:
+def load_manifest(path: Path = MANIFEST, units: tuple[str, ...] = UNITS) -> list[dict]:
     """The copies, checked for the fields the comparison relies on."""
     copies = tomllib.loads(path.read_text())["copies"]
     seen = set()
@@ -54,7 +59,7 @@ def load_manifest(path: Path = MANIFEST) -> list[dict]:
         if c["id"] in seen:
             raise SystemExit(f"{path}: duplicate id {c['id']}")
         seen.add(c["id"])
-        unknown = set(c.get("expect", {})) - set(UNITS)
+        unknown = set(c.get("expect", {})) - set(units)
         if unknown:
             raise SystemExit(f"{path}: {c['id']} expects a loss in unknown functions {sorted(unknown)}")
     return copies
@@ -97,14 +102,17 @@ def fetch(copies: list[dict], mirrors: Path, out: Path) -> int:
 
 
 # --- grade ----------------------------------------------------------------------------------------
-def judge(copy: dict, report: dict) -> list[str]:
+def judge(copy: dict, report: dict, units: tuple[str, ...] = UNITS) -> list[str]:
     """What is unfair in one report: a function that lost points it should not have, or the reverse."""
     if report.get("status") != "graded":
         return [f"not graded ({report.get('status')}): {report.get('problem') or report.get('load_problems')}"]
     tests = {t["name"]: t for t in report["tests"]}
     expect = copy.get("expect", {})
     wrong = []
-    for unit in UNITS:
+    recognised = (report.get("notebook_version") or {}).get("candidates")
+    if "contract" in (report.get("notebook_version") or {}) and recognised and copy["version"] not in recognised:
+        wrong.append(f"graded as {report['notebook_version'].get('name')}, but it is {copy['version']}")
+    for unit in units:
         t = tests.get(unit)
         if t is None:
             wrong.append(f"{unit}: no result")
@@ -121,7 +129,8 @@ def judge(copy: dict, report: dict) -> list[str]:
     return wrong
 
 
-def grade(copies: list[dict], folder: Path, workers: int, seed: int, keep: Path | None) -> int:
+def grade(copies: list[dict], folder: Path, workers: int, seed: int, keep: Path | None,
+          assignment: str = "step_by_step") -> int:
     present, stale = [], []
     for c in copies:
         path = folder / f"{c['id']}.{c['format']}"
@@ -141,7 +150,7 @@ def grade(copies: list[dict], folder: Path, workers: int, seed: int, keep: Path 
             shutil.copyfile(folder / name, corpus / name)
         reports = keep or Path(tmp) / "reports"
         cmd = [sys.executable, "-m", "grader", "grade", str(corpus), "--out", str(reports),
-               "-j", str(workers), "--seed", str(seed), "--no-progress"]
+               "-j", str(workers), "--seed", str(seed), "--no-progress", "--assignment", assignment]
         subprocess.run(cmd, cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
         unfair = {}
         for c in present:
@@ -149,7 +158,7 @@ def grade(copies: list[dict], folder: Path, workers: int, seed: int, keep: Path 
             if not report_path.is_file():
                 unfair[c["id"]] = ["no report written"]
                 continue
-            problems = judge(c, json.loads(report_path.read_text()))
+            problems = judge(c, json.loads(report_path.read_text()), UNITS_OF[assignment])
             if problems:
                 unfair[c["id"]] = problems
     by_version: dict[str, list[int]] = {}
@@ -171,6 +180,8 @@ def grade(copies: list[dict], folder: Path, workers: int, seed: int, keep: Path 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--assignment", choices=sorted(MANIFESTS), default="step_by_step",
+                        help="whose manifest: pack 1's (default) or pack 2's")
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade the copies in DIR and compare with the manifest")
     g.add_argument("folder", type=Path)
@@ -182,14 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--out", type=Path, required=True)
     sub.add_parser("list", help="the repositories to fetch, one github:<owner>/<name> per line")
     args = parser.parse_args(argv)
-    copies = load_manifest()
+    copies = load_manifest(MANIFESTS[args.assignment], UNITS_OF[args.assignment])
     if args.command == "list":
         for repo in sorted({c["repo"] for c in copies}, key=str.lower):
             print(f"github:{repo}")
         return 0
     if args.command == "fetch":
         return fetch(copies, args.mirrors, args.out)
-    return grade(copies, args.folder, args.j, args.seed, args.keep)
+    return grade(copies, args.folder, args.j, args.seed, args.keep, args.assignment)
 
 
 if __name__ == "__main__":

@@ -437,8 +437,13 @@ def resolve_pack(assignment: Pack | str | None, texts: list[str]) -> Pack:
 def supply_course_names(sub: Submission, shown: str, pack: Pack | None = None) -> None:
     """The course's helpers and np for code that uses them without an import that survived (the pack's
     `supply_names`), run first under the filename SUPPLIED."""
+    from grader.sandbox import numpy_compat  # NumPy 1.x's removed names, for every pack
+
     pack = pack or packs.resolve(sub.pack or None)
-    first, notes = pack.supply_names([s.source for s in sub.statements])
+    sources = [s.source for s in sub.statements]
+    first, notes = pack.supply_names(sources)
+    compat, compat_notes = numpy_compat.supply(sources)
+    first, notes = compat + first, compat_notes + notes
     sub.statements[:0] = [Statement(source + "\n", SUPPLIED, i) for i, source in enumerate(first, start=1)]
     sub.problems += [Problem(shown, None, note, "notice") for note in notes]
 

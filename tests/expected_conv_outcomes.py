@@ -91,3 +91,32 @@ EXPECTED: dict[str, Outcome] = {
     "conv_bug_distribute_not_divided.py": Outcome({"distribute_value": 18, END_TO_END: 5}, _own("DISTRIBUTE_NOT_DIVIDED", "distribute_value"), (
         "Right on 1x1 shapes and dz = 0; the chain's average-pooling cases with f > 1 fail, undiagnosed.")),
 }
+
+
+@dataclass(frozen=True)
+class Edition:
+    """An example of a pattern the real copies show (benchmarks/real_notebooks/conv_manifest.toml), graded
+    through the engine: exact points lost, the notebook version recognised, and words its notes must hold."""
+
+    lost: dict[str, float] = field(default_factory=dict)
+    version: str = "unknown"
+    says: dict[str, str] = field(default_factory=dict)  # unit (or "load") -> words of its feedback or load notes
+    blamed: dict[str, str] = field(default_factory=dict)  # unit -> the path its first value mismatch names
+    rubric_version: str = "auto"
+
+
+EDITIONS: dict[str, Edition] = {
+    "conv_edition_2017_notebook.ipynb": Edition(version="v1-2017 (2017)", says={
+        "conv_single_step": "Graded as the v1-2017 (2017) notebook", END_TO_END: "Graded as the v1-2017 (2017) notebook"}),
+    "conv_numpy1_aliases.py": Edition(says={"load": "np.float (removed in NumPy 1.24), np.int (removed in NumPy 1.24)"}),
+    "conv_chain_step_returns_array.py": Edition(lost={"conv_single_step": 8.0}, says={
+        END_TO_END: "Your conv_single_step returns an array of shape (1, 1, 1), not a scalar"}),
+    "conv_chain_pool_cache_wrong.py": Edition(lost={"pool_forward": 10.8, END_TO_END: 10.8}, says={
+        END_TO_END: "Fix pool_forward's cache first"}, blamed={END_TO_END: "pool_cache[0]"}),
+    # still unfair (CONTRACT.md): right under the course's NumPy, a ValueError under NumPy >= 1.24, and no
+    # removed name can give it back; pinned here so that a fix shows, and so that the chain names the cause
+    "conv_numpy1_ragged_bias_sum.py": Edition(lost={"conv_single_step": 8.0, END_TO_END: 12.0}, says={
+        "conv_single_step": "refuse to make an array of a ragged list", END_TO_END: "refuse to make an array of a ragged list"}),
+    # the 2018-on example of the bias inside the sum, pinned to 2017 by a rubric: right by that contract
+    "conv_bug_conv_step_bias_in_sum.py": Edition(version="v1-2017 (2017)", rubric_version="v1-2017"),
+}

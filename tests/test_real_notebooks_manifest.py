@@ -53,3 +53,41 @@ def test_judge_flags_lost_points_on_correct_code_and_full_marks_on_a_real_bug():
 
 def test_blob_id_is_gits():
     assert real_notebooks.blob_id(b"") == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+
+
+# --- pack 2's manifest ------------------------------------------------------------------------------
+CONV_UNITS = real_notebooks.UNITS_OF["conv_step_by_step"]
+
+
+@pytest.fixture(scope="module")
+def conv_copies():
+    return real_notebooks.load_manifest(real_notebooks.MANIFESTS["conv_step_by_step"], CONV_UNITS)
+
+
+def test_conv_manifest_names_each_copy_precisely_and_spans_the_editions(conv_copies):
+    from grader.packs.conv_step_by_step.interface import VERSIONS
+
+    assert len(conv_copies) >= 30
+    assert len({c["blob"] for c in conv_copies}) == len(conv_copies)  # no copy counted twice
+    for c in conv_copies:
+        assert HEX40.match(c["commit"]) and HEX40.match(c["blob"]), c["id"]
+        assert c["format"] == "ipynb" and c["path"].endswith(".ipynb") and c["why"], c["id"]
+        assert c["version"] in VERSIONS, c["id"]
+    assert {c["version"] for c in conv_copies} == set(VERSIONS)
+    assert sum(c["version"] == "v1-2017" for c in conv_copies) >= 5
+
+
+def test_conv_manifest_refuses_a_unit_pack_2_does_not_grade(tmp_path):
+    bad = tmp_path / "m.toml"
+    bad.write_text('[[copies]]\nid = "x"\n[copies.expect]\nL_model_backward = "no such unit in pack 2"\n')
+    with pytest.raises(SystemExit, match="unknown functions"):
+        real_notebooks.load_manifest(bad, CONV_UNITS)
+
+
+def test_judge_flags_a_copy_graded_as_another_edition():
+    copy = {"id": "x", "version": "v1-2017", "expect": {}}
+    report = {"status": "graded", "notebook_version": {"name": "v1-2021 (2021 and later)", "candidates": ["v1-2021"], "contract": "..."},
+              "tests": [{"name": u, "score": 1.0, "max_score": 1.0, "diagnoses": [], "feedback": ""} for u in CONV_UNITS]}
+    assert real_notebooks.judge(copy, report, CONV_UNITS) == ["graded as v1-2021 (2021 and later), but it is v1-2017"]
+    report["notebook_version"]["candidates"] = ["v1-2017"]
+    assert real_notebooks.judge(copy, report, CONV_UNITS) == []

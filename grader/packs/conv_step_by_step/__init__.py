@@ -4,7 +4,10 @@ Written only through the pack API of grader/pack.py. What is here: the course's 
 public copies of the notebook (CONTRACT.md), the graded functions' interface (interface.py), seeded
 cases (cases.py, chain.py; NumPy only), PyTorch float64 answers (oracle.py, the only torch import, reached
 only from `case_set`), the checks and stand-in tables (checks.py, case_inputs.py), the end-to-end chain
-the sandbox runs (end_to_end.py), the misconceptions (misconceptions.py) and their evidence (diagnosis.py).
+the sandbox runs (end_to_end.py), the misconceptions (misconceptions.py) and their evidence (diagnosis.py),
+the notebook editions (versions.py: the 2017 one adds the bias inside conv_single_step's sum; its answers
+are kept beside the current ones, case_inputs.VersionedInput) and the notes that name the real mistake
+(notices.py).
 The answer key is reference/conv_model.py, outside every install.
 
 Two decisions where the course's own code meets today's NumPy or a case the course never poses:
@@ -31,7 +34,7 @@ from grader import END_TO_END
 from grader.pack import CaseSet, Check, Pack, Version
 from grader.packs.conv_step_by_step import course_float
 from grader.packs.conv_step_by_step.checks import CHAIN, CHECKS
-from grader.packs.conv_step_by_step.interface import ORDER
+from grader.packs.conv_step_by_step.interface import LATEST, ORDER
 
 HERE = Path(__file__).parent
 
@@ -69,10 +72,33 @@ class ConvPack(Pack):
     def supply_names(self, sources: list[str]) -> tuple[list[str], list[str]]:
         return course_float.supply(sources)
 
-    def diagnose(self, test, check: Check, inputs: list, version: Version) -> None:
-        from grader.packs.conv_step_by_step.diagnosis import diagnose
+    def version_for(self, texts, filename, pinned, legacy_keys) -> Version:
+        from grader.packs.conv_step_by_step.versions import for_submission
 
-        diagnose(test, check, inputs)
+        return for_submission(texts, filename, pinned)
+
+    def check_version_name(self, name: str) -> None:
+        from grader.packs.conv_step_by_step.versions import pinned
+
+        pinned(name)
+
+    def version_line(self, data: dict) -> str:
+        from grader.packs.conv_step_by_step.versions import version_line
+
+        return version_line(data)
+
+    def notices(self, check: Check, inputs: list, test, result, sub, version: Version) -> list[str]:
+        from grader.packs.conv_step_by_step.notices import notices
+
+        return notices(check, inputs, test, version)
+
+    def diagnose(self, test, check: Check, inputs: list, version: Version) -> None:
+        from grader.packs.conv_step_by_step.case_inputs import under
+        from grader.packs.conv_step_by_step.diagnosis import diagnose
+        from grader.packs.conv_step_by_step.interface import BIAS_IN_SUM
+
+        rule = version.grads_keys
+        diagnose(test, check, under(inputs, rule), "v1-2017" if rule == BIAS_IN_SUM else LATEST)
 
 
 PACK = ConvPack()

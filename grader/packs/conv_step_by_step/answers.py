@@ -2,7 +2,8 @@
 never imports torch, as pack 1's does.
 
 Building the cases asks the oracle a fixed sequence of questions for a seed and case counts (answers,
-zero_pad, create_mask_from_window, distribute_value, end_to_end; case_inputs.py). `Recording` keeps each
+zero_pad, create_mask_from_window, distribute_value, end_to_end, and `under` another version's
+contract; case_inputs.py). `Recording` keeps each
 answer with the question's name and a digest of its inputs; `Replaying` gives them back, in the same
 order, only to the very same questions, and only as dicts of numeric arrays: anything else is stale and
 is computed again. The cache's own checks (owner, permissions, format, key, SHA-256) come first.
@@ -19,7 +20,7 @@ from grader.answer_cache import StaleAnswers, cache_folder, device_without_torch
 from grader.pack import CaseSet
 from grader.packs.conv_step_by_step import cases as C
 
-QUESTIONS = ("answers", "zero_pad", "create_mask_from_window", "distribute_value", "end_to_end")
+QUESTIONS = ("answers", "zero_pad", "create_mask_from_window", "distribute_value", "end_to_end", "under")
 ASSIGNMENT = "conv_step_by_step"
 
 

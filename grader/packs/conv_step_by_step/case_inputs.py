@@ -16,13 +16,35 @@ entries of the oracle's Z, the masks and shares its create_mask_from_window and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from grader import END_TO_END
 from grader.pack import CaseInput
 from grader.packs.conv_step_by_step import cases as C
 from grader.packs.conv_step_by_step.chain import chain_cases
-from grader.packs.conv_step_by_step.interface import FUNCTIONS, scored_cases
+from grader.packs.conv_step_by_step.interface import BIAS_IN_SUM, FUNCTIONS, scored_cases
+
+
+@dataclass(frozen=True)
+class VersionedInput(CaseInput):
+    """A case whose answer differs by notebook version: `by_rule[rule]` is the answer under that version's
+    rule (interface.BIAS_IN_SUM: the 2017 notebook's), `expected` the current one. Only the trusted side
+    holds it: the sandbox gets `to_job`, which carries no answer."""
+
+    by_rule: dict = field(default_factory=dict)
+
+    def under(self, rule: str) -> CaseInput:
+        """This case as a plain CaseInput whose answer is the one of `rule` ("current": as it is)."""
+        if rule not in self.by_rule:
+            return self
+        case = self.by_rule.get(rule + ":case", self.case)  # the chain's stage cases under that rule
+        return CaseInput(self.index, self.label, self.description, self.args, self.by_rule[rule], self.standins, case)
+
+
+def under(inputs: list[CaseInput], rule: str) -> list[CaseInput]:
+    return [inp.under(rule) if isinstance(inp, VersionedInput) else inp for inp in inputs]
 
 
 def _describe(function: str, case) -> str:
@@ -107,6 +129,10 @@ def function_inputs(function: str, seed: int, n: int, oracle) -> list[CaseInput]
                 standins = conv_backward_table(case, A_prev_pad, zeros_pad)
         elif function == "pool_backward":
             standins = pool_backward_table(case, oracle)
+        if function == "conv_single_step":
+            by_rule = {BIAS_IN_SUM: np.asarray(oracle.under("v1-2017", function, case)["Z"], dtype=np.float64)}
+            out.append(VersionedInput(case.index, case.label, _describe(function, case), spec.arguments(case), expected, standins, case, by_rule))
+            continue
         out.append(CaseInput(case.index, case.label, _describe(function, case), spec.arguments(case), expected, standins, case))
     return out
 
@@ -119,7 +145,10 @@ def chain_inputs(seed: int, n: int, oracle) -> list[CaseInput]:
         expected = oracle.end_to_end(chain)
         conv = C.ConvCase(chain.index, chain.label, chain.A_prev, chain.W, chain.b, chain.hparameters, expected["dZ"])
         pool = C.PoolCase(chain.index, chain.label, expected["Z"], chain.hparameters_pool, chain.mode, chain.dA)
-        out.append(CaseInput(chain.index, chain.label, chain.describe(), chain.args, expected, {}, (chain, conv, pool)))
+        old = oracle.under("v1-2017", END_TO_END, chain)  # the 2017 notebook's chain: its Z carries f*f*n_C_prev * b
+        old_pool = C.PoolCase(chain.index, chain.label, old["Z"], chain.hparameters_pool, chain.mode, chain.dA)
+        by_rule = {BIAS_IN_SUM: old, BIAS_IN_SUM + ":case": (chain, conv, old_pool)}
+        out.append(VersionedInput(chain.index, chain.label, chain.describe(), chain.args, expected, {}, (chain, conv, pool), by_rule))
     return out
 
 

@@ -13,10 +13,12 @@ import numpy as np
 from grader import END_TO_END
 from grader.compare import Mismatch, Tolerance, compare, describe
 from grader.pack import CaseInput, Check
+from grader.packs.conv_step_by_step.case_inputs import VersionedInput
 
 CHAIN = ("conv_forward", "pool_forward", "pool_backward", "conv_backward")
 STAGES = (("Z", "conv_forward"), ("A", "pool_forward"), ("dZ", "pool_backward"),
           ("dA_prev", "conv_backward"), ("dW", "conv_backward"), ("db", "conv_backward"))
+BLAMED = STAGES + (("conv_cache", "conv_forward"), ("pool_cache", "pool_forward"))  # a mismatch's path -> its stage
 
 
 class MaskCheck(Check):
@@ -44,10 +46,48 @@ class MaskCheck(Check):
         return []
 
 
-class ChainCheck(Check):
-    """The student's own chain (end_to_end.py): the first wrong stage is reported, the ones after it are not."""
+class VersionedCheck(Check):
+    """A check whose answer depends on the notebook version (conv_single_step): `keys` is the version's rule."""
 
     def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
+        return super().judge(case.under(keys) if isinstance(case, VersionedInput) else case, value, tol, keys)
+
+
+def _restated(found: list[Mismatch], words: str) -> list[Mismatch]:
+    return [Mismatch(m.path, m.kind, f"{words}{m.message}", m.expected_shape, m.got_shape, m.max_abs_error,
+                     m.max_rel_error, m.index, m.expected_excerpt, m.got_excerpt) for m in found]
+
+
+def expected_caches(case: CaseInput, value: dict) -> dict:
+    """What conv_forward and pool_forward must hand the backward stages: what each was given (the chain's
+    inputs, and the Z that conv_forward returned in the chain), and its hyperparameters."""
+    A_prev, W, b, hparameters, hparameters_pool = case.args[:5]
+    return {"conv_cache": (A_prev, W, b, hparameters), "pool_cache": (value.get("Z", case.expected["Z"]), hparameters_pool)}
+
+
+CACHE_OF = {"dZ": ("pool_cache", "pool_forward", "pool_backward", "(A_prev, hparameters)"),
+            "dA_prev": ("conv_cache", "conv_forward", "conv_backward", "(A_prev, W, b, hparameters)")}
+
+
+def wrong_cache(name: str, value: dict, case: CaseInput, tol: Tolerance) -> list[Mismatch]:
+    """The cache a backward stage read, where it is not autograd's: the stage that made it is to blame."""
+    if name not in CACHE_OF or CACHE_OF[name][0] not in value:
+        return []
+    key, maker, reader, form = CACHE_OF[name]
+    found = compare(key, value[key], expected_caches(case, value)[key], tol)
+    return _restated(found, f"{maker} returned a wrong cache {form}, which {reader} then read "
+                            f"(so {reader} is not judged on it): ") if found else []
+
+
+class ChainCheck(Check):
+    """The student's own chain (end_to_end.py): the first wrong stage is reported, the ones after it are not.
+
+    A stage is blamed only when what it read was right: the stage before it returned autograd's value,
+    and a backward stage's cache is the one a correct forward stage returns. A wrong output after a
+    wrong cache is the cache's maker's fault (`wrong_cache`). `keys` is the version's rule (VersionedInput)."""
+
+    def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
+        case = case.under(keys) if isinstance(case, VersionedInput) else case
         if not isinstance(value, dict):
             return [Mismatch(END_TO_END, "type", "the chain returned nothing to check")]
         for name, stage in STAGES:
@@ -55,8 +95,7 @@ class ChainCheck(Check):
                 return []  # that stage raised: the error says so
             found = compare(name, value[name], case.expected[name], tol)
             if found:
-                return [Mismatch(m.path, m.kind, f"{stage}: {m.message}", m.expected_shape, m.got_shape, m.max_abs_error,
-                                 m.max_rel_error, m.index, m.expected_excerpt, m.got_excerpt) for m in found]
+                return wrong_cache(name, value, case, tol) or _restated(found, f"{stage}: ")
         return []
 
 
@@ -64,7 +103,7 @@ def first_wrong_stage(mismatches: list[Mismatch]) -> str | None:
     """The function whose output the chain check found wrong (its mismatches' paths name the output)."""
     for m in mismatches:
         head = m.path.split("[")[0]
-        for name, stage in STAGES:
+        for name, stage in BLAMED:
             if head == name:
                 return stage
     return None
@@ -72,7 +111,7 @@ def first_wrong_stage(mismatches: list[Mismatch]) -> str | None:
 
 CHECKS: dict[str, Check] = {c.function: c for c in (
     Check("zero_pad", ("X", "pad"), "X_pad", "pad"),
-    Check("conv_single_step", ("a_slice_prev", "W", "b"), "Z", "step"),
+    VersionedCheck("conv_single_step", ("a_slice_prev", "W", "b"), "Z", "step"),
     Check("conv_forward", ("A_prev", "W", "b", "hparameters"), ("Z", "cache"), "conv"),
     Check("pool_forward", ("A_prev", "hparameters", "mode"), ("A", "cache"), "pool"),
     Check("conv_backward", ("dZ", "cache"), ("dA_prev", "dW", "db"), "conv"),

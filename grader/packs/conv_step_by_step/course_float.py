@@ -6,6 +6,8 @@ with ndim > 0 in 1.25, and NumPy 2.x (2.4.6 here) raises TypeError; the course's
 converted it. Passing b in another shape would not help: `b[0, 0, 0]` and `b[0][0][0]`, which copies
 also write, would then fail instead.
 
+The class is the engine's (grader/sandbox/numpy_compat.py, which serves it as `np.float` to every pack);
+binding the builtin name `float` is this pack's choice, since its template calls float() on arrays.
 So the pack keeps the course's b and, for a submission that calls float() and binds no `float` of its
 own, supplies this statement first (`Pack.supply_names`): a `float` that converts a one-element array
 as NumPy 1.x did and is the builtin in every other respect (the same results, `isinstance(x, float)`,
@@ -16,20 +18,9 @@ from __future__ import annotations
 
 import ast
 
-STATEMENT = '''\
-class _CourseFloatType(type(float)):
-    def __instancecheck__(cls, obj):
-        return isinstance(obj, cls.__mro__[1])
-    def __subclasscheck__(cls, sub):
-        return issubclass(sub, cls.__mro__[1])
-class float(float, metaclass=_CourseFloatType):
-    """The builtin float, with NumPy 1.x's float() of a one-element array (the course's float(b))."""
-    dtype = __import__("numpy").dtype("float64")
-    def __new__(cls, x=0.0):
-        if hasattr(x, "ndim") and hasattr(x, "size") and x.ndim > 0 and x.size == 1:
-            x = x.reshape(())
-        return cls.__mro__[1](x)
-'''
+from grader.sandbox.numpy_compat import FLOAT_CLASS
+
+STATEMENT = FLOAT_CLASS.format(name="float")  # the engine's class (grader/sandbox/numpy_compat.py), bound as float
 
 NOTE = ("your code calls float(), which the template uses for the bias (`Z = Z + float(b)`, b of shape (1, 1, 1)); "
         "NumPy 2 refuses float() of an array that is not 0-d, the course's NumPy 1.x accepts one element: "

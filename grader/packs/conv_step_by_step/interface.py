@@ -53,6 +53,11 @@ ORDER = tuple(FUNCTIONS)  # the notebook's order
 VERSIONS = ("v1-2017", "v2-2018", "v2a-2019", "v1-2021")
 BIAS_IN_SUM_VERSIONS = frozenset({"v1-2017"})
 LATEST = VERSIONS[-1]
+YEARS = {"v1-2017": "2017", "v2-2018": "2018", "v2a-2019": "2019-2020", "v1-2021": "2021 and later"}
+# The rule a version's checks judge by (`Version.grads_keys`, handed to `Check.judge` as `keys`): every
+# version but 2017 is "current"; the units whose answers differ keep the 2017 ones beside (VersionedInput).
+BIAS_IN_SUM = "bias-in-sum"
+VERSIONED_UNITS = ("conv_single_step", "end_to_end")
 
 _GENERATORS: dict[str, Callable[[int, int], list]] = {
     "zero_pad": C.zero_pad_cases,
