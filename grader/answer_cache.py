@@ -22,7 +22,7 @@ The format is plain data: a magic line, a JSON header, and the sandbox's own wir
 structure plus raw array bytes, no pickle).
 
 Where: $GRADER_ANSWERS_CACHE (a folder, or "off"), else $XDG_CACHE_HOME/backprop-grader, else
-~/.cache/backprop-grader. Platform images fill it when they are built (`python -m grader prepare`).
+~/.cache/backprop-grader. Platform images fill it when they are built (`backprop-grader prepare`).
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def _prune(folder: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-# --- `python -m grader prepare` ---------------------------------------------------------------------
+# --- `backprop-grader prepare` ---------------------------------------------------------------------
 def add_parser(sub, commands: dict) -> None:
     from grader.cli import DEVICES, assignment, seed
 

@@ -200,7 +200,7 @@ def default_jobs() -> int:
 
 
 def grade_paths(args) -> int:
-    """`python -m grader grade PATHS --out DIR [-j N]`: grade what is not graded yet, then summarise."""
+    """`backprop-grader grade PATHS --out DIR [-j N]`: grade what is not graded yet, then summarise."""
     from grader import packs
     from grader.batch_resume import other_reports, previous_report, resume_keys
     from grader.class_report import slim

@@ -104,7 +104,7 @@ def _common(parser: argparse.ArgumentParser, who: str = "instructor") -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="python -m grader", description="Grade backpropagation assignments ('Building your Deep Neural Network: Step by Step', "
+    parser = Parser(prog="backprop-grader", description="Grade backpropagation assignments ('Building your Deep Neural Network: Step by Step', "
                     "'Convolution model: Step by Step') against PyTorch autograd.",
                     epilog="exit status: 0 full marks, 1 points lost, 2 could not be graded, 3 the grader failed, 4 usage error "
                            "(grade: the worst of its submissions)")
@@ -130,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("from-pytest-report", help="turn a pytest-json-report file into the grader's JSON")
     report.add_argument("file", help="the file written by pytest --json-report")
     report.add_argument("--out", type=out_file, metavar="FILE", help="write the JSON here instead of standard output")
+
+    # Run by main() before this parser sees its words (pytest's own options are not ours to parse); listed
+    # here so that --help shows it and a command line that uses it parses (no option prefix: every word is pytest's).
+    tests = sub.add_parser("pytest", add_help=False, prefix_chars="\0", help="run pytest on a submission with a configuration no student file chose "
+                           "(grader/pytest_command.py): backprop-grader pytest --submission=PATH [pytest options]")
+    tests.add_argument("pytest_args", nargs=argparse.REMAINDER, help="pytest's arguments; --submission=PATH is required")
 
     from grader.answer_cache import add_parser as add_prepare
     from grader.platforms import add_commands

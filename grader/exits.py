@@ -7,7 +7,7 @@
     4  usage error: a bad option, a missing path, a bad rubric, CUDA asked for but absent
 
 3 and 4 are the numbers pytest gives an internal error and a usage error, so `pytest --submission` and
-`python -m grader check` mean the same by the same number. A batch (`grade`) exits with the worst status
+`backprop-grader check` mean the same by the same number. A batch (`grade`) exits with the worst status
 of its submissions: 0 < 1 < 2 < 3.
 """
 

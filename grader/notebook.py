@@ -3,7 +3,7 @@
 The function is not run here. Its source (`inspect.getsource`, which Jupyter supports through its
 cell cache) and the sources of the notebook's own functions it calls become a small submission: one
 import line per module or imported helper it uses, simple constants, then the definitions. That goes
-through the same loader, sandbox, comparison and feedback as `python -m grader check`, on the public
+through the same loader, sandbox, comparison and feedback as `backprop-grader check`, on the public
 seed, so the student sees what the grader will say about that function.
 """
 
@@ -24,7 +24,7 @@ from grader.loader import Problem, Submission, from_source, supply_course_names
 from grader.pack import Pack
 from grader.rubric import Rubric, load_rubric
 
-PUBLIC_SEED = 0  # the seed `python -m grader check` uses by default
+PUBLIC_SEED = 0  # the seed `backprop-grader check` uses by default
 NOTEBOOK = "<notebook>"
 _LITERALS = (bool, int, float, complex, str, bytes, type(None))
 _GRADERS: dict[tuple, object] = {}

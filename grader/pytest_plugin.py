@@ -12,7 +12,7 @@ marker. Given `--submission`, it
   (before the first test runs) and makes each item pass or fail with the feedback of `check`;
 - scores an instructor's test marked `@pytest.mark.points(n)`: n points if it passes, 0 if not;
 - writes scores into pytest-json-report metadata (see grader/pytest_report.py) and the terminal summary;
-- exits as `python -m grader check` does (grader/exits.py): 0 full marks, 1 points lost, 2 could not be
+- exits as `backprop-grader check` does (grader/exits.py): 0 full marks, 1 points lost, 2 could not be
   graded, 3 the grader failed, 4 usage error (pytest's own numbers for the last two).
 Student code still runs only in the sandbox; this process compares and scores.
 """
@@ -35,7 +35,7 @@ GROUP = "backprop-grader"
 OPT_SUBMISSION, OPT_SEED, OPT_DEVICE, OPT_RUBRIC = "--submission", "--grader-seed", "--grader-device", "--grader-rubric"
 HELP_SUBMISSION = ("grade this submission (.py, .ipynb, or a folder holding one) as pytest items; "
                    "without it the plugin does nothing")
-HELP_SEED = "the seed of the random cases (default 0, as `python -m grader`)"
+HELP_SEED = "the seed of the random cases (default 0, as `backprop-grader`)"
 HELP_DEVICE = "where autograd runs: auto (default), cpu or cuda"
 HELP_RUBRIC = "a TOML rubric overriding points, case counts and limits"
 MARKER_POINTS = "points(n): the points a test is worth; an instructor's check scores only with this marker"
@@ -273,7 +273,7 @@ class GradingSession:
         """Grade the selected units once, before the first test, so no test's duration carries it.
 
         The instructor's mistake (CUDA asked for but absent) ends the run as a usage error (4); the grader
-        failing (a sandbox that cannot start) as pytest's internal error (3): both as `python -m grader`.
+        failing (a sandbox that cannot start) as pytest's internal error (3): both as `backprop-grader`.
         """
         if not session.config.option.collectonly:
             try:

@@ -3,7 +3,7 @@
 The plugin writes, per test, `metadata["backprop_grader"]` (`make_graded_metadata` for a graded
 function, `make_instructor_metadata` for an instructor's own check) and, at the top level of the file,
 `backprop_grader` (`make_session_header`: the graded report without its tests). `make_scored_report`
-puts the two back together; the plugin's terminal summary and `python -m grader from-pytest-report`
+puts the two back together; the plugin's terminal summary and `backprop-grader from-pytest-report`
 both use it, so the score pytest shows, the converted JSON and `grade`'s JSON cannot drift apart.
 """
 

@@ -182,7 +182,7 @@ def render_text(report: Report, width: int = PIPE_WIDTH) -> str:
 
 
 def print_report(report: Report, console: Console | None = None) -> None:
-    """What `python -m grader check` prints: colour on a terminal, plain text elsewhere or with NO_COLOR."""
+    """What `backprop-grader check` prints: colour on a terminal, plain text elsewhere or with NO_COLOR."""
     if console is None:
         console = Console(highlight=False)
         if not console.is_terminal and "COLUMNS" not in os.environ:

@@ -4,10 +4,10 @@ Each platform is a module with pure `make_*` functions (Report -> the platform's
 the JSON Schemas in schemas/, written from each platform's documentation) and one `run` command that
 grades a submission where the platform puts it and writes the result where the platform reads it:
 
-    python -m grader gradescope run [--root /autograder]     -> ROOT/results/results.json
-    python -m grader gradescope build-zip --out autograder.zip [--rubric FILE] [--seed N]
-    python -m grader coursera run [--shared /shared]          -> SHARED/feedback.json, htmlFeedback.html
-    python -m grader autolab run PATH                         -> stdout, autoresult on the last line
+    backprop-grader gradescope run [--root /autograder]     -> ROOT/results/results.json
+    backprop-grader gradescope build-zip --out autograder.zip [--rubric FILE] [--seed N]
+    backprop-grader coursera run [--shared /shared]          -> SHARED/feedback.json, htmlFeedback.html
+    backprop-grader autolab run PATH                         -> stdout, autoresult on the last line
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Gradescope wants setup.sh and run_autograder at the root of the zip, and unpacks
 /autograder/source (https://gradescope-autograders.readthedocs.io/en/latest/specs/). Ours holds:
 
     setup.sh            installs Python >= 3.11, CPU-only torch and this project (from the copy below)
-    run_autograder      runs `python -m grader gradescope run --root /autograder --seed N`
+    run_autograder      runs `backprop-grader gradescope run --root /autograder --seed N`
     rubric.toml         the instructor's rubric, when one is given (found there by `gradescope run`)
     backprop-grader/    this project's source: pyproject.toml, README.md, grader/ (never reference/, the answer key:
                         student code runs on that machine, so nothing there may hold the answers)
