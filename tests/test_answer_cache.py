@@ -204,7 +204,7 @@ def test_gradescope_scripts_prepare_the_answers_where_each_run_reads_them(tmp_pa
     from grader.platforms.gradescope_zip import make_scripts
 
     scripts = make_scripts(41, "2.13.0")
-    assert "grader prepare --seed 41 --device cpu" in scripts["setup.sh"]
+    assert 'backprop-grader" prepare --seed 41 --device cpu' in scripts["setup.sh"]  # the console script: the safe start
     assert "gradescope run --root \"$ROOT\" --seed 41 --device cpu" in scripts["run_autograder"]
 
     def folder(script: str, defaults: str) -> str:
