@@ -28,7 +28,7 @@ def _network(rng: np.random.Generator) -> tuple[np.ndarray, dict, np.ndarray, li
     m = int(rng.integers(2, 7))
     parameters = {}
     for l in (1, 2, 3):
-        parameters[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) * 0.8
+        parameters[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) * 0.6
         parameters[f"b{l}"] = rng.standard_normal((dims[l], 1)) * 0.3
     return rng.standard_normal((dims[0], m)), parameters, rng.integers(0, 2, (1, m)), dims
 

@@ -35,9 +35,13 @@ def forward(torch, t: dict) -> dict:
 
 def cost(torch, v: dict):
     """Cross-entropy, mean over the m examples, plus lambd / (2 m) times the sum of every squared weight."""
-    A3, Y = v["A3"], v["Y"]
+    Y = v["Y"]
     m = Y.shape[1]
-    cross_entropy = -(Y * torch.log(A3) + (1 - Y) * torch.log(1 - A3)).sum() / m
+    if "Z3" in v:  # from the logits: exact where sigmoid saturates (A3 == 1.0 has no finite log(1 - A3))
+        logits = torch.nn.functional.binary_cross_entropy_with_logits
+        cross_entropy = logits(v["Z3"], Y.to(v["Z3"].dtype), reduction="sum") / m
+    else:
+        cross_entropy = -(Y * torch.log(v["A3"]) + (1 - Y) * torch.log(1 - v["A3"])).sum() / m
     return cross_entropy + v["lambd"] / (2 * m) * sum((v[w] ** 2).sum() for w in ("W1", "W2", "W3"))
 
 
