@@ -22,11 +22,10 @@ only when the evidence holds. docs/packs.md is the tutorial.
 from __future__ import annotations
 
 import hashlib
-import marshal
 from dataclasses import dataclass, field, replace
 
 from grader import END_TO_END
-from grader.chain_check import ChainCheck, Stage, chain_inputs, chain_outputs, chain_source, first_wrong_stage
+from grader.chain_check import ChainCheck, Stage, chain_inputs, first_wrong_stage
 from grader.compare import Mismatch, Tolerance, compare, describe
 from grader.pack import CaseInput, Check, Pack, Version
 from grader.misconception_data import Evidence, Misconception, diagnose, make_diagnosis
@@ -83,13 +82,12 @@ class AutogradPack(Pack):
     misconceptions: tuple[Misconception, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
+        """The functions from `graded`; each stage's names from its function's (then Pack's: chain, chain_outputs)."""
         by_name = {g.function: g for g in cls.graded}
         cls.functions = tuple(by_name)
         cls.stages = tuple(replace(s, takes=s.takes or by_name[s.function].args, gives=s.gives or by_name[s.function].returns)
                            for s in cls.stages)
-        cls.chain = tuple(s.function for s in cls.stages)
-        cls.chain_outputs = chain_outputs(cls.stages)
+        super().__init_subclass__(**kwargs)
 
     # --- what the instructor writes ----------------------------------------------------------------
     def cases(self, unit: str, seed: int, n: int, oracle) -> list[Case]:
@@ -142,12 +140,6 @@ class AutogradPack(Pack):
                                       {"case": case, "stages": per_stage}, s))
             inputs[END_TO_END] = rows
         return inputs
-
-    def job_extras(self) -> dict:
-        extras = super().job_extras()
-        if self.stages and self.end_to_end_file is None:
-            extras["chain"] = marshal.dumps(compile(chain_source(self.stages), "grader-end-to-end", "exec"))
-        return extras
 
     # --- diagnosis and notices -----------------------------------------------------------------------
     def _evidence(self, check: Check, case, inp: CaseInput) -> tuple[str, Evidence] | None:

@@ -7,7 +7,7 @@ and the names it gives back (`Stage("forward_propagation_with_dropout", ("X", "p
 gives. From that, `chain_source` writes the `end_to_end(namespace, args, out, fresh)` that pack 1 and
 pack 2 wrote by hand: one line per call, unpacking exactly as the course's code does (so a function
 that returns None fails as "cannot unpack non-iterable NoneType object", which the feedback explains),
-`out["stage"]` naming the stage running, and every output recorded through `fresh` as it returns.
+`out["stage"]` naming the stage running, and every judged output recorded through `fresh` as it returns.
 `ChainCheck` judges the judged outputs stage by stage and reports only the first wrong stage: every
 later one was computed from it.
 """
@@ -29,6 +29,7 @@ class Stage:
     takes: tuple[str, ...] = ()  # the names its arguments are, in order (the chain's inputs, or earlier outputs)
     gives: tuple[str, ...] | str = ()  # the names of what it returns (a tuple's items, or the one value)
     judged: tuple[str, ...] | None = None  # the outputs compared with autograd's (None: all of them)
+    copied: bool = True  # recorded through `fresh` (False: as returned, for a last stage nothing runs after)
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -59,9 +60,13 @@ def _name(name: str) -> str:
     return name
 
 
-def chain_source(stages: tuple[Stage, ...]) -> str:
-    """The sandbox's end_to_end function for these stages (NumPy and builtins only; it uses neither)."""
-    inputs = chain_inputs(stages)
+def chain_source(stages: tuple[Stage, ...], inputs: tuple[str, ...] = ()) -> str:
+    """The sandbox's end_to_end function for these stages (NumPy and builtins only; it uses neither).
+    `inputs`: the order the case's arguments come in (default: `chain_inputs`); it records what is judged."""
+    if sorted(inputs) != sorted(chain_inputs(stages)):
+        if inputs:
+            raise GraderFault(f"the chain's inputs are {', '.join(chain_inputs(stages))}, not {', '.join(inputs)}")
+        inputs = chain_inputs(stages)
     lines = ["def end_to_end(namespace, args, out, fresh):",
              f"    {', '.join(map(_name, inputs))}{',' if len(inputs) == 1 else ''} = args"]
     for stage in stages:
@@ -69,7 +74,7 @@ def chain_source(stages: tuple[Stage, ...]) -> str:
         target = outputs[0] if isinstance(stage.gives, str) else ", ".join(outputs) + ("," if len(outputs) == 1 else "")
         lines += [f"    out['stage'] = {stage.function!r}",
                   f"    {target} = namespace[{stage.function!r}]({', '.join(map(_name, stage.takes))})"]
-        lines += [f"    out[{n!r}] = fresh({n})" for n in outputs]
+        lines += [f"    out[{n!r}] = fresh({n})" if stage.copied else f"    out[{n!r}] = {n}" for n in stage.compared]
     lines += ["    out['stage'] = 'done'", "    return out", ""]
     return "\n".join(lines)
 

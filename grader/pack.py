@@ -218,6 +218,17 @@ class Pack:
     layer_cells: tuple[str, ...] = ()  # the columns of a per-layer map, for packs whose feedback draws one
     chain_outputs: tuple[tuple[str, str, str], ...] = ()  # (key the chain records, its function, what it returns)
     short_names: dict[str, str] = {}  # unit -> a short column heading for the class report
+    stages: tuple = ()  # the chain as grader.chain_check.Stage's: the sandbox's code and chain_outputs are written from it
+    chain_args: tuple[str, ...] = ()  # the order an end-to-end case's arguments come in (default: the stages' first use)
+
+    def __init_subclass__(cls, **kwargs):
+        """A pack that describes its chain as stages gets its `chain` and `chain_outputs` from them."""
+        super().__init_subclass__(**kwargs)
+        if cls.stages and all(s.takes and s.gives for s in cls.stages):
+            from grader.chain_check import chain_outputs
+
+            cls.chain = tuple(s.function for s in cls.stages)
+            cls.chain_outputs = chain_outputs(cls.stages)
 
     # --- what is graded ----------------------------------------------------------------------------
     @property
@@ -317,6 +328,10 @@ class Pack:
         if self.end_to_end_file is not None:
             source = self.end_to_end_file.read_text(encoding="utf-8")
             extras["chain"] = marshal.dumps(compile(source, "grader-end-to-end", "exec"))
+        elif self.stages:
+            from grader.chain_check import chain_source
+
+            extras["chain"] = marshal.dumps(compile(chain_source(self.stages, self.chain_args), "grader-end-to-end", "exec"))
         return extras
 
 
