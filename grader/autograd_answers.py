@@ -86,7 +86,10 @@ def run(inputs: dict, forward: Callable | None = None, cost: Callable | None = N
     `cost(torch, values)` and its gradients by `grads` (course name -> Grad). `m`: what scale "m" means."""
     import torch
 
-    t = {name: to_torch(value, device) for name, value in inputs.items()}
+    leaves = {g.of for g in (grads or {}).values()}
+    t = {name: torch.tensor(float(value), dtype=torch.float64, device=device, requires_grad=True)
+         if name in leaves and isinstance(value, (int, float, np.floating, np.integer)) else to_torch(value, device)
+         for name, value in inputs.items()}  # a number whose gradient is asked for (a scalar bias b) becomes a 0-d leaf
     values = dict(t)
     with torch.enable_grad():
         if forward is not None:

@@ -83,13 +83,24 @@ def _wide(tol: Tolerance) -> Tolerance:
     return Tolerance(tol.rtol * SEPARATION, tol.atol_scale * SEPARATION, tol.atol * SEPARATION)
 
 
+def _arrays(value):
+    """A variant's value as compare wants an expected one: numbers as 0-d float64 arrays, all the way down."""
+    if isinstance(value, (float, np.floating)) and not isinstance(value, bool):
+        return np.asarray(value, dtype=np.float64)
+    if isinstance(value, dict):
+        return {k: _arrays(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)) and not isinstance(value, AnyOf):
+        return type(value)(_arrays(v) for v in value)
+    return value
+
+
 def _candidates(m: Misconception, ev: Evidence) -> list:
     try:
         with np.errstate(all="ignore"):
             made = m.variant(ev.args, ev.right, ev.seed)
     except (ValueError, TypeError, IndexError, KeyError, ArithmeticError):
         return []  # the mistake cannot be computed on this case
-    return list(made) if isinstance(made, AnyOf) else [made]
+    return [_arrays(v) for v in made] if isinstance(made, AnyOf) else [_arrays(made)]
 
 
 def diagnose(misconceptions: tuple[Misconception, ...], returns, evidence: list[Evidence], unread: int,

@@ -26,6 +26,7 @@ def compute_cost(a3, Y):
 
 
 def initialize_parameters(layer_dims):
+    np.random.seed(3)
     parameters = {}
     for l in range(1, len(layer_dims)):
         parameters["W" + str(l)] = np.random.randn(layer_dims[l], layer_dims[l - 1]) / np.sqrt(layer_dims[l - 1])
@@ -46,20 +47,20 @@ def forward_propagation(X, parameters):
 
 def backward_propagation(X, Y, cache):
     m = X.shape[1]
-    (z1, a1, W1, b1, z2, a2, W2, b2, z3, a3, W3, b3) = cache
-    dz3 = 1. / m * (a3 - Y)
-    dW3 = np.dot(dz3, a2.T)
-    db3 = np.sum(dz3, axis=1, keepdims=True)
-    da2 = np.dot(W3.T, dz3)
-    dz2 = np.multiply(da2, np.int64(a2 > 0))
-    dW2 = np.dot(dz2, a1.T)
-    db2 = np.sum(dz2, axis=1, keepdims=True)
-    da1 = np.dot(W2.T, dz2)
-    dz1 = np.multiply(da1, np.int64(a1 > 0))
-    dW1 = np.dot(dz1, X.T)
-    db1 = np.sum(dz1, axis=1, keepdims=True)
-    return {"dz3": dz3, "dW3": dW3, "db3": db3, "da2": da2, "dz2": dz2, "dW2": dW2, "db2": db2,
-            "da1": da1, "dz1": dz1, "dW1": dW1, "db1": db1}
+    (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) = cache
+    dZ3 = A3 - Y
+    dW3 = 1. / m * np.dot(dZ3, A2.T)
+    db3 = 1. / m * np.sum(dZ3, axis=1, keepdims=True)
+    dA2 = np.dot(W3.T, dZ3)
+    dZ2 = np.multiply(dA2, np.int64(A2 > 0))
+    dW2 = 1. / m * np.dot(dZ2, A1.T)
+    db2 = 1. / m * np.sum(dZ2, axis=1, keepdims=True)
+    dA1 = np.dot(W2.T, dZ2)
+    dZ1 = np.multiply(dA1, np.int64(A1 > 0))
+    dW1 = 1. / m * np.dot(dZ1, X.T)
+    db1 = 1. / m * np.sum(dZ1, axis=1, keepdims=True)
+    return {"dZ3": dZ3, "dW3": dW3, "db3": db3, "dA2": dA2, "dZ2": dZ2, "dW2": dW2, "db2": db2,
+            "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
 
 
 def update_parameters(parameters, grads, learning_rate):
