@@ -182,3 +182,52 @@ def test_a_packs_value_message_reaches_the_terminal_and_its_own_kind_validates()
     schema = report_schema()
     jsonschema.validate({"path": "x", "kind": "draws", "message": "m"}, schema["$defs"]["mismatch"] if "$defs" in schema
                         else schema["definitions"]["mismatch"])
+
+
+# --- seeds: the same --seed, the same draws ---------------------------------------------------------------
+class _DrawOracle:
+    device = "cpu"
+
+    def answer(self, function, args, seed):
+        return np.random.RandomState(seed).rand(3) * args[0]
+
+
+def _draw_pack():
+    from grader.autograd_pack import AutogradPack, Case, Graded, Randomness
+
+    class Draws(AutogradPack):
+        name = "draws"
+        graded = (Graded("draw", ("x",), "d", random=Randomness(None, "np.random.rand(3)")),)
+        default_points = {"draw": 100}
+
+        def cases(self, unit, seed, n, oracle):
+            return [Case(f"case {k}", "", {"x": float(k + 1)}) for k in range(n)]
+
+        def make_oracle(self, device):
+            return _DrawOracle()
+
+    return Draws()
+
+
+def test_a_function_the_course_seeds_not_draws_from_the_grading_seed_in_the_sandbox(tmp_path):
+    """No seed in the course: each case's seed comes from --seed, the unit and the case; the sandbox seeds
+    NumPy with it, so code that draws unseeded gets full marks, and the same marks on every run."""
+    from grader.grade import Grader
+    from grader.rubric import Rubric
+
+    pack = _draw_pack()
+    assert pack.case_seed(0, "draw", 1) == pack.case_seed(0, "draw", 1) != pack.case_seed(1, "draw", 1)
+    case_set, _ = pack.case_set(0, {"draw": 4}, "cpu", "off")
+    assert [c.seed for c in case_set.inputs["draw"]] == [pack.case_seed(0, "draw", i) for i in range(4)]
+    assert case_set.inputs["draw"][0].to_job(b"salt")["seed"] == case_set.inputs["draw"][0].seed
+    student = tmp_path / "draws.py"
+    student.write_text("import numpy as np\n\ndef draw(x):\n    return np.random.rand(3) * x\n")
+    for seed in (0, 0, 5):
+        with Grader(Rubric(), seed=seed, pack=pack, weak_sandbox="allow", case_set=pack.case_set(seed, {"draw": 4}, "cpu", "off")[0]) as grader:
+            (test,) = grader.grade(student).tests
+        assert test.score == test.max_score and test.passed_cases == 4, test.feedback
+    twice = tmp_path / "twice.py"  # draws once more before: another stream, so other numbers, every case
+    twice.write_text("import numpy as np\n\ndef draw(x):\n    np.random.rand(1)\n    return np.random.rand(3) * x\n")
+    with Grader(Rubric(), seed=0, pack=pack, weak_sandbox="allow", case_set=case_set) as grader:
+        (test,) = grader.grade(twice).tests
+    assert test.passed_cases == 0 and "a seed drawn from the grading seed (--seed)" in test.feedback
