@@ -80,6 +80,28 @@ def test_the_courses_dropout_backward_case_is_not_a_forward_pass_of_its_keep_pro
     assert A1_02 / Z1_02 == pytest.approx(1 / 0.5, abs=1e-7) and A1_02 / Z1_02 != pytest.approx(1 / 0.8, abs=1e-2)
 
 
+def test_the_answer_key_reproduces_the_courses_printed_dropout_backward_from_its_cache_as_given(key):
+    """The course's own case (testCases.py, 8 digits), inconsistent as it is: the formula on the given cache."""
+    a = np.array
+    T, F = True, False
+    cache = (a([[-1.52855314, 3.32524635, 2.13994541, 2.60700654, -0.75942115], [-1.98043538, 4.1600994, 0.79051021, 1.46493512, -0.45506242]]),
+             a([[T, F, T, T, T], [T, T, T, T, F]]),
+             a([[0., 0., 4.27989081, 5.21401307, 0.], [0., 8.32019881, 1.58102041, 2.92987024, 0.]]),
+             a([[-1.09989127, -0.17242821, -0.87785842], [0.04221375, 0.58281521, -1.10061918]]), a([[1.14472371], [0.90159072]]),
+             a([[0.53035547, 8.02565606, 4.10524802, 5.78975856, 0.53035547], [-0.69166075, -1.71413186, -3.81223329, -4.61667916, -0.69166075],
+                [-0.39675353, -2.62563561, -4.82528105, -6.0607449, -0.39675353]]),
+             a([[T, F, T, F, T], [F, T, F, T, T], [F, F, T, F, F]]),
+             a([[1.06071093, 0., 8.21049603, 0., 1.06071093], [0., 0., 0., 0., 0.], [0., 0., 0., 0., 0.]]),
+             a([[0.50249434, 0.90085595], [-0.68372786, -0.12289023], [-0.93576943, -0.26788808]]), a([[0.53035547], [-0.69166075], [-0.39675353]]),
+             a([[-0.7415562, -0.0126646, -5.65469333, -0.0126646, -0.7415562]]), a([[0.32266394, 0.49683389, 0.00348883, 0.49683389, 0.32266394]]),
+             a([[-0.6871727, -0.84520564, -0.67124613]]), a([[-0.0126646]]))
+    X = np.random.RandomState(1).randn(3, 5)
+    grads = key.backward_propagation_with_dropout(X, a([[1, 1, 0, 1, 0]]), cache, 0.8)
+    np.testing.assert_allclose(grads["dA1"], [[0.36544439, 0., -0.00188233, 0., -0.17408748], [0.65515713, 0., -0.00337459, 0., -0.]], atol=1e-8)
+    np.testing.assert_allclose(grads["dA2"], [[0.58180856, 0., -0.00299679, 0., -0.27715731], [0., 0.53159854, -0., 0.53159854, -0.34089673],
+                                              [0., 0., -0.00292733, 0., -0.]], atol=1e-8)
+
+
 # --- the answer key -------------------------------------------------------------------------------------
 def test_the_answer_key_equals_autograd_on_many_cases(key):
     """The key on 200 fresh cases per function (another seed than the graded one), to 1e-10."""
@@ -167,3 +189,14 @@ def test_prepare_keeps_pack_3s_answers_and_a_check_reads_them(tmp_path):
     cost = next(t for t in report["tests"] if t["function"] == COST)
     assert [d["code"] for d in cost["diagnoses"]] == ["L2_COST_NOT_HALVED"]
     assert len(list(folder.glob("answers-*.bin"))) == 1  # the check used the prepared file: it stored no other
+
+
+def test_only_the_oracle_imports_torch():
+    """Importing the pack and building nothing imports no torch (it runs for every recognised submission)."""
+    code = ("import sys\nimport grader.packs.regularization as p\nimport grader.packs.regularization.cases\n"
+            "import grader.packs.regularization.misconceptions\np.PACK.checks(); p.PACK.job_extras()\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n"
+            "import grader.packs.regularization.oracle\nprint('oracle' , 'torch' in sys.modules)")
+    run = subprocess.run([sys.executable, "-P", "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "oracle False"  # even the oracle's module imports torch only when it runs
