@@ -179,11 +179,11 @@ class AutogradPack(Pack):
                     pairs[i][0].diagnoses.append(diagnosis)
 
     def notices(self, check: Check, inputs, test, result, sub, version: Version) -> list[str]:
-        """For a function that draws random numbers and failed: how the grader seeds it, and, where the
-        returned masks differ from the course's draws, what the course draws."""
+        """For a function that draws random numbers and returned wrong values: how the grader seeds it,
+        and, where the returned masks differ from the course's draws, what the course draws."""
         functions = self.chain if check.unit == END_TO_END else (check.unit,)
         random = [(f, self.by_function[f]) for f in functions if self.by_function[f].random is not None]
-        failing = [c for c in test.cases if not c.passed]
+        failing = [c for c in test.cases if c.status == "failed"]  # wrong values (a crash is about something else)
         if not random or not failing:
             return []
         out = []
