@@ -9,8 +9,8 @@ are listed in NOT_RUN with the reason, and checked against the files they rely o
 rule knows fails the test, so a new command cannot land unchecked.
 
 `python -m grader` (without -P) puts the working folder first on sys.path, so a student's hashlib.py
-next to it runs inside the grader: README, CONTRIBUTING.md and the docs pages README links to (not
-packs.md, whose commands are the pack author's) must never show it.
+next to it runs inside the grader: README, CONTRIBUTING.md and the docs pages (packs.md included) must
+never show it.
 """
 
 from __future__ import annotations
