@@ -54,6 +54,7 @@ class Case:
     description: str
     args: dict  # argument name -> value (for END_TO_END: the chain's inputs)
     extra: dict = field(default_factory=dict)  # anything else the pack keeps for itself
+    standins: dict = field(default_factory=dict)  # helper -> [(args, answer, label)]: graded helpers it may call (Pack's rule)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class AutogradPack(Pack):
             for i, case in enumerate(self.cases(g.function, seed, counts.get(g.function, 0), oracle)):
                 s = self.case_seed(seed, g.function, i)
                 args = tuple(case.args[name] for name in g.args)
-                rows.append(CaseInput(i, case.label, case.description, args, oracle.answer(g.function, args, s), {}, case, s))
+                rows.append(CaseInput(i, case.label, case.description, args, oracle.answer(g.function, args, s), case.standins, case, s))
             inputs[g.function] = rows
         if self.stages:
             names, rows = chain_inputs(self.stages), []

@@ -231,3 +231,45 @@ def test_a_function_the_course_seeds_not_draws_from_the_grading_seed_in_the_sand
     with Grader(Rubric(), seed=0, pack=pack, weak_sandbox="allow", case_set=case_set) as grader:
         (test,) = grader.grade(twice).tests
     assert test.passed_cases == 0 and "a seed drawn from the grading seed (--seed)" in test.feedback
+
+
+def test_an_autograd_packs_case_may_carry_stand_ins_and_the_sandbox_refuses_a_wrong_call(tmp_path):
+    """A graded helper called by a graded function is a stand-in under the Pack rule: a call a correct
+    caller makes is answered, any other refused (the case fails, before the function returns)."""
+    from grader.autograd_pack import AutogradPack, Case, Graded
+    from grader.grade import Grader
+    from grader.rubric import Rubric
+
+    class Oracle:
+        device = "cpu"
+
+        def answer(self, function, args, seed):
+            return np.asarray(args[0]) * 2.0 if function == "double" else np.asarray(args[0]) * 4.0
+
+    class Calls(AutogradPack):
+        name = "calls"
+        graded = (Graded("double", ("x",), "y"), Graded("quadruple", ("x",), "y"))
+        default_points = {"double": 50, "quadruple": 50}
+
+        def cases(self, unit, seed, n, oracle):
+            out = []
+            for k in range(n):
+                x = np.full(2, float(k + 1))
+                helpers = {"double": [((x,), oracle.answer("double", (x,), None), "double(x)")]} if unit == "quadruple" else {}
+                out.append(Case(f"case {k}", "", {"x": x}, standins=helpers))
+            return out
+
+        def make_oracle(self, device):
+            return Oracle()
+
+    pack = Calls()
+    case_set, _ = pack.case_set(0, {"double": 2, "quadruple": 2}, "cpu", "off")
+    assert case_set.inputs["quadruple"][0].standins["double"][0][2] == "double(x)"
+    right, wrong = tmp_path / "right.py", tmp_path / "wrong.py"
+    right.write_text("def double(x):\n    return x * 2\n\ndef quadruple(x):\n    return double(double(x) / 2) * 2\n")
+    wrong.write_text("def double(x):\n    return x * 2\n\ndef quadruple(x):\n    return double(x + 1) * 2 - 2\n")
+    with Grader(Rubric(), seed=0, pack=pack, weak_sandbox="allow", case_set=case_set) as grader:
+        ok = grader.grade(right).test("quadruple")
+        refused = grader.grade(wrong).test("quadruple")
+    assert ok.score == ok.max_score
+    assert refused.passed_cases == 0 and all(c.mismatches and c.mismatches[0].kind == "call" for c in refused.cases)
