@@ -78,6 +78,8 @@ def derived_seed(seed: int, unit: str, index: int) -> int:
 
 
 class AutogradPack(Pack):
+    """A pack described as data (module docstring); subclass it and bind `PACK = YourPack()`."""
+
     graded: tuple[Graded, ...] = ()
     stages: tuple[Stage, ...] = ()
     misconceptions: tuple[Misconception, ...] = ()
@@ -104,7 +106,7 @@ class AutogradPack(Pack):
                                  for g in self.graded}
         if self.stages:
             masks = frozenset(m for g in self.graded for m in g.masks)
-            out[END_TO_END] = ChainCheck(END_TO_END, chain_inputs(self.stages), "end_to_end", "chain", self.chain,
+            out[END_TO_END] = ChainCheck(END_TO_END, self.chain_args or chain_inputs(self.stages), "end_to_end", "chain", self.chain,
                                          stages=self.stages, masks=masks)
         return out
 
@@ -127,7 +129,7 @@ class AutogradPack(Pack):
                 rows.append(CaseInput(i, case.label, case.description, args, oracle.answer(g.function, args, s), case.standins, case, s))
             inputs[g.function] = rows
         if self.stages:
-            names, rows = chain_inputs(self.stages), []
+            names, rows = self.chain_args or chain_inputs(self.stages), []
             for i, case in enumerate(self.cases(END_TO_END, seed, counts.get(END_TO_END, 0), oracle)):
                 s = self.case_seed(seed, END_TO_END, i)
                 values, expected, per_stage = dict(case.args), {}, {}
