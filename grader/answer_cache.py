@@ -176,6 +176,28 @@ def write(folder: Path, key: dict, payload: dict) -> Path | None:
         return None
 
 
+def why_not_stored(folder: Path) -> str:
+    """Why `write` could not keep answers in `folder`, in words (what `prepare` says when it could not)."""
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        st = os.lstat(probe)
+    except OSError as error:
+        return f"{probe} cannot be read ({error.strerror})"
+    if probe != folder:
+        return f"the folder does not exist and cannot be made in {probe}" if not os.access(probe, os.W_OK) else "the folder could not be made"
+    if not stat.S_ISDIR(st.st_mode):
+        return "it is not a folder"
+    if st.st_uid not in (os.geteuid(), 0):
+        return f"it belongs to another user (uid {st.st_uid}); answers are kept only in a folder of yours"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"others may write to it (mode {stat.S_IMODE(st.st_mode):o}); answers are kept only where no one else can (chmod 700)"
+    if not os.access(folder, os.W_OK):
+        return "you may not write to it"
+    return "writing the file failed (is the disk full?)"
+
+
 def _prune(folder: Path) -> None:
     """Keep the KEEP most recently used answer files: every edit of the grader makes a new build."""
     files = sorted(folder.glob("answers-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
@@ -215,6 +237,6 @@ def cmd_prepare(args) -> int:
             if case_set.complete() is not case_set:  # computed in a thread: wait for it, and for how it went
                 how, case_set = case_set.how, case_set.complete()
             if how == "computed, not stored":
-                raise GraderError(f"could not store the answers in {folder}: it must be a folder of yours that no one else can write to")
+                raise GraderError(f"could not store the answers in {folder}: {why_not_stored(folder)}")
             print(f"{pack.name}, seed {seed}, rubric {args.rubric or 'default'}, device {case_set.device}: answers {how} in {folder}")
     return 0

@@ -121,17 +121,42 @@ def compare_array(path: str, got, expected: np.ndarray, tol: Tolerance) -> Misma
     )
 
 
-def compare(path: str, got, expected, tol: Tolerance = Tolerance()) -> list[Mismatch]:
-    """All the differences between what came back and what autograd expects."""
+def compare_mask(path: str, got, expected: np.ndarray) -> Mismatch | None:
+    """A boolean or integer array (a dropout mask, an index array), compared exactly: any dtype that holds
+    the same numbers passes (`D1 < keep_prob` and `(D1 < keep_prob).astype(int)` are the same mask)."""
+    shape = list(expected.shape)
+    if not isinstance(got, np.ndarray):
+        return Mismatch(path, "type", f"{path} should be {describe(expected)}, got {describe(got)}", shape)
+    if got.shape != expected.shape:
+        return Mismatch(path, "shape", f"{path} should have shape {tuple(expected.shape)}, got {tuple(got.shape)}", shape, list(got.shape))
+    if got.dtype.kind not in "biuf":
+        return Mismatch(path, "dtype", f"{path} should hold {expected.dtype} values, got dtype {got.dtype}", shape, shape)
+    wrong = np.argwhere(got != expected)
+    if not wrong.size:
+        return None
+    index = [int(i) for i in wrong[0]]
+    return Mismatch(path, "value", f"{path} is wrong at {len(wrong)} of its {expected.size} entries (first at index {tuple(index)})",
+                    shape, shape, index=index)
+
+
+def compare(path: str, got, expected, tol: Tolerance = Tolerance(), masks: frozenset = frozenset()) -> list[Mismatch]:
+    """All the differences between what came back and what autograd expects.
+
+    `masks`: the paths (as they are labelled here: "cache[1]", "gradients['D1']") whose expected value is
+    a boolean or integer array, compared exactly by `compare_mask`; a check names them, since elsewhere
+    an integer array where floats are expected is a mistake."""
     if isinstance(expected, np.ndarray):
-        found = compare_array(path, got, expected, tol)
+        if path in masks and expected.dtype.kind in "biu":
+            found = compare_mask(path, got, expected)
+        else:
+            found = compare_array(path, got, expected, tol)
         return [found] if found else []
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)):
             return [Mismatch(path, "type", f"{path} should be {describe(expected)}, got {describe(got)}")]
         if len(got) != len(expected):
             return [Mismatch(path, "length", f"{path} should have {len(expected)} items, got {len(got)}")]
-        return [m for i, (g, e) in enumerate(zip(got, expected)) for m in compare(f"{path}[{i}]", g, e, tol)]
+        return [m for i, (g, e) in enumerate(zip(got, expected)) for m in compare(f"{path}[{i}]", g, e, tol, masks)]
     if isinstance(expected, dict):
         if not isinstance(got, dict):
             return [Mismatch(path, "type", f"{path} should be {describe(expected)}, got {describe(got)}")]
@@ -139,7 +164,7 @@ def compare(path: str, got, expected, tol: Tolerance = Tolerance()) -> list[Mism
         if missing or extra:
             parts = ([f"missing {names(missing)}"] if missing else []) + ([f"unexpected {names(extra)}"] if extra else [])
             return [Mismatch(path, "keys", f"{path} should have exactly the keys {', '.join(expected)}; {'; '.join(parts)}")]
-        return [m for k in expected for m in compare(f"{path}[{k!r}]", got[k], expected[k], tol)]
+        return [m for k in expected for m in compare(f"{path}[{k!r}]", got[k], expected[k], tol, masks)]
     if got != expected:
         return [Mismatch(path, "value", f"{path} should be {clip(repr(expected))}, got {clip(repr(got))}")]
     return []

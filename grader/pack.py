@@ -46,6 +46,7 @@ class CaseInput:
     expected: object
     standins: dict = field(default_factory=dict)  # helper -> [(args, answer, label)]
     case: object = None  # what the pack built the case from, for its diagnosis
+    seed: int | None = None  # NumPy's global seed in the sandbox before this call (None: the job's own)
 
     def to_job(self, salt: bytes) -> dict:
         """What the sandbox gets: the arguments, and the stand-ins' answers sealed with their questions."""
@@ -57,7 +58,10 @@ class CaseInput:
             for args, answer, label in table:
                 key = seal.key_for(salt, wire.encode(tuple(args)))
                 sealed[helper][seal.lookup_id(key)] = seal.xor(wire.encode((label, seal.fold(answer, tuple(args)))), key)
-        return {"args": list(self.args), "sealed": sealed}
+        job = {"args": list(self.args), "sealed": sealed}
+        if self.seed is not None:
+            job["seed"] = int(self.seed)
+        return job
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,17 @@ class Pack:
     layer_cells: tuple[str, ...] = ()  # the columns of a per-layer map, for packs whose feedback draws one
     chain_outputs: tuple[tuple[str, str, str], ...] = ()  # (key the chain records, its function, what it returns)
     short_names: dict[str, str] = {}  # unit -> a short column heading for the class report
+    stages: tuple = ()  # the chain as grader.chain_check.Stage's: the sandbox's code and chain_outputs are written from it
+    chain_args: tuple[str, ...] = ()  # the order an end-to-end case's arguments come in (default: the stages' first use)
+
+    def __init_subclass__(cls, **kwargs):
+        """A pack that describes its chain as stages gets its `chain` and `chain_outputs` from them."""
+        super().__init_subclass__(**kwargs)
+        if cls.stages and all(s.takes and s.gives for s in cls.stages):
+            from grader.chain_check import chain_outputs
+
+            cls.chain = tuple(s.function for s in cls.stages)
+            cls.chain_outputs = chain_outputs(cls.stages)
 
     # --- what is graded ----------------------------------------------------------------------------
     @property
@@ -227,8 +242,24 @@ class Pack:
 
     def case_set(self, seed: int, counts: dict[str, int], device: str = "cpu", cache=None) -> tuple[CaseSet, str]:
         """The cases for `seed` (`counts[unit]` of each) and autograd's answers, with how they were had
-        ("computed", "cached", ...). The only place a pack may import torch. `cache`: the folder of
-        grader/answer_cache.py to keep answers in, for a pack that keeps them (None: its default)."""
+        ("computed", "cached", ...). `cache`: the folder of grader/answer_cache.py to keep answers in
+        (None: its default). The default keeps and verifies the answers of any pack that defines
+        `build_inputs` and `make_oracle` (grader/kept_answers.py); a pack may override it instead."""
+        if type(self).build_inputs is Pack.build_inputs:
+            raise NotImplementedError(f"the pack {self.name!r} defines neither case_set nor build_inputs")
+        from grader.kept_answers import case_set_for
+
+        return case_set_for(self, seed, counts, device, cache)
+
+    def build_inputs(self, seed: int, counts: dict[str, int], oracle) -> dict[str, list[CaseInput]]:
+        """Every unit's cases for `seed`, with the answers `oracle` gives (the real one from `make_oracle`,
+        or one that replays kept answers: ask it the same questions in the same order). NumPy only."""
+        raise NotImplementedError
+
+    def make_oracle(self, device: str):
+        """The object whose public methods answer `build_inputs`' questions with plain numeric data (arrays,
+        numbers, tuples, lists and dicts of them), and whose `device` is the one it computes on. The only
+        place a pack imports torch."""
         raise NotImplementedError
 
     def recognise(self, texts: list[str]) -> int:
@@ -297,6 +328,10 @@ class Pack:
         if self.end_to_end_file is not None:
             source = self.end_to_end_file.read_text(encoding="utf-8")
             extras["chain"] = marshal.dumps(compile(source, "grader-end-to-end", "exec"))
+        elif self.stages:
+            from grader.chain_check import chain_source
+
+            extras["chain"] = marshal.dumps(compile(chain_source(self.stages, self.chain_args), "grader-end-to-end", "exec"))
         return extras
 
 

@@ -106,6 +106,8 @@ def case_block(case: CaseResult, console: Console) -> list:
         if numeric:
             parts.append(mismatch_table(numeric, console))
         for m in numeric:
+            if m.kind == "value" and not m.message.startswith(f"{m.path} has wrong values"):
+                parts.append(Text(m.message))  # a pack's own words (the table says only "value")
             if m.kind == "value" and m.expected_excerpt is not None:
                 parts.append(_t(f"{m.path}, {feedback.excerpt_note(m)}:"))
                 parts.append(Text(f"  expected {feedback.numbers(m.expected_excerpt)}", "green"))

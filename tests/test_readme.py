@@ -9,8 +9,8 @@ are listed in NOT_RUN with the reason, and checked against the files they rely o
 rule knows fails the test, so a new command cannot land unchecked.
 
 `python -m grader` (without -P) puts the working folder first on sys.path, so a student's hashlib.py
-next to it runs inside the grader: README, CONTRIBUTING.md and the docs pages README links to (not
-packs.md, whose commands are the pack author's) must never show it.
+next to it runs inside the grader: README, CONTRIBUTING.md and the docs pages (packs.md included) must
+never show it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ TEXT = README.read_text(encoding="utf-8")
 FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
 OPERATORS = {"&&", "||", ";", "|"}
 SAFE_PAGES = [README, ROOT / "CONTRIBUTING.md", *(ROOT / "docs" / name for name in (
-    "batch.md", "design.md", "fairness.md", "grading.md", "performance.md", "platforms.md", "pytest.md", "security.md"))]
+    "batch.md", "design.md", "fairness.md", "grading.md", "packs.md", "performance.md", "platforms.md", "pytest.md", "security.md"))]
 
 # Commands that cannot run inside a test, and why; each is checked against what it relies on instead.
 NOT_RUN = {
@@ -162,7 +162,7 @@ def check_docker(args: list[str], lines: list[str]) -> str:
             i += 1
         image, rest = args[i], args[i + 1:]
         assert image in tags, f"README runs image {image!r} but builds {sorted(tags)}"
-        assert re.search(r'^ENTRYPOINT \[("python"(, "-[A-Za-z]+")*, "-m", "grader"|"backprop-grader")\]', docker, re.M), \
+        assert re.search(r'^ENTRYPOINT \["python"(, "-[A-Za-z]+")*, "-m", "grader"\]', docker, re.M), \
             "the image's entry point is not the grader"
         for target in mounts:  # the entry point starts the grader in WORKDIR: a handin there is on its sys.path
             assert not (target.rstrip("/") + "/").startswith(workdir.rstrip("/") + "/"), \
@@ -173,36 +173,13 @@ def check_docker(args: list[str], lines: list[str]) -> str:
     return f"not run: {NOT_RUN['docker']}"
 
 
-def check_pytest(args: list[str], comment: str, pytest_help: str, start: list[str]) -> str:
-    """pytest's options must be ones `pytest --help` lists; one whose comment promises a score is run."""
-    for word in args:
-        if word.startswith("-"):
-            option = word.split("=")[0]
-            assert re.search(rf"(^|[\s,]){re.escape(option)}\b", pytest_help, re.M), f"pytest --help lists no {option}"
-    paths = [word.split("=", 1)[1] if word.startswith("--submission=") else word
-             for word in args if word.startswith("--submission=") or not word.startswith("-")]
-    if "Score:" in comment and all(bundled(p) for p in paths):
-        if start[0] == "backprop-grader":
-            script = Path(sys.executable).with_name("backprop-grader")
-            start = ([str(script)] if script.exists() else [sys.executable, "-P", "-m", "grader"]) + start[1:]
-        elif start[1:3] == ["-P", "-m"]:
-            start = [sys.executable, *start[1:]]
-        done = subprocess.run([*start, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert comment.strip() in done.stdout, (start, args, done.stdout[-3000:], done.stderr[-2000:])
-        return "run"
-    return "options checked against pytest --help"
-
-
 def check(line: str, lines: list[str], pytest_help: str) -> list[str]:
     """Check one README command line; returns how each of its simple commands was checked."""
     parts, comment = split(line)
     how = []
     for argv in parts:
         args = grader_argv(argv)
-        if args is not None and args[:1] == ["pytest"]:  # the safe pytest route: pytest's options, our configuration
-            parse_grader(args)
-            how.append(check_pytest(args[1:], comment, pytest_help, start=[*argv[:len(argv) - len(args)], "pytest"]))
-        elif args is not None:
+        if args is not None:
             parse_grader(args)
             if args[:1] == ["check"] and bundled(args[1]) and claimed_status(comment) is not None:
                 script = Path(sys.executable).with_name("backprop-grader")  # the console script itself, where installed
@@ -218,7 +195,19 @@ def check(line: str, lines: list[str], pytest_help: str) -> list[str]:
             assert shlex.join(argv) == ci_test_command(), "README's test command is not the one CI runs (.ci/run)"
             how.append(f"not run: {NOT_RUN['test suite']}")
         elif argv[0] == "pytest":
-            how.append(check_pytest(argv[1:], comment, pytest_help, start=[sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]))
+            for word in argv[1:]:
+                if word.startswith("-"):
+                    option = word.split("=")[0]
+                    assert re.search(rf"(^|[\s,]){re.escape(option)}\b", pytest_help, re.M), f"pytest --help lists no {option}"
+            paths = [word.split("=", 1)[1] if word.startswith("--submission=") else word
+                     for word in argv[1:] if word.startswith("--submission=") or not word.startswith("-")]
+            if "Score:" in comment and all(bundled(p) for p in paths):
+                done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *argv[1:]], cwd=ROOT,
+                                      capture_output=True, text=True, timeout=300)
+                assert comment.strip() in done.stdout, (line, done.stdout[-3000:])
+                how.append("run")
+            else:
+                how.append("options checked against pytest --help")
         elif argv[:3] == ["python3", "-m", "venv"]:
             how.append(f"not run: {NOT_RUN['venv']}")
         elif argv[0] == ".":
@@ -299,17 +288,13 @@ def test_the_safe_starts_keep_a_students_module_in_the_working_folder_out(tmp_pa
 def test_the_quick_starts_promised_line_and_status_follow_the_bundled_examples():
     """README says what the quick start ends with and why it exits 1; both follow from the examples'
     expected outcomes (which other tests grade): all graded, some with full marks, some losing points."""
-    sys.path.insert(0, str(ROOT))
-    from tests.expected_conv_outcomes import EDITIONS, EXPECTED as CONV
-    from tests.expected_outcomes import EXPECTED as STEP
-
     from grader.exits import Exit, worst
+    from grader.pack_testing import expected_outcomes, losing_units
 
-    assert all(outcome.status == "graded" for outcome in STEP.values())
-    editions = {name: edition for name, edition in EDITIONS.items() if name not in CONV}  # the real copies' patterns
-    total = len(STEP) + len(CONV) + len(editions)
-    full = (sum(not o.fails for o in STEP.values()) + sum(not o.failing for o in CONV.values())
-            + sum(not e.lost for e in editions.values()))
+    every = [o for expected in expected_outcomes(ROOT).values() for o in expected.values()]
+    assert all(getattr(outcome, "status", "graded") == "graded" for outcome in every)
+    total = len(every)
+    full = sum(not losing_units(o) for o in every)
     bundled = [p for p in (ROOT / "submissions").iterdir() if p.suffix in (".py", ".ipynb")]
     assert total == len(bundled)
     flat = " ".join(TEXT.split())
@@ -324,7 +309,8 @@ def test_the_notebook_and_rubric_examples_hold(tmp_path):
     from grader import check as notebook_check
     from grader.rubric import load_rubric
 
-    (block,) = [body for body in fenced(TEXT, "python") if body.startswith("from grader import check\n")]
+    (block,) = fenced(TEXT, "python")
+    assert block.startswith("from grader import check\n")
     for call in re.findall(r"^check\((.*?)\)\s", block, re.M):
         args = [a.strip() for a in call.split(",")]
         signature(notebook_check).bind(*args)  # a name or a function, then an optional namespace

@@ -1,26 +1,64 @@
 """Grade every bundled example submission and check exactly where it loses points.
 
-Each submission must lose points in exactly the units `tests/expected_outcomes.py` names and keep every
-other point; the reference must score 100%; every report must validate against the shipped schema.
+Each submission must lose points in exactly the units its pack's expected outcomes name and keep every
+other point (pack 1's `tests/expected_outcomes.py`; every other pack's, found by grader/pack_testing.py,
+graded here through the engine); the reference must score 100%; every report must validate against the
+shipped schema.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from grader import packs
+from grader.pack_testing import expected_outcomes, losing_units
 from grader.results import make_report_dict
 from grader.schema import validate_report
-from tests.conftest import REFERENCE, SUBMISSIONS
-from tests.expected_conv_outcomes import EDITIONS as CONV_EDITIONS, EXPECTED as EXPECTED_CONV
-from tests.expected_outcomes import EXPECTED
+from tests.conftest import REFERENCE, ROOT, SUBMISSIONS
+
+EXPECTATIONS = expected_outcomes(ROOT)  # {pack: EXPECTED}, every pack's
+EXPECTED = EXPECTATIONS[packs.DEFAULT]
+OTHERS = [(pack, name) for pack, expected in sorted(EXPECTATIONS.items()) if pack != packs.DEFAULT for name in sorted(expected)]
 
 pytestmark = pytest.mark.timeout(300)
 
 
 def test_every_bundled_submission_has_an_expected_outcome():
+    assert set(EXPECTATIONS) == set(packs.names())  # every pack has its expected outcomes
     bundled = {p.name for p in SUBMISSIONS.iterdir() if p.suffix in (".py", ".ipynb")}
-    assert bundled == set(EXPECTED) | set(EXPECTED_CONV) | set(CONV_EDITIONS)  # pack 1's here, pack 2's in test_conv_*.py
-    assert not set(EXPECTED) & set(EXPECTED_CONV)
+    named = [name for expected in EXPECTATIONS.values() for name in expected]
+    assert bundled == set(named) and len(named) == len(set(named))  # each example is one pack's
+
+
+@pytest.fixture(scope="module")
+def pack_grader():
+    """One engine Grader per pack (its answers computed once), closed at the end."""
+    from grader.grade import Grader
+
+    made: dict = {}
+
+    def get(name: str):
+        if name not in made:
+            made[name] = Grader(seed=0, device="cpu", pack=packs.get(name))
+        return made[name]
+
+    yield get
+    for grader in made.values():
+        grader.close()
+
+
+@pytest.mark.parametrize("pack, name", OTHERS, ids=[name for _, name in OTHERS])
+def test_every_other_packs_example_loses_points_exactly_where_expected(pack_grader, pack, name):
+    outcome = EXPECTATIONS[pack][name]
+    report = pack_grader(pack).grade(SUBMISSIONS / name)
+    assert report.assignment == pack and report.status == "graded"
+    assert {t.function for t in report.tests if t.score < t.max_score} == losing_units(outcome), (name, outcome.note)
+    if hasattr(outcome, "lost"):
+        assert {t.function: round(t.max_score - t.score, 4) for t in report.tests if t.score < t.max_score} == outcome.lost
+    if hasattr(outcome, "diagnoses"):
+        found = {t.function: sorted(d.code for d in t.diagnoses) for t in report.tests if t.diagnoses}
+        assert found == {unit: sorted(codes) for unit, codes in outcome.diagnoses.items()}
+    validate_report(make_report_dict(report))
 
 
 def test_reference_scores_full_marks(graded):

@@ -258,6 +258,8 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
     args = _fresh(tuple(case["args"]))
     result = {"i": index, "status": "ok"}
     partial: dict = {}
+    if isinstance(case.get("seed"), int):  # the pack's seed for this case: the same --seed, the same draws
+        np.random.seed(case["seed"] & 0xFFFFFFFF)
     started = time.perf_counter()
     _alarm(job["limits"]["case_seconds"])
     try:

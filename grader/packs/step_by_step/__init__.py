@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader import END_TO_END
+from grader.chain_check import Stage
 from grader.pack import Check, Pack, Version
 
 from . import course_names, layer_map
@@ -49,15 +50,18 @@ class StepByStep(Pack):
     name = "step_by_step"
     title = "Building your Deep Neural Network: Step by Step"
     functions = GRADED_FUNCTIONS
-    chain = ("L_model_forward", "compute_cost", "L_model_backward", "update_parameters")
     default_points = DEFAULT_POINTS
     course_modules = course_names.COURSE_HELPERS
     course_module_file = HERE / "dnn_utils.py"
     stand_in_modules = course_names.COURSE_STAND_INS
-    end_to_end_file = HERE / "end_to_end.py"
+    # The end-to-end chain; each stage's output is recorded as it was when that stage returned, so that a
+    # later stage that writes into it (an update that changes grads) cannot make an earlier one look wrong.
+    stages = (Stage("L_model_forward", ("X", "parameters"), ("AL", "caches"), judged=("AL",)),
+              Stage("compute_cost", ("AL", "Y"), "cost", copied=False),
+              Stage("L_model_backward", ("AL", "Y", "caches"), "grads"),
+              Stage("update_parameters", ("parameters", "grads", "learning_rate"), "parameters", copied=False))
+    chain_args = ("X", "Y", "parameters", "learning_rate")
     layer_cells = layer_map.CELLS
-    chain_outputs = (("AL", "L_model_forward", "(AL, caches)"), ("cost", "compute_cost", ""),
-                     ("grads", "L_model_backward", ""), ("parameters", "update_parameters", ""))
     short_names = {"initialize_parameters": "init", "initialize_parameters_deep": "init_deep", "linear_forward": "lin_fwd",
                    "linear_activation_forward": "act_fwd", "L_model_forward": "L_fwd", "compute_cost": "cost",
                    "linear_backward": "lin_bwd", "linear_activation_backward": "act_bwd", "L_model_backward": "L_bwd",
