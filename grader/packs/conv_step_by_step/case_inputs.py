@@ -131,7 +131,7 @@ def function_inputs(function: str, seed: int, n: int, oracle) -> list[CaseInput]
             standins = pool_backward_table(case, oracle)
         if function == "conv_single_step":
             by_rule = {BIAS_IN_SUM: np.asarray(oracle.under("v1-2017", function, case)["Z"], dtype=np.float64)}
-            out.append(VersionedInput(case.index, case.label, _describe(function, case), spec.arguments(case), expected, standins, case, by_rule))
+            out.append(VersionedInput(case.index, case.label, _describe(function, case), spec.arguments(case), expected, standins, case, by_rule=by_rule))
             continue
         out.append(CaseInput(case.index, case.label, _describe(function, case), spec.arguments(case), expected, standins, case))
     return out
@@ -148,7 +148,7 @@ def chain_inputs(seed: int, n: int, oracle) -> list[CaseInput]:
         old = oracle.under("v1-2017", END_TO_END, chain)  # the 2017 notebook's chain: its Z carries f*f*n_C_prev * b
         old_pool = C.PoolCase(chain.index, chain.label, old["Z"], chain.hparameters_pool, chain.mode, chain.dA)
         by_rule = {BIAS_IN_SUM: old, BIAS_IN_SUM + ":case": (chain, conv, old_pool)}
-        out.append(VersionedInput(chain.index, chain.label, chain.describe(), chain.args, expected, {}, (chain, conv, pool), by_rule))
+        out.append(VersionedInput(chain.index, chain.label, chain.describe(), chain.args, expected, {}, (chain, conv, pool), by_rule=by_rule))
     return out
 
 
