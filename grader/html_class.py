@@ -27,7 +27,7 @@ def short_names() -> dict[str, str]:
 
 CLASS_CSS = CSS + """
 body{max-width:100rem}
-td,th{overflow-wrap:break-word}
+td,th{overflow-wrap:anywhere}
 table.wide td.num{white-space:nowrap}
 .numbers{display:flex;flex-wrap:wrap;gap:.6rem;padding:0;list-style:none}
 .numbers li{border:1px solid #d0d7de;border-radius:6px;padding:.4rem .8rem;background:#f6f8fa}

@@ -162,7 +162,7 @@ def check_docker(args: list[str], lines: list[str]) -> str:
             i += 1
         image, rest = args[i], args[i + 1:]
         assert image in tags, f"README runs image {image!r} but builds {sorted(tags)}"
-        assert re.search(r'^ENTRYPOINT \["python"(, "-[A-Za-z]+")*, "-m", "grader"\]', docker, re.M), \
+        assert re.search(r'^ENTRYPOINT \[("python"(, "-[A-Za-z]+")*, "-m", "grader"|"backprop-grader")\]', docker, re.M), \
             "the image's entry point is not the grader"
         for target in mounts:  # the entry point starts the grader in WORKDIR: a handin there is on its sys.path
             assert not (target.rstrip("/") + "/").startswith(workdir.rstrip("/") + "/"), \

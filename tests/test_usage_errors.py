@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import packs
 from grader.cli import main
 from grader.exits import Exit
 
@@ -32,7 +33,7 @@ BAD_VALUES = [  # (option values, what the message must say)
     (["--seed", "-5"], "--seed: must be 0 or more, not -5"),
     (["--seed", "1.5"], "--seed: invalid int value: '1.5'"),
     (["--seed", "seven"], "--seed: invalid int value: 'seven'"),
-    (["--assignment", "nope"], "--assignment: unknown assignment 'nope'; known: step_by_step, conv_step_by_step, or auto"),
+    (["--assignment", "nope"], f"--assignment: unknown assignment 'nope'; known: {', '.join(packs.names())}, or auto"),
     (["--assignment", ""], "--assignment: unknown assignment ''"),
 ]
 DEVICE = (["--device", "gpu"], "--device: invalid choice: 'gpu'")
