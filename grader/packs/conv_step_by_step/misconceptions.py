@@ -162,6 +162,90 @@ def _distribute_not_divided(case: DistributeCase) -> dict:
     return {"a": np.full(case.shape, np.float64(case.dz))}
 
 
+def _bias_left_out(case: StepCase) -> dict:
+    return {"Z": np.float64(np.sum(case.a_slice_prev * case.W))}
+
+
+def _conv_forward_bias_twice(case: ConvCase) -> dict:
+    return {"Z": _conv_z(case, *_conv_sizes(case), step=case.stride) + case.b.reshape(1, 1, 1, -1), "cache": case.cache}
+
+
+def _last_window(case: ConvCase) -> np.ndarray:
+    """a_slice of the last (i, h, w) the course's loops visit: what `=` instead of `+=` leaves behind."""
+    n_H, n_W = case.dZ.shape[1:3]
+    return _windows(_pad(case.A_prev, case.pad), case.f, n_H, n_W, case.stride)[-1, -1, -1].transpose(1, 2, 0)
+
+
+def _dw_not_accumulated(case: ConvCase) -> dict:
+    dX, _, db = _conv_grads(case, step=case.stride)
+    return {"dA_prev": _unpad(dX, case), "dW": _last_window(case)[..., None] * case.dZ[-1, -1, -1], "db": db}
+
+
+def _db_not_accumulated(case: ConvCase) -> dict:
+    dX, dW, _ = _conv_grads(case, step=case.stride)
+    return {"dA_prev": _unpad(dX, case), "dW": dW, "db": case.dZ[-1, -1, -1].reshape(1, 1, 1, -1).copy()}
+
+
+def _da_prev_not_accumulated(case: ConvCase) -> dict:
+    """The loops' own order (i, h, w, c), each window overwritten: a loop, since the order is the mistake."""
+    _, dW, db = _conv_grads(case, step=case.stride)
+    X = np.zeros(_pad(case.A_prev, case.pad).shape)
+    n_H, n_W, n_C = case.dZ.shape[1:]
+    s, f = case.stride, case.f
+    for i in range(case.m):
+        for h in range(n_H):
+            for w in range(n_W):
+                for c in range(n_C):
+                    X[i, h * s:h * s + f, w * s:w * s + f, :] = case.W[..., c] * case.dZ[i, h, w, c]
+    return {"dA_prev": _unpad(X, case), "dW": dW, "db": db}
+
+
+def _fits_f_steps(case: PoolCase) -> bool:
+    """Whether windows with corners (h*f, w*f) stay inside A_prev (else the loop reads cut-off slices)."""
+    n_H, n_W = case.dA.shape[1:3]
+    return n_H * case.f <= case.A_prev.shape[1] and n_W * case.f <= case.A_prev.shape[2]
+
+
+def _pool_forward_f_as_stride(case: PoolCase) -> dict:
+    win = _pool_windows(case, step=case.f)
+    return {"A": win.max(axis=(4, 5)) if case.mode == "max" else win.mean(axis=(4, 5)), "cache": case.cache}
+
+
+def _pool_forward_all_channels(case: PoolCase) -> dict:
+    win = _pool_windows(case, step=case.stride)
+    one = win.max(axis=(3, 4, 5)) if case.mode == "max" else win.mean(axis=(3, 4, 5))
+    return {"A": np.repeat(one[..., None], case.A_prev.shape[3], axis=3), "cache": case.cache}
+
+
+def _pool_backward_f_as_stride(case: PoolCase) -> dict:
+    return {"dA_prev": _pool_grad(case, step=case.f)}
+
+
+def _pool_backward_not_accumulated(case: PoolCase) -> dict:
+    """Each window's gradient overwrites the overlap, in the loops' order (i, h, w, c)."""
+    out = np.zeros(case.A_prev.shape)
+    m, n_H, n_W, n_C = case.dA.shape
+    s, f = case.stride, case.f
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                for c in range(n_C):
+                    x = case.A_prev[i, h * s:h * s + f, w * s:w * s + f, c]
+                    share = (x == x.max()) * case.dA[i, h, w, c] if case.mode == "max" else case.dA[i, h, w, c] / (f * f)
+                    out[i, h * s:h * s + f, w * s:w * s + f, c] = share
+    return {"dA_prev": out}
+
+
+def _distribute_precedence(case: DistributeCase) -> dict:
+    n_H, n_W = case.shape
+    return {"a": np.full(case.shape, np.float64(case.dz) / n_H * n_W)}
+
+
+def _conv_backward_right(case: ConvCase) -> dict:
+    dX, dW, db = _conv_grads(case, step=case.stride)
+    return {"dA_prev": _unpad(dX, case), "dW": dW, "db": db}
+
+
 @dataclass(frozen=True)
 class Misconception:
     code: str
@@ -212,6 +296,7 @@ def _shows(case: PoolCase, wrong: Callable, right: Callable) -> bool:
 
 
 MISCONCEPTIONS: tuple[Misconception, ...] = (
+    # --- the first fifteen ----------------------------------------------------------------------------
     Misconception(
         "ZERO_PAD_ALL_AXES", "zero_pad", "Every axis is padded, not just height and width",
         "X has shape (m, n_H, n_W, n_C) and padding belongs to the image only: its height and width. "
@@ -317,6 +402,75 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
         "whole of dz to every entry.",
         "average = dz / (n_H * n_W); a = np.ones(shape) * average",
         lambda c: c.shape[0] * c.shape[1] > 1 and c.dz != 0, _distribute_not_divided),
+    # --- found in the course's forum threads and students' copies (issue 22, item 5) ----------------
+    Misconception(
+        "CONV_STEP_BIAS_LEFT_OUT", "conv_single_step", "The bias is left out",
+        "conv_single_step is one output value of the convolution: Z = sum(a_slice_prev * W) + b. The notebook's "
+        "hint 'Do not add the bias yet' is about the sum s alone; Z still needs b, added once (float(b), since b "
+        "has shape (1, 1, 1)). Without it every entry of conv_forward's Z is off by its filter's bias.",
+        "Z = np.sum(np.multiply(a_slice_prev, W)); Z = Z + float(b)",
+        lambda c: c.b.item() != 0, _bias_left_out),
+    Misconception(
+        "CONV_FORWARD_BIAS_TWICE", "conv_forward", "The bias is added again after conv_single_step",
+        "conv_single_step(a_slice_prev, weights, biases) already adds the filter's bias. Adding b[:, :, :, c] "
+        "to its result once more puts 2 * b into every entry of Z.",
+        "Z[i, h, w, c] = conv_single_step(a_slice_prev, weights, biases)",
+        lambda c: bool(np.any(c.b != 0)), _conv_forward_bias_twice),
+    Misconception(
+        "CONV_BACKWARD_DW_NOT_ACCUMULATED", "conv_backward", "dW is assigned, not accumulated",
+        "dW[:, :, :, c] is the sum over every example i and output position (h, w) of a_slice * dZ[i, h, w, c]. "
+        "Writing dW[:, :, :, c] = ... instead of += keeps only the last term, that of the last example's last "
+        "position.",
+        "dW[:, :, :, c] += a_slice * dZ[i, h, w, c]",
+        lambda c: _shows(c, _dw_not_accumulated, _conv_backward_right), _dw_not_accumulated),
+    Misconception(
+        "CONV_BACKWARD_DB_NOT_ACCUMULATED", "conv_backward", "db is assigned, not accumulated",
+        "db[:, :, :, c] is dZ[:, :, :, c] summed over every example and position. Writing db[:, :, :, c] = "
+        "dZ[i, h, w, c] instead of += keeps only the last one, dZ[m-1, n_H-1, n_W-1, c].",
+        "db[:, :, :, c] += dZ[i, h, w, c]",
+        lambda c: _shows(c, _db_not_accumulated, _conv_backward_right), _db_not_accumulated),
+    Misconception(
+        "CONV_BACKWARD_DA_PREV_NOT_ACCUMULATED", "conv_backward", "dA_prev's windows are assigned, not accumulated",
+        "An entry of A_prev feeds every window that covers it and every filter c, so its gradient is the sum of "
+        "W[:, :, :, c] * dZ[i, h, w, c] over all of them. da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] "
+        "= ... instead of += keeps only the last window's and the last filter's share.",
+        "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]",
+        lambda c: _shows(c, _da_prev_not_accumulated, _conv_backward_right), _da_prev_not_accumulated),
+    Misconception(
+        "POOL_FORWARD_F_AS_STRIDE", "pool_forward", "The pooling windows step by f, not by the stride",
+        "Output position (h, w) pools the window whose corner is (h*stride, w*stride). vert_start = h * f "
+        "steps by the window's size instead: right only when stride = f, the common 2 x 2 pooling with stride 2.",
+        "vert_start = h * stride; horiz_start = w * stride",
+        lambda c: c.stride != c.f and _fits_f_steps(c) and _shows(c, _pool_forward_f_as_stride, _pool_forward_right),
+        _pool_forward_f_as_stride),
+    Misconception(
+        "POOL_FORWARD_ALL_CHANNELS", "pool_forward", "Each window is pooled over every channel",
+        "Pooling works on each channel on its own: A[i, h, w, c] pools A_prev[i, vert_start:vert_end, "
+        "horiz_start:horiz_end, c]. With ':' for the channel, every channel of the output gets the maximum (or "
+        "mean) of all channels' window together.",
+        "a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
+        lambda c: c.A_prev.shape[3] > 1 and _shows(c, _pool_forward_all_channels, _pool_forward_right), _pool_forward_all_channels),
+    Misconception(
+        "POOL_BACKWARD_F_AS_STRIDE", "pool_backward", "The pooling backward pass steps by f, not by the stride",
+        "dA[i, h, w, c] goes back to the window whose corner is (h*stride, w*stride), the one pool_forward read. "
+        "vert_start = h * f puts it at (h*f, w*f): right only when stride = f. (Not the same as leaving the "
+        "stride out: those windows start at (h, w).)",
+        "vert_start = h * stride; horiz_start = w * stride (the same corners as pool_forward)",
+        lambda c: c.stride != c.f and _fits_f_steps(c) and _shows(c, _pool_backward_f_as_stride, _pool_backward_right),
+        _pool_backward_f_as_stride),
+    Misconception(
+        "POOL_BACKWARD_NOT_ACCUMULATED", "pool_backward", "Overlapping windows' gradients are assigned, not accumulated",
+        "When windows overlap (stride < f) an entry of A_prev can receive gradient from several of them, and "
+        "the shares add up. dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] = ... instead of += "
+        "overwrites what the earlier windows put there (for max pooling, with the mask's zeros too).",
+        "dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]",
+        lambda c: c.stride < c.f and _shows(c, _pool_backward_not_accumulated, _pool_backward_right), _pool_backward_not_accumulated),
+    Misconception(
+        "DISTRIBUTE_PRECEDENCE", "distribute_value", "dz / n_H * n_W: the division binds first",
+        "Python reads dz / n_H * n_W as (dz / n_H) * n_W, which multiplies by n_W instead of dividing by it. "
+        "Each entry should receive dz / (n_H * n_W); the parentheses are needed.",
+        "average = dz / (n_H * n_W)",
+        lambda c: c.shape[1] > 1 and c.dz != 0, _distribute_precedence),
 )
 
 BY_CODE = {m.code: m for m in MISCONCEPTIONS}
@@ -338,16 +492,32 @@ def _same(actual, predicted, rtol: float) -> bool:
     return bool(np.all(np.abs(a.astype(np.float64) - p) <= rtol * scale))
 
 
+def _predictions(function: str, case, version: str) -> dict[str, dict]:
+    return {m.code: m.compute(case) for m in for_function(function) if version not in m.right_in and m.applies(case)}
+
+
+def _alike(one: dict, other: dict, rtol: float) -> bool:
+    return one.keys() == other.keys() and all(_same(one[k], other[k], rtol) for k in one)
+
+
+def distinct(function: str, case, rtol: float = 1e-7, version: str = LATEST) -> set[str]:
+    """The misconceptions that apply to `case` and that no other one gives the same numbers as there.
+
+    dz / n_H * n_W is dz on a square window, as copying dz is; h * f is h when f = 1. Where two mistakes
+    agree, what came back cannot say which one was made, so neither is tested there (never a guess).
+    """
+    predicted = _predictions(function, case, version)
+    return {code for code, p in predicted.items()
+            if not any(other != code and _alike(p, q, rtol) for other, q in predicted.items())}
+
+
 def identify(function: str, case, actual: dict, rtol: float = 1e-7, version: str = LATEST) -> list[str]:
-    """The codes of the misconceptions that apply to `case` and whose prediction every output of `actual` matches.
+    """The codes of the misconceptions told apart on `case` (`distinct`) whose prediction every output of `actual` matches.
 
     The predictions assume the contract of 2018 and later; under "v1-2017" the conv_forward predictions
     would need its bias, f*f*n_C_prev * b (not done yet), and CONV_STEP_BIAS_IN_SUM is that version's answer.
     """
-    found = []
-    for m in for_function(function):
-        if version not in m.right_in and m.applies(case):
-            predicted = m.compute(case)
-            if all(name in actual and _same(actual[name], value, rtol) for name, value in predicted.items()):
-                found.append(m.code)
-    return found
+    predicted = _predictions(function, case, version)
+    apart = distinct(function, case, rtol, version)
+    return [code for code, p in predicted.items()
+            if code in apart and all(name in actual and _same(actual[name], value, rtol) for name, value in p.items())]
