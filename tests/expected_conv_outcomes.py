@@ -94,6 +94,9 @@ EXPECTED: dict[str, Outcome] = {
     "conv_bug_conv_step_bias_left_out.py": Outcome({"conv_single_step": 20, END_TO_END: 20}, _own("CONV_STEP_BIAS_LEFT_OUT", "conv_single_step"), (
         "Z without float(b): every case's bias is non-zero; the chain's Z is wrong, and conv_forward has no name for it.")),
     "conv_bug_conv_forward_bias_twice.py": Outcome({"conv_forward": 20, END_TO_END: 20}, _own("CONV_FORWARD_BIAS_TWICE", "conv_forward", END_TO_END)),
+    "conv_bug_conv_forward_one_channel_slice.py": Outcome({"conv_forward": 20, END_TO_END: 20}, _own("CONV_FORWARD_ONE_CHANNEL_SLICE", "conv_forward"), (
+        "a_prev_pad[..., c]: its first conv_single_step call passes an (f, f) channel of a window (the evidence, a "
+        "refused call); in the chain the student's own conv_single_step gets that slice, with no prediction to match.")),
     "conv_bug_conv_backward_dw_not_accumulated.py": Outcome({"conv_backward": 19, END_TO_END: 20}, _own("CONV_BACKWARD_DW_NOT_ACCUMULATED", "conv_backward", END_TO_END), (
         "dW[:, :, :, c] = ...: right only where one example has one output position.")),
     "conv_bug_conv_backward_db_not_accumulated.py": Outcome({"conv_backward": 20, END_TO_END: 20}, _own("CONV_BACKWARD_DB_NOT_ACCUMULATED", "conv_backward", END_TO_END)),

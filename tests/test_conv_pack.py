@@ -270,7 +270,10 @@ MUTANTS = {
     "POOL_BACKWARD_NOT_ACCUMULATED": [("horiz_start:horiz_end, c] += np.multiply", "horiz_start:horiz_end, c] = np.multiply"),
                                       ("horiz_start:horiz_end, c] += distribute_value", "horiz_start:horiz_end, c] = distribute_value")],
     "DISTRIBUTE_PRECEDENCE": [("average = dz / (n_H * n_W)", "average = dz / n_H * n_W")],
+    "CONV_FORWARD_ONE_CHANNEL_SLICE": [("a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]",
+                                        "a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, c]")],
 }
+VALUES = [code for code in MUTANTS if M.BY_CODE[code].compute is not None]  # the others show only in a refused call
 
 
 def buggy(code: str):
@@ -292,7 +295,7 @@ def test_catalogue():
         assert m.function in FUNCTIONS and m.title and len(m.explanation) > 80 and m.expected, m.code
 
 
-@pytest.mark.parametrize("code", list(MUTANTS))
+@pytest.mark.parametrize("code", VALUES)
 def test_misconception_is_told_apart_and_matches_the_buggy_code(oracle, code):
     m = M.BY_CODE[code]
     cases = cases_of(m.function)
@@ -310,7 +313,7 @@ def test_misconception_is_told_apart_and_matches_the_buggy_code(oracle, code):
                 assert mismatch(written[name], value) is None, f"{code}, case {case.index} ({case.label}), {name}"
 
 
-@pytest.mark.parametrize("code", list(MUTANTS))
+@pytest.mark.parametrize("code", VALUES)
 def test_two_mistakes_with_the_same_numbers_are_not_told_apart(code):
     """Where another mistake gives the same numbers (dz / n_H * n_W and dz on a square window), neither is named."""
     m = M.BY_CODE[code]
@@ -334,8 +337,33 @@ def test_right_answers_name_no_misconception(oracle, function):
         assert M.identify(function, case, answer(oracle, function, case)) == [], (function, case.label)
 
 
+def test_a_call_only_misconception_is_the_call_its_buggy_code_makes(oracle):
+    """CONV_FORWARD_ONE_CHANNEL_SLICE: the buggy loop's first conv_single_step call is the one diagnosis.call_evidence reads."""
+    from grader.packs.conv_step_by_step.diagnosis import call_evidence
+    from grader.pack import CaseInput
+    from grader.results import CaseResult
+
+    student = buggy("CONV_FORWARD_ONE_CHANNEL_SLICE")
+    for case in cases_of("conv_forward")[:60]:
+        first: list = []
+
+        def spy(*args):
+            first.append(args)
+            raise LookupError  # the sandbox's stand-in refuses the call; the case stops here
+
+        namespace = dict(student.__globals__, conv_single_step=spy)
+        with pytest.raises(LookupError):
+            type(student)(student.__code__, namespace)(*copy.deepcopy(FUNCTIONS["conv_forward"].arguments(case)))
+        result = CaseResult(case.index, case.label, "", "failed", calls=[{"helper": "conv_single_step", "matched": None, "args": first[0]}])
+        inp = CaseInput(case.index, case.label, "", (), None, {}, case)
+        assert call_evidence("conv_forward", inp, result)[0] == ["CONV_FORWARD_ONE_CHANNEL_SLICE"], case.label
+        right = CaseResult(case.index, case.label, "", "failed", calls=[{"helper": "conv_single_step", "matched": None,
+                                                                         "args": (M._pad(case.A_prev, case.pad)[0, :case.f, :case.f], case.W[..., 0], case.b[..., 0])}])
+        assert call_evidence("conv_forward", inp, right)[0] == [], case.label  # a whole window is not this mistake
+
+
 def test_a_mistake_that_does_not_apply_changes_nothing(oracle):
-    for m in M.MISCONCEPTIONS:
+    for m in [m for m in M.MISCONCEPTIONS if m.compute is not None]:
         for case in [c for c in cases_of(m.function) if not m.applies(c)][:60]:
             if m.code == "CONV_FORWARD_SIZE_WITHOUT_PAD" and min(case.A_prev.shape[1:3]) < case.f:
                 continue  # not applicable there because the mistaken size is not even defined (f > n_H_prev)

@@ -74,8 +74,12 @@ def call_evidence(function: str, inp: CaseInput, case: CaseResult) -> tuple[list
             n_H, n_W = M._conv_sizes(c)
             X = M._pad(c.A_prev, c.pad)
             a_slice = refused[0][0]
-            if (not _among(a_slice, _windows_at(X, c.f, n_H, n_W, c.stride))
-                    and _among(a_slice, _windows_at(X, c.f, n_H, n_W, 1))):
+            windows = _windows_at(X, c.f, n_H, n_W, c.stride)
+            if np.ndim(a_slice) == 2 and _among(a_slice, [w[..., k] for w in windows for k in range(w.shape[-1])]):
+                return ["CONV_FORWARD_ONE_CHANNEL_SLICE"], (f"it called conv_single_step with one channel of a window, of shape "
+                                                            f"{tuple(np.shape(a_slice))}, where the filter needs all {c.A_prev.shape[3]}: "
+                                                            "the call this mistake makes")
+            if not _among(a_slice, windows) and _among(a_slice, _windows_at(X, c.f, n_H, n_W, 1)):
                 return ["CONV_FORWARD_NO_STRIDE"], ("it called conv_single_step with a window of A_prev_pad whose corner is "
                                                     f"(h, w), which no output reads with stride {c.stride}: the call this mistake makes")
     if function == "pool_backward" and c.mode == "max":
@@ -170,7 +174,9 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput], version: s
     testable: dict[str, int] = {}
     for case, inp in failing:
         function, stage_case, found, how = evidence(check.unit, inp, case, version)
-        for code in (M.distinct(function, stage_case, version=version) if stage_case is not None else ()):
+        calls_only = set() if check.unit == END_TO_END or stage_case is None else {
+            m.code for m in M.for_function(function) if m.compute is None and m.applies(stage_case)}
+        for code in (M.distinct(function, stage_case, version=version) | calls_only if stage_case is not None else ()):
             if not (check.unit == END_TO_END and code in CHAIN_AMBIGUOUS):
                 testable[code] = testable.get(code, 0) + 1
         for code in found:

@@ -67,7 +67,7 @@ class Misconception:
     explanation: str
     expected: str
     applies: Callable[[object], bool]
-    compute: Callable[[object], dict]
+    compute: Callable[[object], dict] | None  # None: only a refused stand-in call shows it (diagnosis.call_evidence)
     right_in: frozenset = frozenset()  # notebook versions whose own contract this is (interface.VERSIONS)
 
 
@@ -193,6 +193,13 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
         "Z[i, h, w, c] = conv_single_step(a_slice_prev, weights, biases)",
         lambda c: bool(np.any(c.b != 0)), _conv_forward_bias_twice),
     Misconception(
+        "CONV_FORWARD_ONE_CHANNEL_SLICE", "conv_forward", "The window is sliced from one channel only",
+        "A filter W[:, :, :, c] spans every input channel, so the window it multiplies is "
+        "a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :], of shape (f, f, n_C_prev). Writing c for the "
+        "channel, as pooling does, takes one channel of shape (f, f), and uses the filter's index as a channel's.",
+        "a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]",
+        lambda c: True, None),
+    Misconception(
         "CONV_BACKWARD_DW_NOT_ACCUMULATED", "conv_backward", "dW is assigned, not accumulated",
         "dW[:, :, :, c] is the sum over every example i and output position (h, w) of a_slice * dZ[i, h, w, c]. "
         "Writing dW[:, :, :, c] = ... instead of += keeps only the last term, that of the last example's last "
@@ -269,7 +276,8 @@ def _same(actual, predicted, rtol: float) -> bool:
 
 
 def _predictions(function: str, case, version: str) -> dict[str, dict]:
-    return {m.code: m.compute(case) for m in for_function(function) if version not in m.right_in and m.applies(case)}
+    return {m.code: m.compute(case) for m in for_function(function)
+            if m.compute is not None and version not in m.right_in and m.applies(case)}
 
 
 def _alike(one: dict, other: dict, rtol: float) -> bool:
