@@ -90,6 +90,35 @@ EXPECTED: dict[str, Outcome] = {
         "A number, not a mask, on every case; the chain fails on its 10 max-pooling cases.")),
     "conv_bug_distribute_not_divided.py": Outcome({"distribute_value": 18, END_TO_END: 5}, _own("DISTRIBUTE_NOT_DIVIDED", "distribute_value"), (
         "Right on 1x1 shapes and dz = 0; the chain's average-pooling cases with f > 1 fail, undiagnosed.")),
+    # --- the misconceptions of issue 22's item 5, one each ---------------------------------------------
+    "conv_bug_conv_step_bias_left_out.py": Outcome({"conv_single_step": 20, END_TO_END: 20}, _own("CONV_STEP_BIAS_LEFT_OUT", "conv_single_step"), (
+        "Z without float(b): every case's bias is non-zero; the chain's Z is wrong, and conv_forward has no name for it.")),
+    "conv_bug_conv_forward_bias_twice.py": Outcome({"conv_forward": 20, END_TO_END: 20}, _own("CONV_FORWARD_BIAS_TWICE", "conv_forward", END_TO_END)),
+    "conv_bug_conv_forward_one_channel_slice.py": Outcome({"conv_forward": 20, END_TO_END: 20}, _own("CONV_FORWARD_ONE_CHANNEL_SLICE", "conv_forward"), (
+        "a_prev_pad[..., c]: its first conv_single_step call passes an (f, f) channel of a window (the evidence, a "
+        "refused call); in the chain the student's own conv_single_step gets that slice, with no prediction to match.")),
+    "conv_bug_conv_backward_dw_not_accumulated.py": Outcome({"conv_backward": 19, END_TO_END: 20}, _own("CONV_BACKWARD_DW_NOT_ACCUMULATED", "conv_backward", END_TO_END), (
+        "dW[:, :, :, c] = ...: right only where one example has one output position.")),
+    "conv_bug_conv_backward_db_not_accumulated.py": Outcome({"conv_backward": 20, END_TO_END: 20}, _own("CONV_BACKWARD_DB_NOT_ACCUMULATED", "conv_backward", END_TO_END)),
+    "conv_bug_conv_backward_da_prev_not_accumulated.py": Outcome({"conv_backward": 18, END_TO_END: 18}, _own("CONV_BACKWARD_DA_PREV_NOT_ACCUMULATED", "conv_backward", END_TO_END), (
+        "Right where no two windows overlap and there is one filter.")),
+    "conv_bug_pool_forward_f_as_stride.py": Outcome({"pool_forward": 12, END_TO_END: 13}, _own("POOL_FORWARD_F_AS_STRIDE", "pool_forward"), (
+        "vert_start = h * f. In the chain its windows mostly run past A_prev (cut-off slices, predicted by no "
+        "mistake), and where f = 1 it gives what leaving the stride out gives: neither is named there, so "
+        "end_to_end names nothing (not POOL_FORWARD_NO_STRIDE).")),
+    "conv_bug_pool_forward_all_channels.py": Outcome({"pool_forward": 18, END_TO_END: 10}, _own("POOL_FORWARD_ALL_CHANNELS", "pool_forward", END_TO_END)),
+    "conv_bug_pool_backward_f_as_stride.py": Outcome({"pool_backward": 12, END_TO_END: 13}, _own("POOL_BACKWARD_F_AS_STRIDE", "pool_backward"), (
+        "Max mode: the first refused create_mask_from_window call is the window at (h*f, w*f); average mode: the "
+        "values. The chain names nothing, as for pool_forward above (issue 22 saw it named 'forgets the stride').")),
+    "conv_bug_pool_backward_not_accumulated.py": Outcome({"pool_backward": 10, END_TO_END: 8}, _own("POOL_BACKWARD_NOT_ACCUMULATED", "pool_backward", END_TO_END), (
+        "= instead of +=: only overlapping windows (stride < f) show it.")),
+    "conv_bug_distribute_precedence.py": Outcome({"distribute_value": 16, END_TO_END: 5}, _own("DISTRIBUTE_PRECEDENCE", "distribute_value"), (
+        "dz / n_H * n_W: right where n_W = 1; on square windows it gives dz, as DISTRIBUTE_NOT_DIVIDED does, and "
+        "neither is named from those cases.")),
+    # --- a cause only a refused call shows (issue 22, item 4) -----------------------------------------
+    "conv_call_da_prev_randn.py": Outcome({"conv_backward": 20, END_TO_END: 20}, note=(
+        "dA_prev = np.random.randn(...): every zero_pad(dA_prev, pad) call is refused, and the case says that the "
+        "array is of A_prev's shape but neither A_prev nor zeros; no misconception is named (the values are random).")),
 }
 
 

@@ -53,6 +53,7 @@ SUBMISSIONS: dict[str, frozenset[str]] = {
     "submissions/bug_old_keys_and_sigmoid_hidden.py": codes("WRONG_ACTIVATION_BACKWARD"),
     "submissions/bug_db_squeezed.py": codes("DB_NO_KEEPDIMS"),
     "submissions/bug_wrong_layer_cache.py": codes("WRONG_LAYER_CACHE"),
+    "submissions/bug_output_dA_prev_key.py": codes("OUTPUT_DA_PREV_KEY"),
 }
 
 # Mistakes the bundled examples do not cover, one (or, for the last, two) per file; the first line of

@@ -103,6 +103,9 @@ EXPECTED: dict[str, Outcome] = {
     "bug_legacy_grads_keys.py": Outcome(_fails("L_model_backward", END_TO_END), note=(
         "Pre-2019 course convention: grads keys dA1..dAL (grads['dA' + str(l + 1)] holds the gradient w.r.t. A[l]) "
         "instead of dA0..dA(L-1); values right, keys shifted by one. A legacy option may accept it, never silently.")),
+    "bug_output_dA_prev_key.py": Outcome(_fails("L_model_backward", END_TO_END), note=(
+        "The output layer's dA_prev stored as grads['dA' + str(L)] instead of grads['dA' + str(L - 1)]: KeyError "
+        "'dA{L-1}' in the loop when L > 1; with L = 1, grads holds dA1, dW1, db1 (values right, the key one too high).")),
     "bug_forward_missing_bias.py": Outcome(_fails("linear_forward", END_TO_END), note=(
         "Z[l] = W[l] A[l-1] without + b[l].")),
     "bug_last_layer_loop_index.py": Outcome(_fails("L_model_forward", END_TO_END), note=(

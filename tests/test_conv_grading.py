@@ -261,6 +261,35 @@ def test_every_misconception_has_its_example():
         assert named == own, name  # fires on its own example, and on no other
 
 
+def test_a_refused_zero_pad_call_says_what_its_arguments_show(case_set):
+    """dA_prev started from np.random.randn: the refusal names the cause, on every failing case, and only there."""
+    results = grade(ROOT / "submissions" / "conv_call_da_prev_randn.py", case_set)
+    failed = [c for c in results["conv_backward"].cases if c.status == "failed"]
+    assert failed and all(any("neither A_prev nor zeros" in m.message for m in c.mismatches) for c in failed)
+    correct = grade(ROOT / "submissions" / "conv_correct_template_loops.py", case_set)
+    assert all(c.status == "passed" for c in correct["conv_backward"].cases)
+    for name in ("conv_bug_conv_backward_no_stride.py", "conv_bug_conv_forward_no_stride.py"):  # refused, for other causes
+        for test in grade(ROOT / "submissions" / name, case_set).values():
+            assert not any("neither A_prev nor zeros" in m.message for c in test.cases for m in c.mismatches), name
+
+
+def test_refused_zero_pad_arguments_are_told_apart(case_set):
+    """Each way a zero_pad call goes wrong gets its own words: a wrong shape, a wrong pad, an array not zeros."""
+    from grader.packs.conv_step_by_step.diagnosis import zero_pad_call
+
+    inp = case_set.inputs["conv_backward"][0]
+    c = inp.case
+    said = {}
+    for label, args in {"shape": (np.zeros((1,) + c.A_prev.shape), c.pad), "pad": (np.zeros(c.A_prev.shape), c.pad + 1),
+                        "values": (np.ones(c.A_prev.shape), c.pad), "right": (c.A_prev.copy(), c.pad)}.items():
+        case = CaseResult(0, "x", "", "failed")
+        case.calls = [{"helper": "zero_pad", "matched": None, "args": args}]
+        detail = zero_pad_call("conv_backward", inp, case)
+        said[label] = detail.message if detail else None
+    assert "shape" in said["shape"] and "pad = " in said["pad"] and "neither A_prev nor zeros" in said["values"]
+    assert said["right"] is None  # A_prev itself says nothing more
+
+
 # --- through the engine: the sandbox, the loader, recognition, the CLI -----------------------------------
 @pytest.fixture(scope="module")
 def engine():

@@ -259,7 +259,21 @@ MUTANTS = {
     "MASK_COLUMN_MAX": [("mask = x == np.max(x)", "mask = x == np.max(x, axis=0)")],
     "MASK_IS_MAX_VALUE": [("mask = x == np.max(x)", "mask = np.max(x)")],
     "DISTRIBUTE_NOT_DIVIDED": [("average = dz / (n_H * n_W)", "average = dz")],
+    "CONV_STEP_BIAS_LEFT_OUT": [("Z = Z + b.item()", "Z = Z")],
+    "CONV_FORWARD_BIAS_TWICE": [("= conv_single_step(a_slice_prev, weights, biases)", "= conv_single_step(a_slice_prev, weights, biases) + biases.item()")],
+    "CONV_BACKWARD_DW_NOT_ACCUMULATED": [("dW[:, :, :, c] += a_slice", "dW[:, :, :, c] = a_slice")],
+    "CONV_BACKWARD_DB_NOT_ACCUMULATED": [("db[:, :, :, c] += dZ", "db[:, :, :, c] = dZ")],
+    "CONV_BACKWARD_DA_PREV_NOT_ACCUMULATED": [("horiz_start:horiz_end, :] += W", "horiz_start:horiz_end, :] = W")],
+    "POOL_FORWARD_F_AS_STRIDE": [("vert_start = h * stride", "vert_start = h * f"), ("horiz_start = w * stride", "horiz_start = w * f")],
+    "POOL_FORWARD_ALL_CHANNELS": [("A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]", "A_prev[i, vert_start:vert_end, horiz_start:horiz_end, :]")],
+    "POOL_BACKWARD_F_AS_STRIDE": [("vert_start = h * stride", "vert_start = h * f"), ("horiz_start = w * stride", "horiz_start = w * f")],
+    "POOL_BACKWARD_NOT_ACCUMULATED": [("horiz_start:horiz_end, c] += np.multiply", "horiz_start:horiz_end, c] = np.multiply"),
+                                      ("horiz_start:horiz_end, c] += distribute_value", "horiz_start:horiz_end, c] = distribute_value")],
+    "DISTRIBUTE_PRECEDENCE": [("average = dz / (n_H * n_W)", "average = dz / n_H * n_W")],
+    "CONV_FORWARD_ONE_CHANNEL_SLICE": [("a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]",
+                                        "a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, c]")],
 }
+VALUES = [code for code in MUTANTS if M.BY_CODE[code].compute is not None]  # the others show only in a refused call
 
 
 def buggy(code: str):
@@ -281,12 +295,12 @@ def test_catalogue():
         assert m.function in FUNCTIONS and m.title and len(m.explanation) > 80 and m.expected, m.code
 
 
-@pytest.mark.parametrize("code", list(MUTANTS))
+@pytest.mark.parametrize("code", VALUES)
 def test_misconception_is_told_apart_and_matches_the_buggy_code(oracle, code):
     m = M.BY_CODE[code]
     cases = cases_of(m.function)
-    applicable = [c for c in cases if m.applies(c)]
-    assert len(applicable) >= 40, f"{code} applies to only {len(applicable)} of {len(cases)} cases"
+    applicable = [c for c in cases if code in M.distinct(m.function, c)]
+    assert len(applicable) >= 40, f"{code} is told apart on only {len(applicable)} of {len(cases)} cases"
     student = buggy(code)
     for i, case in enumerate(applicable):
         predicted, right = m.compute(case), answer(oracle, m.function, case)
@@ -299,17 +313,62 @@ def test_misconception_is_told_apart_and_matches_the_buggy_code(oracle, code):
                 assert mismatch(written[name], value) is None, f"{code}, case {case.index} ({case.label}), {name}"
 
 
+@pytest.mark.parametrize("code", VALUES)
+def test_two_mistakes_with_the_same_numbers_are_not_told_apart(code):
+    """Where another mistake gives the same numbers (dz / n_H * n_W and dz on a square window), neither is named."""
+    m = M.BY_CODE[code]
+    for case in [c for c in cases_of(m.function) if m.applies(c) and code not in M.distinct(m.function, c)][:40]:
+        predicted = m.compute(case)
+        twins = [o.code for o in M.for_function(m.function) if o.code != code and o.applies(case)
+                 and all(mismatch(predicted[k], v) is None for k, v in o.compute(case).items() if not isinstance(v, tuple))]
+        assert twins, (code, case.label)
+        assert M.identify(m.function, case, predicted) == [], (code, case.label)
+
+
+def test_the_twins_exist():
+    """The rule above is exercised: square windows, and f = 1 with stride > 1, make twins."""
+    assert any("DISTRIBUTE_PRECEDENCE" not in M.distinct("distribute_value", c) and c.shape[0] == c.shape[1]
+               for c in cases_of("distribute_value") if M.BY_CODE["DISTRIBUTE_PRECEDENCE"].applies(c))
+
+
 @pytest.mark.parametrize("function", ORDER)
 def test_right_answers_name_no_misconception(oracle, function):
     for case in cases_of(function)[:150]:
         assert M.identify(function, case, answer(oracle, function, case)) == [], (function, case.label)
 
 
+def test_a_call_only_misconception_is_the_call_its_buggy_code_makes(oracle):
+    """CONV_FORWARD_ONE_CHANNEL_SLICE: the buggy loop's first conv_single_step call is the one diagnosis.call_evidence reads."""
+    from grader.packs.conv_step_by_step.diagnosis import call_evidence
+    from grader.pack import CaseInput
+    from grader.results import CaseResult
+
+    student = buggy("CONV_FORWARD_ONE_CHANNEL_SLICE")
+    for case in cases_of("conv_forward")[:60]:
+        first: list = []
+
+        def spy(*args):
+            first.append(args)
+            raise LookupError  # the sandbox's stand-in refuses the call; the case stops here
+
+        namespace = dict(student.__globals__, conv_single_step=spy)
+        with pytest.raises(LookupError):
+            type(student)(student.__code__, namespace)(*copy.deepcopy(FUNCTIONS["conv_forward"].arguments(case)))
+        result = CaseResult(case.index, case.label, "", "failed", calls=[{"helper": "conv_single_step", "matched": None, "args": first[0]}])
+        inp = CaseInput(case.index, case.label, "", (), None, {}, case)
+        assert call_evidence("conv_forward", inp, result)[0] == ["CONV_FORWARD_ONE_CHANNEL_SLICE"], case.label
+        right = CaseResult(case.index, case.label, "", "failed", calls=[{"helper": "conv_single_step", "matched": None,
+                                                                         "args": (M._pad(case.A_prev, case.pad)[0, :case.f, :case.f], case.W[..., 0], case.b[..., 0])}])
+        assert call_evidence("conv_forward", inp, right)[0] == [], case.label  # a whole window is not this mistake
+
+
 def test_a_mistake_that_does_not_apply_changes_nothing(oracle):
-    for m in M.MISCONCEPTIONS:
+    for m in [m for m in M.MISCONCEPTIONS if m.compute is not None]:
         for case in [c for c in cases_of(m.function) if not m.applies(c)][:60]:
             if m.code == "CONV_FORWARD_SIZE_WITHOUT_PAD" and min(case.A_prev.shape[1:3]) < case.f:
                 continue  # not applicable there because the mistaken size is not even defined (f > n_H_prev)
+            if m.code.endswith("_F_AS_STRIDE") and not M._fits_f_steps(case):
+                continue  # nor here: corners h * f run past A_prev, and the loop reads cut-off slices
             predicted, right = m.compute(case), answer(oracle, m.function, case)
             for name, value in predicted.items():
                 assert mismatch(value, right[name]) is None, (m.code, case.label, name)

@@ -205,3 +205,17 @@ def other_seed():
 @pytest.mark.parametrize("path", sorted(p for p, c in {**SUBMISSIONS, **MISTAKES}.items() if c))
 def test_diagnoses_do_not_depend_on_the_seed(other_seed, path):
     assert codes_of(other_seed.grade(ROOT / path)) == set(EXPECTED_DIAGNOSES[path])
+
+
+def test_one_layer_map_names_the_output_key_and_never_points_at_nothing(graded):
+    """Issue 22, item 6: a one-layer map with every value right says why, and "see above" only when something is above."""
+    from grader.packs.step_by_step import layer_map
+
+    report = graded(ROOT / "submissions/bug_output_dA_prev_key.py")
+    for test in (t for t in report.tests if t.function in ("L_model_backward", "end_to_end")):
+        assert [d.code for d in test.diagnoses] == ["OUTPUT_DA_PREV_KEY"], test.function
+        assert "KeyError" in test.diagnoses[0].message and "one-layer" in test.diagnoses[0].message
+        assert "grads['dA1'] is read as grads['dA0']" in test.feedback
+    rows = [{"layer": 1, "dA": True, "dZ": True, "dW": True, "db": True, "step": True, "codes": [], "case": 0}]
+    assert "see above" not in layer_map.explain(rows, [])
+    assert "see above" in layer_map.explain(rows, ["WRONG_LAYER_CACHE"])

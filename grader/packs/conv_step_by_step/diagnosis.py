@@ -21,6 +21,7 @@ from grader.pack import CaseInput, Check
 from grader.packs.conv_step_by_step import misconceptions as M
 from grader.packs.conv_step_by_step.checks import first_wrong_stage
 from grader.packs.conv_step_by_step.interface import FUNCTIONS
+from grader.compare import Mismatch
 from grader.results import CaseResult, Diagnosis, TestResult
 
 MAJORITY = 2 / 3
@@ -46,6 +47,20 @@ def _among(x, windows: list[np.ndarray]) -> bool:
     return x is not None and any(x.shape == w.shape and np.array_equal(x, w) for w in windows)
 
 
+def _first_wrong_window(c, step: int):
+    """The first window, in the loops' order (i, h, w, c), that corners (h * step, w * step) read and a correct loop does not."""
+    n_H, n_W = c.dA.shape[1:3]
+    right = _windows_at(c.A_prev, c.f, n_H, n_W, c.stride, channel=True)
+    for window in _windows_at(c.A_prev, c.f, n_H, n_W, step, channel=True):
+        if not _among(window, right):
+            return window
+    return None
+
+
+def _same_window(x, window) -> bool:
+    return window is not None and _among(x, [window])
+
+
 def _refused(case: CaseResult, helper: str) -> list[tuple]:
     return [c["args"] for c in case.calls if c.get("matched") is None and c.get("helper") == helper and isinstance(c.get("args"), tuple)]
 
@@ -59,8 +74,12 @@ def call_evidence(function: str, inp: CaseInput, case: CaseResult) -> tuple[list
             n_H, n_W = M._conv_sizes(c)
             X = M._pad(c.A_prev, c.pad)
             a_slice = refused[0][0]
-            if (not _among(a_slice, _windows_at(X, c.f, n_H, n_W, c.stride))
-                    and _among(a_slice, _windows_at(X, c.f, n_H, n_W, 1))):
+            windows = _windows_at(X, c.f, n_H, n_W, c.stride)
+            if np.ndim(a_slice) == 2 and _among(a_slice, [w[..., k] for w in windows for k in range(w.shape[-1])]):
+                return ["CONV_FORWARD_ONE_CHANNEL_SLICE"], (f"it called conv_single_step with one channel of a window, of shape "
+                                                            f"{tuple(np.shape(a_slice))}, where the filter needs all {c.A_prev.shape[3]}: "
+                                                            "the call this mistake makes")
+            if not _among(a_slice, windows) and _among(a_slice, _windows_at(X, c.f, n_H, n_W, 1)):
                 return ["CONV_FORWARD_NO_STRIDE"], ("it called conv_single_step with a window of A_prev_pad whose corner is "
                                                     f"(h, w), which no output reads with stride {c.stride}: the call this mistake makes")
     if function == "pool_backward" and c.mode == "max":
@@ -71,11 +90,42 @@ def call_evidence(function: str, inp: CaseInput, case: CaseResult) -> tuple[list
             if np.ndim(x) == 3 and _among(x, _windows_at(c.A_prev, c.f, n_H, n_W, c.stride)):
                 return ["MAX_MASK_ALL_CHANNELS"], (f"it called create_mask_from_window with a window of all {c.A_prev.shape[3]} "
                                                    f"channels (shape {tuple(np.shape(x))}): the call this mistake makes")
-            if (np.ndim(x) == 2 and not _among(x, _windows_at(c.A_prev, c.f, n_H, n_W, c.stride, channel=True))
-                    and _among(x, _windows_at(c.A_prev, c.f, n_H, n_W, 1, channel=True))):
-                return ["POOL_BACKWARD_NO_STRIDE"], ("it called create_mask_from_window with a window whose corner is (h, w), "
-                                                     f"which no output reads with stride {c.stride}: the call this mistake makes")
+            if np.ndim(x) == 2:
+                for code, step, corner in (("POOL_BACKWARD_NO_STRIDE", 1, "(h, w)"), ("POOL_BACKWARD_F_AS_STRIDE", c.f, "(h*f, w*f)")):
+                    if code in M.distinct("pool_backward", c) and _same_window(x, _first_wrong_window(c, step)):
+                        return [code], (f"it called create_mask_from_window with a window whose corner is {corner}, which no "
+                                        f"output reads with stride {c.stride}: the first call this mistake makes that a correct loop does not")
     return [], ""
+
+
+def zero_pad_call(fn: str, inp: CaseInput, case: CaseResult) -> Mismatch | None:
+    """What a refused zero_pad call's arguments show: the refusal alone says only 'arguments a correct caller does not pass'.
+
+    A correct conv_forward pads A_prev; a correct conv_backward pads A_prev and the zeros dA_prev starts
+    from. An array of A_prev's shape that is neither is a dA_prev started from something else
+    (np.random.randn, np.empty, a copy of A_prev): what it held is added to every gradient.
+    """
+    refused = _refused(case, "zero_pad")
+    if not refused or len(refused[0]) != 2 or inp.case is None or not hasattr(inp.case, "A_prev"):
+        return None
+    X, pad = refused[0]
+    c = inp.case
+    want = c.pad
+    X = np.asarray(X) if isinstance(X, np.ndarray) else None
+    if X is None:
+        return Mismatch("zero_pad call", "call", f"your {fn} passed zero_pad a {type(refused[0][0]).__name__} where it pads an array")
+    if X.shape != c.A_prev.shape:
+        return Mismatch("zero_pad call", "call", f"your {fn} passed zero_pad an array of shape {X.shape}; a correct {fn} pads "
+                        f"A_prev{' and the zeros dA_prev starts from' if fn == 'conv_backward' else ''}, of shape {c.A_prev.shape}",
+                        expected_shape=list(c.A_prev.shape), got_shape=list(X.shape))
+    if not (isinstance(pad, (int, np.integer)) and pad == want):
+        return Mismatch("zero_pad call", "call", f"your {fn} passed zero_pad pad = {pad!r}; hparameters['pad'] is {want} here")
+    if fn == "conv_backward" and not np.array_equal(X, c.A_prev) and np.any(X != 0):
+        return Mismatch("zero_pad call", "call", "your conv_backward passed zero_pad an array of A_prev's shape that is neither A_prev "
+                        "nor zeros: dA_prev (padded to dA_prev_pad) must start as np.zeros(A_prev.shape), since every window "
+                        "adds its share to it; whatever it held (np.random.randn, np.empty, a copy of A_prev) stays in the "
+                        "gradient. dA_prev = np.zeros((m, n_H_prev, n_W_prev, n_C_prev))")
+    return None
 
 
 def _named(function: str, value) -> dict:
@@ -115,13 +165,20 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput], version: s
     failing = [(case, inp) for case, inp in zip(test.cases, inputs) if case.status == "failed"]
     if not failing:
         return
+    if check.unit in ("conv_forward", "conv_backward"):
+        for case, inp in failing:
+            detail = zero_pad_call(check.unit, inp, case) if any(m.kind == "call" for m in case.mismatches) else None
+            if detail is not None:
+                case.mismatches.append(detail)
     shown: dict[str, list[tuple[CaseResult, str]]] = {}
     testable: dict[str, int] = {}
     for case, inp in failing:
         function, stage_case, found, how = evidence(check.unit, inp, case, version)
-        for m in M.for_function(function):
-            if stage_case is not None and m.applies(stage_case) and not (check.unit == END_TO_END and m.code in CHAIN_AMBIGUOUS):
-                testable[m.code] = testable.get(m.code, 0) + 1
+        calls_only = set() if check.unit == END_TO_END or stage_case is None else {
+            m.code for m in M.for_function(function) if m.compute is None and m.applies(stage_case)}
+        for code in (M.distinct(function, stage_case, version=version) | calls_only if stage_case is not None else ()):
+            if not (check.unit == END_TO_END and code in CHAIN_AMBIGUOUS):
+                testable[code] = testable.get(code, 0) + 1
         for code in found:
             shown.setdefault(code, []).append((case, how))
     for code, cases in shown.items():

@@ -1,13 +1,12 @@
 """Pack 2's misconceptions: each one a stable code, its explanation, and what the mistake returns.
 
-`compute(case)` is a pure NumPy function giving every output a function with that mistake returns on a
-case (keyed by the course's names, as oracle.py keys the right ones); `applies(case)` says whether the
-mistake changes the answer on that case at all (no stride mistake shows with stride 1). They are written
-vectorised (sliding windows, einsum) and independently of the loops in reference/: the tests check each
+`compute(case)` (predictions.py) gives every output a function with that mistake returns on a case (keyed
+by the course's names, as oracle.py keys the right ones); `applies(case)` says whether the mistake
+changes the answer on that case at all (no stride mistake shows with stride 1). The tests check each
 against a hand-written buggy loop version and against the right answer.
 
 Evidence, then, is a comparison: `identify` names the misconceptions whose prediction a submission's
-outputs match. Three of them were found in public copies of the notebook (CONTRACT.md):
+outputs match, on the cases where no other mistake gives the same numbers (`distinct`). Three of them were found in public copies of the notebook (CONTRACT.md):
 CONV_BACKWARD_NO_STRIDE and POOL_BACKWARD_NO_STRIDE, which the course's own checks long missed, and
 MASK_IS_MAX_VALUE.
 """
@@ -18,148 +17,46 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from grader.packs.conv_step_by_step.cases import ConvCase, DistributeCase, PadCase, PoolCase, StepCase, WindowCase, output_size
 from grader.packs.conv_step_by_step.interface import BIAS_IN_SUM_VERSIONS, LATEST
-
-
-# --- vectorised building blocks (channels last) -----------------------------------------------------
-def _pad(X: np.ndarray, pad: int) -> np.ndarray:
-    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-
-
-def _windows(X: np.ndarray, f: int, n_H: int, n_W: int, step: int) -> np.ndarray:
-    """(m, n_H, n_W, n_C, f, f): the window whose corner is (h * step, w * step)."""
-    view = sliding_window_view(X, (f, f), axis=(1, 2))
-    return view[:, : (n_H - 1) * step + 1 : step, : (n_W - 1) * step + 1 : step]
-
-
-def _scatter(shape: tuple, per_offset: np.ndarray, f: int, step: int) -> np.ndarray:
-    """Add per_offset[..., i, j] (m, n_H, n_W, n_C, f, f) back onto the window entries it belongs to."""
-    out = np.zeros(shape)
-    n_H, n_W = per_offset.shape[1:3]
-    for i in range(f):
-        for j in range(f):
-            out[:, i : i + (n_H - 1) * step + 1 : step, j : j + (n_W - 1) * step + 1 : step, :] += per_offset[..., i, j]
-    return out
-
-
-def _conv_sizes(case: ConvCase) -> tuple[int, int]:
-    _, n_H_prev, n_W_prev, _ = case.A_prev.shape
-    return output_size(n_H_prev, case.f, case.stride, case.pad), output_size(n_W_prev, case.f, case.stride, case.pad)
-
-
-def _conv_z(case: ConvCase, n_H: int, n_W: int, step: int) -> np.ndarray:
-    win = _windows(_pad(case.A_prev, case.pad), case.f, n_H, n_W, step)
-    return np.einsum("mhwcij,ijcn->mhwn", win, case.W) + case.b.reshape(1, 1, 1, -1)
-
-
-def _conv_grads(case: ConvCase, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dA_prev_pad, dW, db) with window corners at (h * step, w * step)."""
-    X = _pad(case.A_prev, case.pad)
-    n_H, n_W = case.dZ.shape[1:3]
-    dW = np.einsum("mhwcij,mhwn->ijcn", _windows(X, case.f, n_H, n_W, step), case.dZ)
-    db = case.dZ.sum(axis=(0, 1, 2)).reshape(1, 1, 1, -1)
-    per_offset = np.einsum("mhwn,ijcn->mhwcij", case.dZ, case.W)
-    return _scatter(X.shape, per_offset, case.f, step), dW, db
-
-
-def _unpad(dX: np.ndarray, case: ConvCase) -> np.ndarray:
-    _, n_H_prev, n_W_prev, _ = case.A_prev.shape
-    return dX[:, case.pad : case.pad + n_H_prev, case.pad : case.pad + n_W_prev, :]
-
-
-def _pool_windows(case: PoolCase, step: int) -> np.ndarray:
-    return _windows(case.A_prev, case.f, case.dA.shape[1], case.dA.shape[2], step)
-
-
-def _pool_grad(case: PoolCase, step: int, *, divide: bool = True) -> np.ndarray:
-    """dA_prev, the course's rule in either mode, window corners at (h * step, w * step)."""
-    win = _pool_windows(case, step)
-    upstream = case.dA[..., None, None]
-    if case.mode == "max":
-        per_offset = (win == win.max(axis=(4, 5), keepdims=True)) * upstream
-    else:
-        per_offset = np.broadcast_to(upstream / (case.f * case.f) if divide else upstream, win.shape)
-    return _scatter(case.A_prev.shape, per_offset, case.f, step)
-
-
-# --- what each mistake returns ------------------------------------------------------------------------
-def _zero_pad_all_axes(case: PadCase) -> dict:
-    return {"X_pad": np.pad(case.X, case.pad)}
-
-
-def _bias_in_sum(case: StepCase) -> dict:
-    return {"Z": np.float64(np.sum(case.a_slice_prev * case.W) + case.a_slice_prev.size * case.b.item())}
-
-
-def _conv_forward_no_stride(case: ConvCase) -> dict:
-    return {"Z": _conv_z(case, *_conv_sizes(case), step=1), "cache": case.cache}
-
-
-def _unpadded_sizes(case: ConvCase) -> tuple[int, int]:
-    """The mistaken int((n_H_prev - f) / stride) + 1, int() and all: it truncates towards 0."""
-    _, n_H_prev, n_W_prev, _ = case.A_prev.shape
-    return int((n_H_prev - case.f) / case.stride) + 1, int((n_W_prev - case.f) / case.stride) + 1
-
-
-def _conv_forward_size_without_pad(case: ConvCase) -> dict:
-    return {"Z": _conv_z(case, *_unpadded_sizes(case), step=case.stride), "cache": case.cache}
-
-
-def _conv_backward_no_stride(case: ConvCase) -> dict:
-    dX, dW, db = _conv_grads(case, step=1)
-    return {"dA_prev": _unpad(dX, case), "dW": dW, "db": db}
-
-
-def _conv_backward_divided_by_m(case: ConvCase) -> dict:
-    dX, dW, db = _conv_grads(case, step=case.stride)
-    return {"dA_prev": _unpad(dX, case), "dW": dW / case.m, "db": db / case.m}
-
-
-def _conv_backward_da_prev_padded(case: ConvCase) -> dict:
-    dX, dW, db = _conv_grads(case, step=case.stride)
-    return {"dA_prev": dX, "dW": dW, "db": db}
-
-
-def _conv_backward_db_wrong_axes(case: ConvCase) -> dict:
-    dX, dW, _ = _conv_grads(case, step=case.stride)
-    return {"dA_prev": _unpad(dX, case), "dW": dW, "db": case.dZ.sum(axis=(1, 2, 3), keepdims=True)}
-
-
-def _pool_forward_no_stride(case: PoolCase) -> dict:
-    win = _pool_windows(case, step=1)
-    return {"A": win.max(axis=(4, 5)) if case.mode == "max" else win.mean(axis=(4, 5)), "cache": case.cache}
-
-
-def _pool_backward_no_stride(case: PoolCase) -> dict:
-    return {"dA_prev": _pool_grad(case, step=1)}
-
-
-def _max_mask_all_channels(case: PoolCase) -> dict:
-    if case.mode != "max":  # the average branch is untouched
-        return {"dA_prev": _pool_grad(case, step=case.stride)}
-    win = _pool_windows(case, step=case.stride)  # (m, n_H, n_W, n_C, f, f)
-    mask = win == win.max(axis=(3, 4, 5), keepdims=True)  # the maximum of the window over every channel
-    per_offset = mask * case.dA.sum(axis=3)[..., None, None, None]  # each channel's dA lands there
-    return {"dA_prev": _scatter(case.A_prev.shape, per_offset, case.f, case.stride)}
-
-
-def _avg_pool_not_divided(case: PoolCase) -> dict:
-    return {"dA_prev": _pool_grad(case, step=case.stride, divide=False)}
-
-
-def _mask_column_max(case: WindowCase) -> dict:
-    return {"mask": case.x == np.max(case.x, axis=0)}
-
-
-def _mask_is_max_value(case: WindowCase) -> dict:
-    return {"mask": np.max(case.x)}
-
-
-def _distribute_not_divided(case: DistributeCase) -> dict:
-    return {"a": np.full(case.shape, np.float64(case.dz))}
+from grader.packs.conv_step_by_step.predictions import (  # noqa: F401 (tests and diagnosis.py read the building blocks here)
+    _avg_pool_not_divided,
+    _bias_in_sum,
+    _bias_left_out,
+    _conv_backward_da_prev_padded,
+    _conv_backward_db_wrong_axes,
+    _conv_backward_divided_by_m,
+    _conv_backward_no_stride,
+    _conv_backward_right,
+    _conv_forward_bias_twice,
+    _conv_forward_no_stride,
+    _conv_forward_size_without_pad,
+    _conv_sizes,
+    _da_prev_not_accumulated,
+    _db_not_accumulated,
+    _distribute_not_divided,
+    _distribute_precedence,
+    _dw_not_accumulated,
+    _fits_f_steps,
+    _mask_column_max,
+    _mask_is_max_value,
+    _max_mask_all_channels,
+    _pad,
+    _pool_backward_f_as_stride,
+    _pool_backward_no_stride,
+    _pool_backward_not_accumulated,
+    _pool_backward_right,
+    _pool_forward_all_channels,
+    _pool_forward_f_as_stride,
+    _pool_forward_no_stride,
+    _pool_forward_right,
+    _pool_windows,
+    _shows,
+    _strided,
+    _unpadded_sizes,
+    _windows,
+    _zero_pad_all_axes,
+)
 
 
 @dataclass(frozen=True)
@@ -170,48 +67,12 @@ class Misconception:
     explanation: str
     expected: str
     applies: Callable[[object], bool]
-    compute: Callable[[object], dict]
+    compute: Callable[[object], dict] | None  # None: only a refused stand-in call shows it (diagnosis.call_evidence)
     right_in: frozenset = frozenset()  # notebook versions whose own contract this is (interface.VERSIONS)
 
 
-def _strided(case) -> bool:
-    """Whether some output position's window, at (h*stride, w*stride) or at (h, w), reads the input itself.
-
-    Elsewhere both windows lie wholly in the zero padding (a 1-row input padded by 1, read with f = 1 and
-    a stride of 3, say), and leaving out the stride changes nothing.
-    """
-    if case.stride == 1:
-        return False
-    pad = case.pad if isinstance(case, ConvCase) else 0
-    _, n_H_prev, n_W_prev, _ = case.A_prev.shape
-    n_H, n_W = (case.dZ if isinstance(case, ConvCase) else case.dA).shape[1:3]
-
-    def reads(v: int, n: int) -> bool:  # the window starting at v, along a side of n, touches the input
-        return v < pad + n and v + case.f > pad
-
-    def reads_input(h: int, w: int) -> bool:
-        return reads(h, n_H_prev) and reads(w, n_W_prev)
-
-    return any((h, w) != (0, 0) and (reads_input(h * case.stride, w * case.stride) or reads_input(h, w))
-               for h in range(n_H) for w in range(n_W))
-
-
-def _pool_forward_right(case: PoolCase) -> dict:
-    win = _pool_windows(case, step=case.stride)
-    return {"A": win.max(axis=(4, 5)) if case.mode == "max" else win.mean(axis=(4, 5))}
-
-
-def _pool_backward_right(case: PoolCase) -> dict:
-    return {"dA_prev": _pool_grad(case, step=case.stride)}
-
-
-def _shows(case: PoolCase, wrong: Callable, right: Callable) -> bool:
-    """Whether the mistake changes the answer: max pooling's windows often share their maximum, stride or not."""
-    expected = right(case)
-    return any(not np.array_equal(value, expected[name]) for name, value in wrong(case).items() if name in expected)
-
-
 MISCONCEPTIONS: tuple[Misconception, ...] = (
+    # --- the first fifteen ----------------------------------------------------------------------------
     Misconception(
         "ZERO_PAD_ALL_AXES", "zero_pad", "Every axis is padded, not just height and width",
         "X has shape (m, n_H, n_W, n_C) and padding belongs to the image only: its height and width. "
@@ -317,6 +178,82 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
         "whole of dz to every entry.",
         "average = dz / (n_H * n_W); a = np.ones(shape) * average",
         lambda c: c.shape[0] * c.shape[1] > 1 and c.dz != 0, _distribute_not_divided),
+    # --- found in the course's forum threads and students' copies (issue 22, item 5) ----------------
+    Misconception(
+        "CONV_STEP_BIAS_LEFT_OUT", "conv_single_step", "The bias is left out",
+        "conv_single_step is one output value of the convolution: Z = sum(a_slice_prev * W) + b. The notebook's "
+        "hint 'Do not add the bias yet' is about the sum s alone; Z still needs b, added once (float(b), since b "
+        "has shape (1, 1, 1)). Without it every entry of conv_forward's Z is off by its filter's bias.",
+        "Z = np.sum(np.multiply(a_slice_prev, W)); Z = Z + float(b)",
+        lambda c: c.b.item() != 0, _bias_left_out),
+    Misconception(
+        "CONV_FORWARD_BIAS_TWICE", "conv_forward", "The bias is added again after conv_single_step",
+        "conv_single_step(a_slice_prev, weights, biases) already adds the filter's bias. Adding b[:, :, :, c] "
+        "to its result once more puts 2 * b into every entry of Z.",
+        "Z[i, h, w, c] = conv_single_step(a_slice_prev, weights, biases)",
+        lambda c: bool(np.any(c.b != 0)), _conv_forward_bias_twice),
+    Misconception(
+        "CONV_FORWARD_ONE_CHANNEL_SLICE", "conv_forward", "The window is sliced from one channel only",
+        "A filter W[:, :, :, c] spans every input channel, so the window it multiplies is "
+        "a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :], of shape (f, f, n_C_prev). Writing c for the "
+        "channel, as pooling does, takes one channel of shape (f, f), and uses the filter's index as a channel's.",
+        "a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]",
+        lambda c: True, None),
+    Misconception(
+        "CONV_BACKWARD_DW_NOT_ACCUMULATED", "conv_backward", "dW is assigned, not accumulated",
+        "dW[:, :, :, c] is the sum over every example i and output position (h, w) of a_slice * dZ[i, h, w, c]. "
+        "Writing dW[:, :, :, c] = ... instead of += keeps only the last term, that of the last example's last "
+        "position.",
+        "dW[:, :, :, c] += a_slice * dZ[i, h, w, c]",
+        lambda c: _shows(c, _dw_not_accumulated, _conv_backward_right), _dw_not_accumulated),
+    Misconception(
+        "CONV_BACKWARD_DB_NOT_ACCUMULATED", "conv_backward", "db is assigned, not accumulated",
+        "db[:, :, :, c] is dZ[:, :, :, c] summed over every example and position. Writing db[:, :, :, c] = "
+        "dZ[i, h, w, c] instead of += keeps only the last one, dZ[m-1, n_H-1, n_W-1, c].",
+        "db[:, :, :, c] += dZ[i, h, w, c]",
+        lambda c: _shows(c, _db_not_accumulated, _conv_backward_right), _db_not_accumulated),
+    Misconception(
+        "CONV_BACKWARD_DA_PREV_NOT_ACCUMULATED", "conv_backward", "dA_prev's windows are assigned, not accumulated",
+        "An entry of A_prev feeds every window that covers it and every filter c, so its gradient is the sum of "
+        "W[:, :, :, c] * dZ[i, h, w, c] over all of them. da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] "
+        "= ... instead of += keeps only the last window's and the last filter's share.",
+        "da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]",
+        lambda c: _shows(c, _da_prev_not_accumulated, _conv_backward_right), _da_prev_not_accumulated),
+    Misconception(
+        "POOL_FORWARD_F_AS_STRIDE", "pool_forward", "The pooling windows step by f, not by the stride",
+        "Output position (h, w) pools the window whose corner is (h*stride, w*stride). vert_start = h * f "
+        "steps by the window's size instead: right only when stride = f, the common 2 x 2 pooling with stride 2.",
+        "vert_start = h * stride; horiz_start = w * stride",
+        lambda c: c.stride != c.f and _fits_f_steps(c) and _shows(c, _pool_forward_f_as_stride, _pool_forward_right),
+        _pool_forward_f_as_stride),
+    Misconception(
+        "POOL_FORWARD_ALL_CHANNELS", "pool_forward", "Each window is pooled over every channel",
+        "Pooling works on each channel on its own: A[i, h, w, c] pools A_prev[i, vert_start:vert_end, "
+        "horiz_start:horiz_end, c]. With ':' for the channel, every channel of the output gets the maximum (or "
+        "mean) of all channels' window together.",
+        "a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]",
+        lambda c: c.A_prev.shape[3] > 1 and _shows(c, _pool_forward_all_channels, _pool_forward_right), _pool_forward_all_channels),
+    Misconception(
+        "POOL_BACKWARD_F_AS_STRIDE", "pool_backward", "The pooling backward pass steps by f, not by the stride",
+        "dA[i, h, w, c] goes back to the window whose corner is (h*stride, w*stride), the one pool_forward read. "
+        "vert_start = h * f puts it at (h*f, w*f): right only when stride = f. (Not the same as leaving the "
+        "stride out: those windows start at (h, w).)",
+        "vert_start = h * stride; horiz_start = w * stride (the same corners as pool_forward)",
+        lambda c: c.stride != c.f and _fits_f_steps(c) and _shows(c, _pool_backward_f_as_stride, _pool_backward_right),
+        _pool_backward_f_as_stride),
+    Misconception(
+        "POOL_BACKWARD_NOT_ACCUMULATED", "pool_backward", "Overlapping windows' gradients are assigned, not accumulated",
+        "When windows overlap (stride < f) an entry of A_prev can receive gradient from several of them, and "
+        "the shares add up. dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] = ... instead of += "
+        "overwrites what the earlier windows put there (for max pooling, with the mask's zeros too).",
+        "dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]",
+        lambda c: c.stride < c.f and _shows(c, _pool_backward_not_accumulated, _pool_backward_right), _pool_backward_not_accumulated),
+    Misconception(
+        "DISTRIBUTE_PRECEDENCE", "distribute_value", "dz / n_H * n_W: the division binds first",
+        "Python reads dz / n_H * n_W as (dz / n_H) * n_W, which multiplies by n_W instead of dividing by it. "
+        "Each entry should receive dz / (n_H * n_W); the parentheses are needed.",
+        "average = dz / (n_H * n_W)",
+        lambda c: c.shape[1] > 1 and c.dz != 0, _distribute_precedence),
 )
 
 BY_CODE = {m.code: m for m in MISCONCEPTIONS}
@@ -338,16 +275,33 @@ def _same(actual, predicted, rtol: float) -> bool:
     return bool(np.all(np.abs(a.astype(np.float64) - p) <= rtol * scale))
 
 
+def _predictions(function: str, case, version: str) -> dict[str, dict]:
+    return {m.code: m.compute(case) for m in for_function(function)
+            if m.compute is not None and version not in m.right_in and m.applies(case)}
+
+
+def _alike(one: dict, other: dict, rtol: float) -> bool:
+    return one.keys() == other.keys() and all(_same(one[k], other[k], rtol) for k in one)
+
+
+def distinct(function: str, case, rtol: float = 1e-7, version: str = LATEST) -> set[str]:
+    """The misconceptions that apply to `case` and that no other one gives the same numbers as there.
+
+    dz / n_H * n_W is dz on a square window, as copying dz is; h * f is h when f = 1. Where two mistakes
+    agree, what came back cannot say which one was made, so neither is tested there (never a guess).
+    """
+    predicted = _predictions(function, case, version)
+    return {code for code, p in predicted.items()
+            if not any(other != code and _alike(p, q, rtol) for other, q in predicted.items())}
+
+
 def identify(function: str, case, actual: dict, rtol: float = 1e-7, version: str = LATEST) -> list[str]:
-    """The codes of the misconceptions that apply to `case` and whose prediction every output of `actual` matches.
+    """The codes of the misconceptions told apart on `case` (`distinct`) whose prediction every output of `actual` matches.
 
     The predictions assume the contract of 2018 and later; under "v1-2017" the conv_forward predictions
     would need its bias, f*f*n_C_prev * b (not done yet), and CONV_STEP_BIAS_IN_SUM is that version's answer.
     """
-    found = []
-    for m in for_function(function):
-        if version not in m.right_in and m.applies(case):
-            predicted = m.compute(case)
-            if all(name in actual and _same(actual[name], value, rtol) for name, value in predicted.items()):
-                found.append(m.code)
-    return found
+    predicted = _predictions(function, case, version)
+    apart = distinct(function, case, rtol, version)
+    return [code for code, p in predicted.items()
+            if code in apart and all(name in actual and _same(actual[name], value, rtol) for name, value in p.items())]

@@ -105,6 +105,8 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput], keys: str 
             maps[case.index] = reading
     unread = sum(1 for c in test.cases if not c.passed and c.index not in found)
     fired = _majority(found, unread)
+    if check.unit in BACKWARD_MAP_UNITS and keys == "current":
+        fired = _output_key(test, by_index, found, fired)
     for case in test.cases:
         ev = found.get(case.index)
         if ev:
@@ -113,6 +115,39 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput], keys: str 
     chosen = layer_map.choose(maps, fired)
     if chosen is not None:
         test.layer_map = layer_map.annotate(*chosen, fired)
+
+
+def _output_key(test: TestResult, by_index: dict, found: dict[int, CaseEvidence], fired: list[str]) -> list[str]:
+    """OUTPUT_DA_PREV_KEY: the output layer's dA_prev stored as grads['dA' + str(L)], which two kinds of case show.
+
+    With one layer the grads are right but keyed dA1, as the pre-2019 keys would be (LEGACY_GRADS_KEYS);
+    with more, the loop raises KeyError 'dA{L-1}', which those keys never cause. Only both together tell
+    the two apart, so both must be there, and together they must make two thirds of the failing cases.
+    """
+    one_layer = [i for i, ev in found.items() if "LEGACY_GRADS_KEYS" in ev.found and by_index[i].case[0].L == 1]
+    missing = []
+    for case in test.cases:
+        if case.passed or case.index not in by_index or not case.error:
+            continue
+        L = by_index[case.index].case[0].L
+        if L > 1 and case.error.get("type") == "KeyError" and case.error.get("message", "").strip() in (f"'dA{L - 1}'", f'"dA{L - 1}"'):
+            missing.append(case.index)
+    failing = sum(1 for c in test.cases if not c.passed)
+    if not one_layer or not missing or len(one_layer) + len(missing) < MAJORITY * failing:
+        return fired
+    L = by_index[missing[0]].case[0].L
+    said = (f"the {len(one_layer)} one-layer case{'s' if len(one_layer) != 1 else ''} returned grads with the keys dA1, dW1, "
+            f"db1 and every value right under dA0, dW1, db1; the {len(missing)} case{'s' if len(missing) != 1 else ''} with "
+            f"more layers raised KeyError for grads['dA{{L-1}}'] (case {missing[0]}: 'dA{L - 1}' with L = {L}), which the "
+            f"pre-2019 keys never cause")
+    for case in test.cases:
+        if case.index in one_layer:
+            case.diagnoses = [d for d in case.diagnoses if d.code != "LEGACY_GRADS_KEYS"]
+            found[case.index].found.pop("LEGACY_GRADS_KEYS", None)
+            found[case.index].add("OUTPUT_DA_PREV_KEY", said)
+        elif case.index in missing:
+            found.setdefault(case.index, CaseEvidence()).add("OUTPUT_DA_PREV_KEY", said)
+    return ["OUTPUT_DA_PREV_KEY"] + [code for code in fired if code != "LEGACY_GRADS_KEYS"]
 
 
 def _majority(found: dict[int, CaseEvidence], unread: int = 0) -> list[str]:

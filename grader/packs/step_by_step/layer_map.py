@@ -89,7 +89,12 @@ def explain(rows: list[dict] | None, codes: list[str] = ()) -> str:
         if all(row.get(c) is True for row in rows for c in CELLS):
             if "LEGACY_GRADS_KEYS" in codes:
                 return "Every dA, dZ, dW and db is right once the keys are read the pre-2019 way: only the names in grads are off."
-            return "Every dA, dZ, dW and db in this map is right: what is wrong is elsewhere (see above)."
+            if "OUTPUT_DA_PREV_KEY" in codes:
+                return ("Every dA, dZ, dW and db is right once grads['dA1'] is read as grads['dA0']: only the key of the "
+                        "output layer's dA_prev is off (see above).")
+            if codes:
+                return "Every dA, dZ, dW and db in this map is right: what is wrong is elsewhere (see above)."
+            return "Every dA, dZ, dW and db in this map is right: what is wrong is not in these values (see the failing case below)."
         return ""
     row, cell = first
     l = row["layer"]

@@ -181,6 +181,13 @@ _ENTRIES = (
         "(v3 to v5) named the same arrays dA1..dAL. Your numbers are right; only the keys are shifted.",
         "grads['dA' + str(L - 1)], grads['dW' + str(L)], grads['db' + str(L)] = linear_activation_backward(dAL, caches[L - 1], 'sigmoid')"),
     Misconception(
+        "OUTPUT_DA_PREV_KEY", "The output layer's dA_prev is stored under grads['dA' + str(L)]",
+        "The output layer's backward step returns dA_prev, the gradient of A[L-1]: it belongs in "
+        "grads['dA' + str(L - 1)], which the loop then reads as grads['dA' + str(l + 1)] for l = L-2. Stored "
+        "as grads['dA' + str(L)], the loop finds no grads['dA' + str(L - 1)] (a KeyError) and, with one "
+        "layer, grads has dA1 where dA0 belongs. The values are right; the key is one too high.",
+        "grads['dA' + str(L - 1)] = dA_prev_temp"),
+    Misconception(
         "FORWARD_MISSING_BIAS", "The forward pass leaves out the bias",
         "The linear step is Z[l] = W[l] A[l-1] + b[l]; b[l] has shape (n[l], 1) and broadcasts over the m "
         "columns. Without + b every unit's decision boundary passes through the origin.",
