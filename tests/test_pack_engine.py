@@ -73,6 +73,22 @@ def test_the_chain_check_reports_the_first_wrong_stage_only():
     assert check.judge(case, {"A": np.ones(2)}, Tolerance()) == []  # g raised: its error says so
 
 
+class _BlamesTheMaker(ChainCheck):
+    def blame(self, stage, name, found, value, case, tol):
+        return [Mismatch("cache", "value", f"{name} was computed from a wrong cache")] if "cache" in value else super().blame(stage, name, found, value, case, tol)
+
+
+def test_a_pack_may_blame_another_stage_for_the_first_wrong_output():
+    """Pack 2's hook: a backward stage that read a wrong cache is not judged on it."""
+    check = _BlamesTheMaker(END_TO_END, ("X",), "end_to_end", "chain", ("f", "g"),
+                            stages=(Stage("f", ("X",), "A"), Stage("g", ("A",), "dA")))
+    case = CaseInput(0, "c", "", (), {"A": np.ones(2), "dA": np.ones(2)})
+    found = check.judge(case, {"A": np.ones(2), "dA": np.zeros(2), "cache": 1}, Tolerance())
+    assert [(m.path, m.message) for m in found] == [("cache", "dA was computed from a wrong cache")]
+    found = check.judge(case, {"A": np.ones(2), "dA": np.zeros(2)}, Tolerance())
+    assert [m.path for m in found] == ["dA"] and found[0].message.startswith("g: dA has wrong values")
+
+
 # --- misconceptions -------------------------------------------------------------------------------------
 def _ev(value, right, x=1.0):
     return Evidence("case", "", np.array(value), {"x": x}, np.array(right), None)

@@ -33,7 +33,7 @@ from pathlib import Path
 from grader import END_TO_END
 from grader.pack import CaseInput, Check, Pack, Version
 from grader.packs.conv_step_by_step import course_float
-from grader.packs.conv_step_by_step.checks import CHAIN, CHECKS
+from grader.packs.conv_step_by_step.checks import CHECKS, STAGES
 from grader.packs.conv_step_by_step.interface import LATEST, ORDER
 
 HERE = Path(__file__).parent
@@ -49,12 +49,10 @@ class ConvPack(Pack):
     name = "conv_step_by_step"
     title = "Convolution model: Step by Step"
     functions = ORDER
-    chain = CHAIN
+    stages = STAGES  # gives the pack its chain and chain_outputs; the sandbox runs end_to_end.py
     default_points = POINTS
     stand_in_modules = ("public_tests", "test_utils")  # the 2021 notebook's `from public_tests import *`
     end_to_end_file = HERE / "end_to_end.py"
-    chain_outputs = (("Z", "conv_forward", "(Z, cache)"), ("A", "pool_forward", "(A, cache)"),
-                     ("dZ", "pool_backward", ""), ("dA_prev", "conv_backward", "(dA_prev, dW, db)"))
     short_names = {"zero_pad": "pad", "conv_single_step": "step", "conv_forward": "conv_fwd", "pool_forward": "pool_fwd",
                    "conv_backward": "conv_bwd", "create_mask_from_window": "mask", "distribute_value": "distrib",
                    "pool_backward": "pool_bwd"}
