@@ -177,7 +177,9 @@ def main() -> int:
                 for line in found[:50]:
                     print("   ", line)
                 total += len(found)
-        print(f"({len(OTHER_PACKS)} examples of other assignments left out: {', '.join(sorted(OTHER_PACKS)) or 'none'})")
+        left_out = sorted(OTHER_PACKS)
+        print(f"({len(left_out)} examples of other assignments left out: {', '.join(left_out[:8]) or 'none'}"
+              f"{f', and {len(left_out) - 8} more' if len(left_out) > 8 else ''})")
         print(f"({len(UNSTABLE)} attacks left out, their reports differ between two runs of one grader: {', '.join(sorted(UNSTABLE))})")
         print("(by assignment: " + ", ".join(f"{pack} {len(paths)}" for pack, paths in files.items()) + ")")
         print(f"{sum(map(len, files.values()))} submissions x {len(args.seeds)} seeds x 2 rubrics: {total} differences in all")
