@@ -11,7 +11,8 @@ graded by the assignment this tree recognises it as: the default pack's with no 
 did before there were other packs), every other pack's with `--assignment NAME` (`--packs`: only those
 packs' files). Then it
 compares the JSON reports field by field, after dropping only what must differ between two runs: wall
-times (`seconds`), the grader's build digest, and the folder the reports were written to.
+times (`seconds`), the grader's build digest, the folder the reports were written to, and the size an
+oversized frame's header is said to have (it varies by a byte from run to run).
 
 It prints one line per run and every difference it finds, and exits 1 if there is any. Not a speed
 figure: it lives here because, like the benchmarks, it needs git history and minutes, not a test run.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -35,9 +37,10 @@ NEW_FIELDS = {"assignment"}  # added by the move: which pack graded the report (
 # Attacks whose reports differ between two runs of one and the same grader: they print file descriptor
 # numbers, random bytes or unseeded random values. Compared nowhere, named here so the count is honest.
 UNSTABLE = {"tests/redteam/attacks/fd_scan_inherited.py", "tests/redteam/attacks/frame_short_stall.py",
-            "tests/redteam/attacks/lying_return_objects.py",
-            # its "a header of N bytes" differs by a few bytes between two gradings by the same code (seen at dd4fc96)
-            "tests/redteam/attacks/huge_return_values.py"}
+            "tests/redteam/attacks/lying_return_objects.py"}
+# An oversized frame's "a header of N bytes" differs by a byte between two gradings by the same code
+# (mem_long_strings.py graded four times: 15,728,811 three times, 15,728,810 once): the count is dropped.
+HEADER_SIZE = re.compile(r"a header of [0-9,]+ bytes")
 # The course's helper module is served from the pack's folder now: tracebacks through it name that file.
 HELPER_PATHS = ("grader/sandbox/dnn_utils.py", "grader/packs/step_by_step/dnn_utils.py")
 LEGACY_RUBRIC = "[grading]\nlegacy_grads_keys = true\ncases = 8\n"
@@ -66,7 +69,7 @@ def normalise(value, tree: Path, key: str = ""):
     if isinstance(value, str):
         for helper in HELPER_PATHS:
             value = value.replace(f"{tree}/{helper}", "<the course helper dnn_utils.py>")
-        return value
+        return HEADER_SIZE.sub("a header of N bytes", value)
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
