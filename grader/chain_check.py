@@ -106,8 +106,13 @@ class ChainCheck(Check):
                     return []  # that stage raised: the error says so
                 found = compare(name, value[name], case.expected[name], tol, self.masks)
                 if found:
-                    return [staged(m, stage.function) for m in found]
+                    return self.blame(stage, name, found, value, case, tol)
         return []
+
+    def blame(self, stage: Stage, name: str, found: list[Mismatch], value: dict, case: CaseInput, tol: Tolerance) -> list[Mismatch]:
+        """What the first wrong output `name` costs: its mismatches, named by its stage. A pack may blame
+        another stage (pack 2: a backward stage that read a wrong cache is not judged on it)."""
+        return [staged(m, stage.function) for m in found]
 
 
 def first_wrong_stage(stages: tuple[Stage, ...], mismatches: list[Mismatch]) -> Stage | None:

@@ -7,11 +7,13 @@ torch). Building the cases asks the oracle a fixed sequence of questions for a s
 back, in the same order, only to the very same questions, and only as plain numeric data: anything
 else is stale and is computed again. grader/answer_cache.py does the rest (where, the file's format,
 owner and permissions, its key and its SHA-256 digest), as it does for pack 1. Generalised from pack 2's
-answers.py, which had its questions' names built in: here a question is any public method of the oracle.
+answers.py, which had its questions' names built in: here a question is any public method of the oracle,
+asked about plain data or a pack's case objects (dataclasses, identified by their type and fields).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 
@@ -27,7 +29,21 @@ def question_digest(name: str, args: tuple) -> str:
     """What identifies a question: the method's name and every input, as the sandbox's wire encodes them."""
     from grader.sandbox import wire
 
-    return hashlib.sha256(name.encode() + b"\0" + wire.encode(tuple(args))).hexdigest()
+    return hashlib.sha256(name.encode() + b"\0" + wire.encode(_fields(tuple(args)))).hexdigest()
+
+
+def _fields(value, depth: int = 0):
+    """A case object as its type's name and its fields (the wire would send any object as the same
+    opaque marker, so two cases would ask the same question); anything else not plain is refused."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and depth < 12:
+        return {"~case": type(value).__qualname__, **{f.name: _fields(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)}}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_fields(v, depth + 1) for v in value)
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _fields(v, depth + 1) for k, v in value.items()}
+    if not plain(value):
+        raise TypeError(f"a question's input of type {type(value).__name__} is neither plain data nor a case dataclass")
+    return value
 
 
 def plain(value, depth: int = 0) -> bool:
@@ -49,7 +65,7 @@ class Recording:
     """The oracle, keeping every question and answer in order (to store them)."""
 
     def __init__(self, oracle):
-        self.oracle, self.device, self.calls = oracle, getattr(oracle, "device", "cpu"), []
+        self.oracle, self.device, self.calls = oracle, str(getattr(oracle, "device", "cpu")), []  # a torch.device: its name
 
     def __getattr__(self, name: str):
         if name.startswith("_"):

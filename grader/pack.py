@@ -218,7 +218,7 @@ class Pack:
     layer_cells: tuple[str, ...] = ()  # the columns of a per-layer map, for packs whose feedback draws one
     chain_outputs: tuple[tuple[str, str, str], ...] = ()  # (key the chain records, its function, what it returns)
     short_names: dict[str, str] = {}  # unit -> a short column heading for the class report
-    stages: tuple = ()  # the chain as grader.chain_check.Stage's: the sandbox's code and chain_outputs are written from it
+    stages: tuple = ()  # the chain as grader.chain_check.Stage's: chain_outputs, and the sandbox's code unless end_to_end_file is given, are written from it
     chain_args: tuple[str, ...] = ()  # the order an end-to-end case's arguments come in (default: the stages' first use)
 
     def __init_subclass__(cls, **kwargs):

@@ -1,5 +1,5 @@
-"""Pack 2's answers kept in the answer cache: read back without torch, only for the very questions they
-answer, and giving exactly the cases computing them gives."""
+"""Pack 2's answers kept in the answer cache (grader/kept_answers.py): read back without torch, only for the
+very questions they answer, and giving exactly the cases computing them gives."""
 
 from __future__ import annotations
 
@@ -12,12 +12,17 @@ import pytest
 
 from grader.answer_cache import StaleAnswers, file_for, read, write
 from grader.packs.conv_step_by_step import PACK
-from grader.packs.conv_step_by_step.answers import Replaying, _key, case_set_for
+from grader.kept_answers import Replaying, _key
+from grader.kept_answers import case_set_for as kept_case_set_for
 from grader.packs.conv_step_by_step.case_inputs import build
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 5
 COUNTS = {unit: 3 for unit in PACK.units}
+
+
+def case_set_for(seed, counts, device, folder):
+    return kept_case_set_for(PACK, seed, counts, device, folder)
 
 
 def same(x, y) -> bool:
@@ -43,8 +48,8 @@ def test_kept_answers_give_the_very_cases_computing_gives(tmp_path):
 
 def test_a_check_with_kept_answers_never_imports_torch(tmp_path):
     case_set_for(SEED, COUNTS, "cpu", tmp_path)
-    probe = ("import sys\nfrom grader.packs.conv_step_by_step.answers import case_set_for\n"
-             f"_, how = case_set_for({SEED}, {COUNTS!r}, 'cpu', {str(tmp_path)!r})\n"
+    probe = ("import sys\nfrom grader.packs.conv_step_by_step import PACK\n"
+             f"_, how = PACK.case_set({SEED}, {COUNTS!r}, 'cpu', {str(tmp_path)!r})\n"
              "print(how, 'torch' in sys.modules)\n")
     run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.stdout.split() == ["cached", "False"], run.stderr
@@ -52,19 +57,19 @@ def test_a_check_with_kept_answers_never_imports_torch(tmp_path):
 
 def test_a_stored_answer_is_given_only_to_its_own_question(tmp_path):
     case_set_for(SEED, COUNTS, "cpu", tmp_path)
-    key = _key(SEED, COUNTS, "cpu")
+    key = _key(PACK.name, SEED, COUNTS, "cpu")
     payload = read(file_for(tmp_path, key), key)
     payload["calls"][3]["digest"] = "0" * 64  # an answer of another case
     with pytest.raises(StaleAnswers, match="another question"):
-        build(SEED, COUNTS, "cpu", Replaying("cpu", payload))
+        build(SEED, COUNTS, Replaying("cpu", payload))
     payload = read(file_for(tmp_path, key), key)
-    payload["calls"][0]["answer"] = {"X_pad": None}
-    with pytest.raises(StaleAnswers, match="not a dict of numeric data"):
-        build(SEED, COUNTS, "cpu", Replaying("cpu", payload))
+    payload["calls"][0]["answer"] = {"X_pad": np.array(["not a number"])}
+    with pytest.raises(StaleAnswers, match="not plain numeric data"):
+        build(SEED, COUNTS, Replaying("cpu", payload))
     payload = read(file_for(tmp_path, key), key)
     payload["calls"].append(payload["calls"][0])
     replay = Replaying("cpu", payload)
-    build(SEED, COUNTS, "cpu", replay)
+    build(SEED, COUNTS, replay)
     with pytest.raises(StaleAnswers, match="more stored answers"):
         replay.done()
     # a well-formed file (its digest right) whose answer lacks what the cases need: computed again

@@ -8,6 +8,7 @@ import io
 import os
 import stat
 from argparse import Namespace
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from grader import END_TO_END, packs
 from grader.answer_cache import StaleAnswers, why_not_stored
 from grader.chain_check import ChainCheck, Stage, chain_inputs, chain_outputs, chain_source, first_wrong_stage
 from grader.compare import Mismatch, Tolerance, compare
-from grader.kept_answers import Recording, Replaying
+from grader.kept_answers import Recording, Replaying, question_digest
 from grader.misconception_data import AnyOf, Evidence, Misconception, diagnose
 from grader.pack import CaseInput
 from grader.sandbox.wire import same
@@ -70,6 +71,22 @@ def test_the_chain_check_reports_the_first_wrong_stage_only():
     assert [m.path for m in found] == ["A"] and found[0].message.startswith("f: A has wrong values")
     assert first_wrong_stage(check.stages, found).function == "f"
     assert check.judge(case, {"A": np.ones(2)}, Tolerance()) == []  # g raised: its error says so
+
+
+class _BlamesTheMaker(ChainCheck):
+    def blame(self, stage, name, found, value, case, tol):
+        return [Mismatch("cache", "value", f"{name} was computed from a wrong cache")] if "cache" in value else super().blame(stage, name, found, value, case, tol)
+
+
+def test_a_pack_may_blame_another_stage_for_the_first_wrong_output():
+    """Pack 2's hook: a backward stage that read a wrong cache is not judged on it."""
+    check = _BlamesTheMaker(END_TO_END, ("X",), "end_to_end", "chain", ("f", "g"),
+                            stages=(Stage("f", ("X",), "A"), Stage("g", ("A",), "dA")))
+    case = CaseInput(0, "c", "", (), {"A": np.ones(2), "dA": np.ones(2)})
+    found = check.judge(case, {"A": np.ones(2), "dA": np.zeros(2), "cache": 1}, Tolerance())
+    assert [(m.path, m.message) for m in found] == [("cache", "dA was computed from a wrong cache")]
+    found = check.judge(case, {"A": np.ones(2), "dA": np.zeros(2)}, Tolerance())
+    assert [m.path for m in found] == ["dA"] and found[0].message.startswith("g: dA has wrong values")
 
 
 # --- misconceptions -------------------------------------------------------------------------------------
@@ -128,6 +145,30 @@ def test_kept_answers_replay_only_the_very_same_questions():
         Replaying("cpu", {"calls": recording.calls}).answer("f", np.zeros(2))
     with pytest.raises(StaleAnswers, match="more stored answers"):
         Replaying("cpu", {"calls": recording.calls}).done()
+
+
+@dataclass(frozen=True)
+class _Case:
+    label: str
+    x: np.ndarray
+
+
+def test_a_question_about_a_case_object_is_told_apart_by_its_fields():
+    """Pack 2's oracle is asked about its case dataclasses: each must be its own question, not one
+    opaque object alike for every case; an object that is neither is refused."""
+    recording = Recording(_Oracle())
+    recording.answer("f", _Case("a", np.ones(2)).x)
+    case = _Case("a", np.ones(2))
+    digest = question_digest("answer", ("f", case))
+    assert digest == question_digest("answer", ("f", _Case("a", np.ones(2))))
+    assert digest != question_digest("answer", ("f", _Case("b", np.ones(2))))
+    assert digest != question_digest("answer", ("f", _Case("a", np.array([1.0, 2.0]))))
+    replay = Replaying("cpu", {"calls": [{**recording.calls[0], "digest": digest}]})
+    with pytest.raises(StaleAnswers, match="belongs to another question"):
+        replay.answer("f", _Case("a", np.array([1.0, 2.0])))
+    assert Replaying("cpu", {"calls": [{**recording.calls[0], "digest": digest}]}).answer("f", case)["y"].tolist() == [2.0, 2.0]
+    with pytest.raises(TypeError, match="neither plain data nor a case dataclass"):
+        question_digest("answer", (object(),))
 
 
 def test_a_pack_without_an_answers_module_keeps_and_verifies_its_answers(tmp_path):

@@ -3,7 +3,7 @@
 Written only through the pack API of grader/pack.py. What is here: the course's contract as verified in
 public copies of the notebook (CONTRACT.md), the graded functions' interface (interface.py), seeded
 cases (cases.py, chain.py; NumPy only), PyTorch float64 answers (oracle.py, the only torch import, reached
-only from `case_set`), the checks and stand-in tables (checks.py, case_inputs.py), the end-to-end chain
+only from `make_oracle`; its answers are kept by grader/kept_answers.py), the checks and stand-in tables (checks.py, case_inputs.py), the end-to-end chain
 the sandbox runs (end_to_end.py), the misconceptions (misconceptions.py) and their evidence (diagnosis.py),
 the notebook editions (versions.py: the 2017 one adds the bias inside conv_single_step's sum; its answers
 are kept beside the current ones, case_inputs.VersionedInput) and the notes that name the real mistake
@@ -31,9 +31,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader import END_TO_END
-from grader.pack import CaseSet, Check, Pack, Version
+from grader.pack import CaseInput, Check, Pack, Version
 from grader.packs.conv_step_by_step import course_float
-from grader.packs.conv_step_by_step.checks import CHAIN, CHECKS
+from grader.packs.conv_step_by_step.checks import CHECKS, STAGES
 from grader.packs.conv_step_by_step.interface import LATEST, ORDER
 
 HERE = Path(__file__).parent
@@ -49,12 +49,10 @@ class ConvPack(Pack):
     name = "conv_step_by_step"
     title = "Convolution model: Step by Step"
     functions = ORDER
-    chain = CHAIN
+    stages = STAGES  # gives the pack its chain and chain_outputs; the sandbox runs end_to_end.py
     default_points = POINTS
     stand_in_modules = ("public_tests", "test_utils")  # the 2021 notebook's `from public_tests import *`
     end_to_end_file = HERE / "end_to_end.py"
-    chain_outputs = (("Z", "conv_forward", "(Z, cache)"), ("A", "pool_forward", "(A, cache)"),
-                     ("dZ", "pool_backward", ""), ("dA_prev", "conv_backward", "(dA_prev, dW, db)"))
     short_names = {"zero_pad": "pad", "conv_single_step": "step", "conv_forward": "conv_fwd", "pool_forward": "pool_fwd",
                    "conv_backward": "conv_bwd", "create_mask_from_window": "mask", "distribute_value": "distrib",
                    "pool_backward": "pool_bwd"}
@@ -62,12 +60,16 @@ class ConvPack(Pack):
     def checks(self) -> dict[str, Check]:
         return dict(CHECKS)
 
-    def case_set(self, seed: int, counts: dict[str, int], device: str = "cpu", cache=None) -> tuple[CaseSet, str]:
-        """Read back from the answer cache (`cache`: its folder, None: the default) when kept there, else
-        computed (about a second, most of it importing torch) and kept (answers.py)."""
-        from grader.packs.conv_step_by_step.answers import case_set_for
+    def build_inputs(self, seed: int, counts: dict[str, int], oracle) -> dict[str, list[CaseInput]]:
+        """The cases, with answers from the oracle or from the answer cache (grader/kept_answers.py)."""
+        from grader.packs.conv_step_by_step.case_inputs import build
 
-        return case_set_for(seed, counts, device, cache)
+        return build(seed, counts, oracle)
+
+    def make_oracle(self, device: str):
+        from grader.packs.conv_step_by_step.oracle import ConvOracle, resolve_device
+
+        return ConvOracle(resolve_device(device))
 
     def supply_names(self, sources: list[str]) -> tuple[list[str], list[str]]:
         return course_float.supply(sources)

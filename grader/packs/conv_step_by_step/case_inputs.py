@@ -152,20 +152,13 @@ def chain_inputs(seed: int, n: int, oracle) -> list[CaseInput]:
     return out
 
 
-def build(seed: int, counts: dict[str, int], device: str = "cpu", oracle=None) -> tuple[dict[str, list[CaseInput]], str]:
-    """Every requested unit's cases with autograd's answers, and the device that computed them ("auto":
-    CUDA when torch has it). Imports torch, through the oracle, unless `oracle` is given (answers.py
-    replays kept answers through the same calls)."""
-    if oracle is None:
-        from grader.packs.conv_step_by_step.oracle import ConvOracle, resolve_device
-
-        device = resolve_device(device)
-        oracle = ConvOracle(device)
+def build(seed: int, counts: dict[str, int], oracle) -> dict[str, list[CaseInput]]:
+    """Every requested unit's cases with the answers `oracle` gives (`ConvPack.build_inputs`: autograd's,
+    or kept ones replayed through the same questions by grader/kept_answers.py)."""
     inputs = {}
     for unit, n in counts.items():
         if unit == END_TO_END:
             inputs[unit] = chain_inputs(seed, n, oracle)
         elif unit in FUNCTIONS:
             inputs[unit] = function_inputs(unit, seed, n, oracle)
-    return inputs, device
-
+    return inputs

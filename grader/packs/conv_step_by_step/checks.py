@@ -11,14 +11,19 @@ from __future__ import annotations
 import numpy as np
 
 from grader import END_TO_END
+from grader import chain_check
+from grader.chain_check import Stage, chain_inputs, staged
 from grader.compare import Mismatch, Tolerance, compare, describe
 from grader.pack import CaseInput, Check
 from grader.packs.conv_step_by_step.case_inputs import VersionedInput
 
-CHAIN = ("conv_forward", "pool_forward", "pool_backward", "conv_backward")
-STAGES = (("Z", "conv_forward"), ("A", "pool_forward"), ("dZ", "pool_backward"),
-          ("dA_prev", "conv_backward"), ("dW", "conv_backward"), ("db", "conv_backward"))
-BLAMED = STAGES + (("conv_cache", "conv_forward"), ("pool_cache", "pool_forward"))  # a mismatch's path -> its stage
+# The chain (end_to_end.py runs it; each `cache` is the one the stage before returned).
+STAGES = (Stage("conv_forward", ("A_prev", "W", "b", "hparameters"), ("Z", "cache"), judged=("Z",)),
+          Stage("pool_forward", ("Z", "hparameters_pool", "mode"), ("A", "cache"), judged=("A",)),
+          Stage("pool_backward", ("dA", "cache", "mode"), "dZ"),
+          Stage("conv_backward", ("dZ", "cache"), ("dA_prev", "dW", "db")))
+BLAMED = tuple((name, s.function) for s in STAGES for name in s.compared) + (  # a mismatch's path -> its stage
+    ("conv_cache", "conv_forward"), ("pool_cache", "pool_forward"))
 
 
 class MaskCheck(Check):
@@ -53,11 +58,6 @@ class VersionedCheck(Check):
         return super().judge(case.under(keys) if isinstance(case, VersionedInput) else case, value, tol, keys)
 
 
-def _restated(found: list[Mismatch], words: str) -> list[Mismatch]:
-    return [Mismatch(m.path, m.kind, f"{words}{m.message}", m.expected_shape, m.got_shape, m.max_abs_error,
-                     m.max_rel_error, m.index, m.expected_excerpt, m.got_excerpt) for m in found]
-
-
 def expected_caches(case: CaseInput, value: dict) -> dict:
     """What conv_forward and pool_forward must hand the backward stages: what each was given (the chain's
     inputs, and the Z that conv_forward returned in the chain), and its hyperparameters."""
@@ -75,11 +75,11 @@ def wrong_cache(name: str, value: dict, case: CaseInput, tol: Tolerance) -> list
         return []
     key, maker, reader, form = CACHE_OF[name]
     found = compare(key, value[key], expected_caches(case, value)[key], tol)
-    return _restated(found, f"{maker} returned a wrong cache {form}, which {reader} then read "
-                            f"(so {reader} is not judged on it): ") if found else []
+    words = f"{maker} returned a wrong cache {form}, which {reader} then read (so {reader} is not judged on it)"
+    return [staged(m, words) for m in found]
 
 
-class ChainCheck(Check):
+class ChainCheck(chain_check.ChainCheck):
     """The student's own chain (end_to_end.py): the first wrong stage is reported, the ones after it are not.
 
     A stage is blamed only when what it read was right: the stage before it returned autograd's value,
@@ -87,16 +87,10 @@ class ChainCheck(Check):
     wrong cache is the cache's maker's fault (`wrong_cache`). `keys` is the version's rule (VersionedInput)."""
 
     def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
-        case = case.under(keys) if isinstance(case, VersionedInput) else case
-        if not isinstance(value, dict):
-            return [Mismatch(END_TO_END, "type", "the chain returned nothing to check")]
-        for name, stage in STAGES:
-            if name not in value:
-                return []  # that stage raised: the error says so
-            found = compare(name, value[name], case.expected[name], tol)
-            if found:
-                return wrong_cache(name, value, case, tol) or _restated(found, f"{stage}: ")
-        return []
+        return super().judge(case.under(keys) if isinstance(case, VersionedInput) else case, value, tol, keys)
+
+    def blame(self, stage: Stage, name: str, found: list[Mismatch], value: dict, case: CaseInput, tol: Tolerance) -> list[Mismatch]:
+        return wrong_cache(name, value, case, tol) or super().blame(stage, name, found, value, case, tol)
 
 
 def first_wrong_stage(mismatches: list[Mismatch]) -> str | None:
@@ -118,5 +112,5 @@ CHECKS: dict[str, Check] = {c.function: c for c in (
     MaskCheck("create_mask_from_window", ("x",), "mask", "window"),
     Check("distribute_value", ("dz", "shape"), "a", "distribute"),
     Check("pool_backward", ("dA", "cache", "mode"), "dA_prev", "pool"),
-    ChainCheck(END_TO_END, ("A_prev", "W", "b", "hparameters", "hparameters_pool", "mode", "dA"), "end_to_end", "chain", CHAIN),
+    ChainCheck(END_TO_END, chain_inputs(STAGES), "end_to_end", "chain", tuple(s.function for s in STAGES), stages=STAGES),
 )}
