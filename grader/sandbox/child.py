@@ -13,6 +13,7 @@ import marshal
 import mmap
 import os
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -286,8 +287,9 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
     return result
 
 
-def _read_job(job_fd: int, cases_fd: int | None, limits: dict) -> dict | None:
-    """The next job from the trusted grader, decoded; None at the end of the pipe (a session's end)."""
+def _read_job(job_fd: int, cases_fd, limits: dict) -> dict | None:
+    """The next job from the trusted grader, decoded; None at the end of the pipe (a session's end).
+    `cases_fd`: the sealed memfd of its cases, or (a shared process) a callable that receives it."""
     frame = wire.read_frame(job_fd, 1 << 31)
     if frame is None:
         return None
@@ -298,8 +300,9 @@ def _read_job(job_fd: int, cases_fd: int | None, limits: dict) -> dict | None:
         job.update(wire.decode(shared))
     cases = job["cases"]
     if isinstance(cases, dict) and "mapped" in cases:  # a sealed memfd of the grader's: read in place
-        cases = wire.decode(mmap.mmap(cases_fd, int(cases["mapped"]), prot=mmap.PROT_READ), copy=False)
-        os.close(cases_fd)
+        fd = cases_fd(job) if callable(cases_fd) else cases_fd
+        cases = wire.decode(mmap.mmap(fd, int(cases["mapped"]), prot=mmap.PROT_READ), copy=False)
+        os.close(fd)
     elif isinstance(cases, bytes):
         cases = wire.decode(cases)
     if isinstance(cases, dict):  # a case set with sealed stand-in answers: {"salt", "cases"}
@@ -346,7 +349,16 @@ def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict, cases_fd: in
     code = 0
     gc.disable()  # a short life: collecting would only copy the zygote's pages
     try:
-        job = _read_job(job_fd, cases_fd, limits)
+        channel: list = []  # a shared process's Unix socket, down which each check's memfd comes
+
+        def memfd(job: dict) -> int:
+            if not job.get("session"):
+                return cases_fd
+            if not channel:
+                channel.append(socket.socket(fileno=cases_fd))
+            return socket.recv_fds(channel[0], 1, 1)[1][0]
+
+        job = _read_job(job_fd, memfd, limits)
         session = bool(job.get("session"))
         if not session:
             os.close(job_fd)
@@ -366,7 +378,7 @@ def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict, cases_fd: in
             if not _run_job(job, result_fd, answer_fd, guarded) or state is None:
                 break
             wire.write_frame(result_fd, b"E", wire.encode({"clean": state.clean(job["limits"]["memory_mb"])}))
-            job = _read_job(job_fd, None, limits)
+            job = _read_job(job_fd, memfd, limits)
             if job is None:
                 break
     except BaseException:  # noqa: BLE001 - the runtime itself failed; the grader sees a short job

@@ -225,39 +225,69 @@ class Sandbox:
                 session = None
             self._ready()
             if session is not None:  # the next check of the shared process: no fork, no walls to put up
+                original = job
+                job, mapped = self._mapped_job(job)
                 limits, count, payload = self._payload({**job, "session": True})
+                if mapped is not None and not session.send_fd(mapped):
+                    self._end_session()  # it does not take what it is sent: a fresh process
+                    return self._submit_locked(original, answer, share)
                 session.served += 1
                 self._in_flight = True
                 return _Job(self, limits, count, payload, session.job_w, session.res_r, session.ans_w, answer, session)
-            mapped = None if share else self._cases_fd(job.get("cases"))  # a shared process reads its data from the pipe
-            if mapped is not None:  # the job maps its cases from a sealed memfd instead of reading them
-                count = job.get("case_count")
-                if count is None:
-                    count = self._payload(job)[1]
-                job = {**job, "cases": {"mapped": len(job["cases"])}, "case_count": count}
-            if share:
-                job = {**job, "session": True, "limits": {**job["limits"], "jobs": int(share)}}
-            limits, count, payload = self._payload(job)
-            job_r, job_w = os.pipe()
-            res_r, res_w = os.pipe()
-            ans_r, ans_w = os.pipe()
-            _widen(job_w, len(payload) + 16 if not share else RESULT_PIPE)
-            _widen(res_r, RESULT_PIPE)
-            try:
-                socket.send_fds(self._control, [json.dumps({"op": "job", "limits": limits}).encode()],
-                                [job_r, res_w, ans_r] + ([mapped] if mapped is not None else []))
-            except OSError as error:
-                for fd in (job_w, res_r, ans_w):
-                    os.close(fd)
-                self.close()
-                raise GraderFault(f"the sandbox's fork server failed: {error}") from None
-            finally:
-                for fd in (job_r, res_w, ans_r):
-                    os.close(fd)
-            if share:
-                session = self._session = _Session(job_w, res_r, ans_w, int(share))
-            self._in_flight = True
-            return _Job(self, limits, count, payload, job_w, res_r, ans_w, answer, session)
+            return self._fork_job(job, answer, share)
+
+    def _submit_locked(self, job: dict, answer, share: int) -> "_Job":
+        self._ready()
+        return self._fork_job(job, answer, share)
+
+    def _mapped_job(self, job: dict) -> tuple[dict, int | None]:
+        """The job as it travels when its cases go in a sealed memfd (see `_cases_fd`), and that memfd."""
+        mapped = self._cases_fd(job.get("cases"))
+        if mapped is None:
+            return job, None
+        count = job.get("case_count")
+        if count is None:
+            count = self._payload(job)[1]
+        return {**job, "cases": {"mapped": len(job["cases"])}, "case_count": count}, mapped
+
+    def _fork_job(self, job: dict, answer, share: int) -> "_Job":
+        """A job in a new walled process (the zygote forks it); with `share`, the first of a session's.
+
+        A shared process gets a Unix socket besides its pipes: each later check's sealed memfd comes
+        down it (a pipe carries no descriptor), sent with that check's data and not before."""
+        job, mapped = self._mapped_job(job)
+        channel = None
+        if share:
+            job = {**job, "session": True, "limits": {**job["limits"], "jobs": int(share)}}
+            channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        limits, count, payload = self._payload(job)
+        job_r, job_w = os.pipe()
+        res_r, res_w = os.pipe()
+        ans_r, ans_w = os.pipe()
+        _widen(job_w, len(payload) + 16 if not share else RESULT_PIPE)
+        _widen(res_r, RESULT_PIPE)
+        extra = [channel[1].fileno()] if channel else ([mapped] if mapped is not None else [])
+        try:
+            socket.send_fds(self._control, [json.dumps({"op": "job", "limits": limits}).encode()], [job_r, res_w, ans_r] + extra)
+        except OSError as error:
+            for fd in (job_w, res_r, ans_w):
+                os.close(fd)
+            if channel:
+                channel[0].close()
+            self.close()
+            raise GraderFault(f"the sandbox's fork server failed: {error}") from None
+        finally:
+            for fd in (job_r, res_w, ans_r):
+                os.close(fd)
+            if channel:
+                channel[1].close()
+        session = None
+        if share:
+            session = self._session = _Session(job_w, res_r, ans_w, int(share), channel[0])
+            if mapped is not None:
+                session.send_fd(mapped)  # a fresh socket's buffer takes one; the process reads it first
+        self._in_flight = True
+        return _Job(self, limits, count, payload, job_w, res_r, ans_w, answer, session)
 
     def end_session(self) -> None:
         """End the shared process, if one is live: no more checks go to it (a submission's last, or the
@@ -269,6 +299,7 @@ class Sandbox:
         session, self._session = self._session, None
         if session is None:
             return
+        session.channel.close()
         for fd in (session.job_w, session.ans_w):  # end of file: the process exits
             try:
                 os.close(fd)
@@ -437,11 +468,21 @@ def _close(end: End) -> None:
 class _Session:
     """A shared process between its checks: its pipes, and how many checks it may still serve."""
 
-    def __init__(self, job_w: int, res_r: int, ans_w: int, limit: int):
+    def __init__(self, job_w: int, res_r: int, ans_w: int, limit: int, channel: socket.socket):
         self.job_w, self.res_r, self.ans_w, self.limit = job_w, res_r, ans_w, limit
+        self.channel = channel  # our end of its Unix socket: each check's sealed memfd goes down it
+        channel.setblocking(False)
         self.served = 1
         self.broken = False  # it sent something between checks: killed, not asked
         self.drained = False
+
+    def send_fd(self, fd: int) -> bool:
+        """Hand it one check's sealed memfd; False when it does not take it (its socket is full)."""
+        try:
+            return socket.send_fds(self.channel, [b"m"], [fd]) == 1
+        except OSError:
+            self.broken = True
+            return False
 
     def usable(self) -> bool:
         """May the next check go to it? Not when it is full, nor when it said anything between checks
@@ -541,6 +582,7 @@ class _Job:
         session = self.session
         if session is not None:
             self._end_input()
+            session.channel.close()
             if self.box._session is session:
                 self.box._session = None
         for fd in [*self.out, self.res_r, self.ans_w]:
