@@ -11,7 +11,7 @@ its networks) runs in a process of its own, as before.
 
 What is here is fairness, not a wall: a bug of one function must cost points only where it lives. Each
 check gets a fresh namespace (the submission is loaded again, as in a fresh process); NumPy's random
-generator, error settings and print options, the standard library's random state, the recursion limit,
+generator and the standard library's are seeded afresh; NumPy's error settings and print options, the recursion limit,
 warnings filters, trace and profile functions are put back as they were before any student code ran;
 and a change that student code made to the modules it reaches by name (`WATCHED`: a module's names, a
 function's code or defaults, a class's attributes; sys.modules, the import hooks) is detected, after which this process
@@ -85,7 +85,6 @@ class State:
 
     def __init__(self, np, modules: dict):
         self.np, self.modules = np, modules
-        self.random = random.getstate()
         self.err, self.errcall, self.printing = np.geterr(), np.geterrcall(), np.get_printoptions()
         self.recursion, self.filters = sys.getrecursionlimit(), list(warnings.filters)
         self.digits = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
@@ -98,7 +97,7 @@ class State:
         """Before each check: the global state a fresh job would start with."""
         np = self.np
         np.random.seed(int.from_bytes(os.urandom(4), "little"))  # checks must not share a random state
-        random.setstate(self.random)  # as every job forked from the zygote had it
+        random.seed()  # from os.urandom, as the random module reseeds itself in every forked job
         np.seterr(**self.err)
         np.seterrcall(self.errcall)
         np.set_printoptions(**self.printing)
