@@ -39,7 +39,7 @@ GRACE_SECONDS = 1.0  # beyond a limit the job enforces on itself, before we end 
 SHARED = ("program", "denied", "helpers", "chain", "stand_in_modules")  # alike in every check of a submission
 KINDS = (b"L", b"C", b"Q", b"E")  # all a job may send: its load report, a case's result, a stand-in's question,
 # and, in a shared process only, the end of its check (see shared.py)
-PER_PROCESS_ENV = "GRADER_CHECKS_PER_PROCESS"  # 1 (default): every check in a process of its own; 0: shared (shared.py)
+PER_PROCESS_ENV = "GRADER_CHECKS_PER_PROCESS"  # 1: every check in a process of its own, as before issue 24
 SESSION_END_SECONDS = 5.0  # how long a shared process may take to exit once told there is no more
 RESULT_PIPE = 1 << 20  # a job's results pipe, so that it rarely waits while we judge the check before it
 
@@ -217,8 +217,8 @@ class Sandbox:
         with self._lock:
             if self._in_flight:
                 raise GraderFault("a sandbox job was started before the previous one was collected")
-            if os.environ.get(PER_PROCESS_ENV, "1") == "1":
-                share = 0  # the default until the shared process is shown to be faster here (issue 24)
+            if os.environ.get(PER_PROCESS_ENV, "") == "1":
+                share = 0  # as before issue 24: for comparison, and the fallback
             session = self._session
             if session is not None and (not share or not session.usable()):
                 self._end_session()
