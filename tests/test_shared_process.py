@@ -328,3 +328,20 @@ def test_seeding_in_one_function_does_not_fix_the_draws_of_another(grader, tmp_p
         assert not any(line[1] == seeded.split()[1] or line[2] == seeded.split()[2] for line in lines)  # both reseeded
         assert all(t.score == t.max_score for t in report.tests)
     assert forks == ["initialize_parameters", END_TO_END]  # the shared run kept its process: nothing was changed for good
+
+
+def test_a_check_that_used_much_memory_leaves_the_next_one_a_fresh_process(grader, tmp_path, monkeypatch, forks):
+    """The address-space limit is the process's: a check whose peak grew by a quarter of it hands the rest on."""
+    source = _with('''
+        import numpy as _np
+        _linear_forward = linear_forward
+
+        def linear_forward(A, W, b, _once=[]):
+            if not _once:
+                _once.append(_np.ones(40_000_000).sum())  # 320 MB, touched: within the limit, over a quarter of it
+            return _linear_forward(A, W, b)
+        ''')
+    _mode(monkeypatch, shared=True)
+    report = _grade(grader, tmp_path, source)
+    assert all(t.score == t.max_score for t in report.tests), [c.note or c.error for t in report.tests for c in t.cases if c.status != "passed"][:3]
+    assert forks == ["initialize_parameters", "linear_activation_forward", END_TO_END]
