@@ -1,8 +1,10 @@
 """The sandboxed child: load a submission, run one job's cases, stream plain results, exit.
 
 Runs in a process forked from the zygote, which never runs student code, so no state survives from one
-job to the next. Results go out frame by frame as each case finishes, so a crash loses only the cases
-not yet run. Only the standard library and NumPy here.
+submission to the next. A job marked "session" is the first of several checks of one submission that
+this process serves in turn (shared.py says why that is safe and how each check starts clean); any other
+job is the process's only one. Results go out frame by frame as each case finishes, so a crash loses only
+the cases not yet run. Only the standard library and NumPy here.
 """
 
 from __future__ import annotations
