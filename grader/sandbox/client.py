@@ -746,8 +746,8 @@ class _Job:
             self.case_deadline = time.monotonic() + float(self.limits["case_seconds"]) + GRACE_SECONDS
         else:
             self.case_deadline = None
-            if self.session is not None:  # its E frame comes next: the process's own cleaning is quick
-                self.end_deadline = time.monotonic() + GRACE_SECONDS
+            if self.session is not None:  # its E frame comes next: the process's own cleaning, held to a case's time
+                self.end_deadline = time.monotonic() + float(self.limits["case_seconds"]) + GRACE_SECONDS
 
     def _end(self, clean: bool) -> None:
         """A shared process's check is over, every result in: keep the process for the next check, or,
