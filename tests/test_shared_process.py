@@ -345,3 +345,33 @@ def test_a_check_that_used_much_memory_leaves_the_next_one_a_fresh_process(grade
     report = _grade(grader, tmp_path, source)
     assert all(t.score == t.max_score for t in report.tests), [c.note or c.error for t in report.tests for c in t.cases if c.status != "passed"][:3]
     assert forks == ["initialize_parameters", "linear_activation_forward", END_TO_END]
+
+
+def test_student_code_that_runs_after_its_checks_last_result_breaks_only_the_process(grader, tmp_path, monkeypatch, forks):
+    """A finaliser on a cycle runs when the harness collects after the check, past the last result: what it
+    writes breaks the protocol, so the process is ended, the check keeps its results, and the next forks."""
+    source = _with('''
+        import os as _os
+        _linear_forward = linear_forward
+
+        class _Late:
+            def __del__(self):
+                for fd in range(3, 40):
+                    try:
+                        _os.write(fd, b"C\\x00\\x00\\x00\\x05hello")
+                    except OSError:
+                        pass
+
+        def linear_forward(A, W, b):
+            late = _Late()
+            late.cycle = late  # collected only by the harness's collection after the check
+            return _linear_forward(A, W, b)
+        ''')
+    _mode(monkeypatch, shared=False)
+    alone = _grade(grader, tmp_path, source)
+    _mode(monkeypatch, shared=True)
+    forks.clear()
+    shared = _grade(grader, tmp_path, source)
+    assert _comparable(shared) == _comparable(alone)
+    assert all(t.score == t.max_score for t in shared.tests), _scores(shared)
+    assert forks == ["initialize_parameters", "linear_activation_forward", END_TO_END]

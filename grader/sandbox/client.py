@@ -220,7 +220,8 @@ class Sandbox:
             if os.environ.get(PER_PROCESS_ENV, "") == "1":
                 share = 0  # as before issue 24: for comparison, and the fallback
             session = self._session
-            if session is not None and (not share or not session.usable()):
+            if session is not None and (not share or self._process is None or self._process.poll() is not None
+                                        or not session.usable()):
                 self._end_session()
                 session = None
             self._ready()
@@ -230,15 +231,11 @@ class Sandbox:
                 limits, count, payload = self._payload({**job, "session": True})
                 if mapped is not None and not session.send_fd(mapped):
                     self._end_session()  # it does not take what it is sent: a fresh process
-                    return self._submit_locked(original, answer, share)
+                    return self._fork_job(original, answer, share)
                 session.served += 1
                 self._in_flight = True
                 return _Job(self, limits, count, payload, session.job_w, session.res_r, session.ans_w, answer, session)
             return self._fork_job(job, answer, share)
-
-    def _submit_locked(self, job: dict, answer, share: int) -> "_Job":
-        self._ready()
-        return self._fork_job(job, answer, share)
 
     def _mapped_job(self, job: dict) -> tuple[dict, int | None]:
         """The job as it travels when its cases go in a sealed memfd (see `_cases_fd`), and that memfd."""
