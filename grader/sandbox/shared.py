@@ -35,9 +35,10 @@ _SYS_OWN = frozenset({"stdout", "stderr"})  # set by the harness for every check
 _IMMUTABLE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: a built-in class, which nobody can change
 
 
-def _module_state(module) -> tuple:
+def _module_state(module, keep: list | None = None) -> tuple:
     """What student code could change in one module, by identity: its names and values, and for each
-    function its code, defaults and keyword defaults, for each class its attributes."""
+    function its code, defaults and keyword defaults, for each class its attributes. `keep` (the
+    snapshot's): holds every object so identified, so that none is freed and its id given to another."""
     names = vars(module)
     keys = [k for k in names if not (module is sys and k in _SYS_OWN)]
     values = [names[k] for k in keys]
@@ -45,9 +46,16 @@ def _module_state(module) -> tuple:
     for value in values:
         kind = type(value)
         if kind is types.FunctionType:
-            inner += [id(value.__code__), id(value.__defaults__), id(value.__kwdefaults__)]
+            parts = [value.__code__, value.__defaults__, value.__kwdefaults__]
         elif kind is type and not value.__flags__ & _IMMUTABLE:  # a class whose attributes can change
-            inner.append(tuple(map(id, value.__dict__.values())))
+            parts = list(value.__dict__.values())
+        else:
+            continue
+        inner.append(tuple(map(id, parts)))
+        if keep is not None:
+            keep.append(parts)
+    if keep is not None:
+        keep.append(values)
     return keys, list(map(id, values)), inner
 
 
@@ -68,8 +76,8 @@ def _watched(name: str) -> bool:
     return name in WATCHED or name == HARNESS or name.startswith(HARNESS + ".")
 
 
-def _snapshot(modules: dict) -> list:
-    return [(name, module, _module_state(module)) for name, module in list(modules.items())
+def _snapshot(modules: dict, keep: list) -> list:
+    return [(name, module, _module_state(module, keep)) for name, module in list(modules.items())
             if _watched(name) and isinstance(module, types.ModuleType)]
 
 
@@ -89,7 +97,8 @@ class State:
         self.recursion, self.filters = sys.getrecursionlimit(), list(warnings.filters)
         self.digits = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
         self.hooks = (list(sys.meta_path), list(sys.path), list(sys.path_hooks), sys.excepthook, sys.displayhook)
-        self.snapshot = _snapshot(modules)
+        self.kept: list = []  # what the snapshot identifies, alive for as long as it is compared against
+        self.snapshot = _snapshot(modules, self.kept)
         self.peak = _peak_kb()
         self.gc_callbacks = list(gc.callbacks)
         self.why = ""  # why the last check left this process unfit for another (for tests and diagnosis)
