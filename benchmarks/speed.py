@@ -19,9 +19,10 @@ fresh `python -m grader check` process per submission, `-j` at a time (for a bat
    code itself (the cases' own seconds as the jobs timed them; wall time, so a loaded machine inflates it).
 4. The floor: the model solution's own NumPy time for one submission's cases, run in this process.
 5. The walls' fixed cost: `grade -j N` on copies of a submission whose every graded function returns None
-   at once. Each check still gets its own walled process, its cases, its load and its report, and there is
+   at once. Each check still gets its own job (its cases, its load into a fresh namespace, its report; a walled
+   process of its own, or its turn in the submission's shared one), and there is
    nothing to compare or diagnose, so no submission that defines every function costs less (one that lacks
-   a function skips that check's process): its CPU per submission bounds the rate of a corpus of complete
+   a function skips that check's job): its CPU per submission bounds the rate of a corpus of complete
    submissions on these cores, and what is left of the goal's budget is what student code and judging may
    spend. Beside it, a bare fork and exit of a process with NumPy loaded, the child running nothing.
 
