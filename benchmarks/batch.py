@@ -152,10 +152,11 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_batch(corpus: Path, out: Path, jobs: int, extra: list[str], env: dict | None = None) -> dict:
+def run_batch(corpus: Path, out: Path, jobs: int, extra: list[str], env: dict | None = None, cwd: Path = ROOT) -> dict:
+    """`cwd`: the tree whose grader runs (another git worktree: the grader as it was, side by side)."""
     command = [sys.executable, "-m", "grader", "grade", str(corpus), "--out", str(out), "-j", str(jobs), "--no-progress", *extra]
     cpu_before, started = children_cpu(), time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     sampler = TreeSampler(process.pid)
     sampler.start()
     stdout, stderr = process.communicate()

@@ -19,11 +19,16 @@ fresh `python -m grader check` process per submission, `-j` at a time (for a bat
    code itself (the cases' own seconds as the jobs timed them; wall time, so a loaded machine inflates it).
 4. The floor: the model solution's own NumPy time for one submission's cases, run in this process.
 5. The walls' fixed cost: `grade -j N` on copies of a submission whose every graded function returns None
-   at once. Each check still gets its own walled process, its cases, its load and its report, and there is
+   at once. Each check still gets its own job (its cases, its load into a fresh namespace, its report; a walled
+   process of its own, or its turn in the submission's shared one), and there is
    nothing to compare or diagnose, so no submission that defines every function costs less (one that lacks
-   a function skips that check's process): its CPU per submission bounds the rate of a corpus of complete
+   a function skips that check's job): its CPU per submission bounds the rate of a corpus of complete
    submissions on these cores, and what is left of the goal's budget is what student code and judging may
    spend. Beside it, a bare fork and exit of a process with NumPy loaded, the child running nothing.
+
+6. Side by side (issue 24), in the same run: figures 3 and 5 again with every check in a process of its
+   own (GRADER_CHECKS_PER_PROCESS=1) and, with `--before REV`, with the grader as it was at git revision
+   REV (checked out into a temporary worktree, as benchmarks/pack_identity.py does), each with its CPU split.
 
 `--quick` (under two minutes on 2 idle cores): 3 repeats, a corpus of 120, 4 naive samples. The load
 average is printed before and after: other work on the machine slows every figure, anchors included.
@@ -188,6 +193,7 @@ def main() -> None:
     parser.add_argument("--naive", type=int, help="fast submissions in the naive sample (default 10; --quick 4)")
     parser.add_argument("--repeat", type=int, help="runs per start-up figure, median kept (default 5; --quick 3)")
     parser.add_argument("--profile", action="store_true", help="also print a profile of one check with prepared answers")
+    parser.add_argument("--before", metavar="REV", help="also run figures 3 and 5 with the grader at git revision REV, side by side")
     args = parser.parse_args()
     total = args.total or (120 if args.quick else 1000)
     naive_n = args.naive or (4 if args.quick else 10)
@@ -247,6 +253,21 @@ def main() -> None:
         refresh()
         null = run_batch(base / "null", base / "null_results", args.jobs, ["--device", "cpu", "--assignment", "step_by_step"], env)
         bare_fork = bare_fork_seconds()
+
+        # 6. side by side: one process per check, and the grader as it was
+        sides = [("this tree", batch, null)]
+        per_check_env = {**env, "GRADER_CHECKS_PER_PROCESS": "1"}
+        sides.append(("this tree, a process per check", run_batch(corpus, base / "r1", args.jobs, ["--device", "cpu"], per_check_env),
+                      run_batch(base / "null", base / "n1", args.jobs, ["--device", "cpu", "--assignment", "step_by_step"], per_check_env)))
+        if args.before:
+            tree = base / "before"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), args.before], check=True, capture_output=True)
+            try:
+                subprocess.run(prepare_command, cwd=tree, env=env, check=True, capture_output=True)
+                sides.append((f"the grader at {args.before}", run_batch(corpus, base / "r2", args.jobs, ["--device", "cpu"], env, tree),
+                              run_batch(base / "null", base / "n2", args.jobs, ["--device", "cpu", "--assignment", "step_by_step"], env, tree)))
+            finally:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -295,6 +316,14 @@ def main() -> None:
     print(f"  For 20 /s with that comparing and diagnosing, the walls could take {budget - 1000 * (batch['cpu'] / n - null_cpu):.0f} ms, "
           f"{(budget - 1000 * (batch['cpu'] / n - null_cpu)) / checks:.1f} ms per check ({checks} checks); a bare fork and exit of a "
           f"process with NumPy loaded, the child running nothing, costs {1000 * bare_fork:.2f} ms of CPU here.")
+    print(f"\nside by side, measured in this run (grade -j {args.jobs}; CPU per submission: all / trusted side / fork and relay / walled jobs):")
+    for label, corpus_run, null_run in sides:
+        split = lambda run, k: "/".join(f"{1000 * run[key] / k:.0f}" for key in ("cpu", "parent_cpu", "fork_relay_cpu", "job_cpu"))  # noqa: E731
+        print(f"  {label:<36} corpus {n / corpus_run['wall']:5.1f} /s, {split(corpus_run, n)} ms, peak {corpus_run['pss'] / 2**20:.0f} MiB PSS;"
+              f"  null {null_n / null_run['wall']:5.1f} /s, {split(null_run, null_n)} ms")
+    first = sides[-1][1]
+    print(f"  this tree vs {sides[-1][0]}: {first['wall'] / batch['wall']:.2f}x the rate, {first['cpu'] / batch['cpu']:.2f}x less CPU "
+          f"(the trusted side {first['parent_cpu'] / batch['parent_cpu']:.2f}x)")
     print(f"\nload average after the run: {load_after[0]:.2f} (1 min). Other work on the machine slows every wall figure, "
           "anchors included; the CPU figures are steadier.")
     if args.profile:

@@ -66,6 +66,8 @@ class Grader:
         self.device = case_set.device
         self.tolerance = Tolerance()
         self._versions = versions()
+        self.shared_order = shared_order(self.pack)
+        self._last_shared: int | None = None  # SHARED_ORDER's position of the last check sent to a shared process
 
     def close(self) -> None:
         self.sandbox.close()
@@ -120,10 +122,14 @@ class Grader:
             return report
         loaded: dict = {}
         budget = self.sandbox.budget = Budget()  # what this submission's jobs may still send (budget.py)
+        self._last_shared = None
         try:
             self._grade_checks(sub, only, version, loaded, report, budget)
         finally:
             self.sandbox.budget = None
+            self._last_shared = None
+            if getattr(self.sandbox, "shares", False):
+                self.sandbox.end_session()  # never a process shared by two submissions
         report.budget = budget.spent or next((c.note for t in report.tests for c in t.cases if c.budget), None)
         report.seconds = time.perf_counter() - started
         return report
@@ -168,7 +174,22 @@ class Grader:
                "standins": {h: self.checks[h].arg_names for h in sorted({h for table in tables for h in table})},
                "limits": self.rubric.limits.as_job(self.sandbox.uid), "denied": list(self.rubric.denied), **self._extras}
         answers = StandInAnswers(tables)
-        return self.sandbox.submit(job, answers), answers
+        share = self._share(check.unit)
+        return (self.sandbox.submit(job, answers, share=share) if share else self.sandbox.submit(job, answers)), answers
+
+    def _share(self, unit: str) -> int:
+        """May this check run in the process of the checks before it (issue 24)? Only when it comes after
+        each of them in the pack's SHARED_ORDER, an order in which no check's data reveals an answer of
+        a later one: then the process holds nothing it is still to be graded on. Otherwise the shared
+        process, if any, ends first. Returns how many checks a process started here may serve (0: a
+        process of its own, as every check had before)."""
+        if not getattr(self.sandbox, "shares", False) or unit not in self.shared_order:
+            return 0
+        position = self.shared_order.index(unit)
+        if self._last_shared is not None and position <= self._last_shared:
+            self.sandbox.end_session()
+        self._last_shared = position
+        return len(self.shared_order) - position
 
     def _job(self, check: Check, sub: Submission, count: int, standins: list[dict] | dict, loaded: dict,
              report: Report) -> tuple[JobResult, StandInAnswers]:
@@ -317,6 +338,15 @@ def grade_file(path: str | Path, rubric: Rubric, seed: int = 0, device: str = "c
     sub = load_submission(path, rubric.assignment)
     with Grader(rubric, seed=seed, device=device, weak_sandbox=weak_sandbox, pack=packs.get(sub.pack)) as grader:
         return grader.grade_submission(sub)
+
+
+def shared_order(pack: Pack) -> tuple[str, ...]:
+    """The order in which a pack's checks may share one walled process: its checks module's
+    SHARED_ORDER (see grader/sandbox/shared.py); none declared, every check gets a process of its own."""
+    order = getattr(pack, "shared_order", None)
+    if order is None:
+        order = getattr(sys.modules.get(f"{type(pack).__module__}.checks"), "SHARED_ORDER", ())
+    return tuple(order)
 
 
 def _release(test: TestResult) -> None:

@@ -1,8 +1,10 @@
 """The sandboxed child: load a submission, run one job's cases, stream plain results, exit.
 
 Runs in a process forked from the zygote, which never runs student code, so no state survives from one
-job to the next. Results go out frame by frame as each case finishes, so a crash loses only the cases
-not yet run. Only the standard library and NumPy here.
+submission to the next. A job marked "session" is the first of several checks of one submission that
+this process serves in turn (shared.py says why that is safe and how each check starts clean); any other
+job is the process's only one. Results go out frame by frame as each case finishes, so a crash loses only
+the cases not yet run. Only the standard library and NumPy here.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import marshal
 import mmap
 import os
 import signal
+import socket
 import sys
 import time
 import traceback
 
 import numpy as np
 
-from . import guard, seal, wire
+from . import guard, seal, shared, wire
 
 SUBMISSION = "submission"
 _real_exit = os._exit
@@ -288,59 +291,101 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
     return result
 
 
+def _read_job(job_fd: int, cases_fd, limits: dict) -> dict | None:
+    """The next job from the trusted grader, decoded; None at the end of the pipe (a session's end).
+    `cases_fd`: the sealed memfd of its cases, or (a shared process) a callable that receives it."""
+    frame = wire.read_frame(job_fd, 1 << 31)
+    if frame is None:
+        return None
+    job = wire.decode(frame[1])
+    del frame
+    shared = job.pop("shared", None)  # what every check of the submission carries alike, encoded once
+    if isinstance(shared, bytes):
+        job.update(wire.decode(shared))
+    cases = job["cases"]
+    if isinstance(cases, dict) and "mapped" in cases:  # a sealed memfd of the grader's: read in place
+        fd = cases_fd(job) if callable(cases_fd) else cases_fd
+        cases = wire.decode(mmap.mmap(fd, int(cases["mapped"]), prot=mmap.PROT_READ), copy=False)
+        os.close(fd)
+    elif isinstance(cases, bytes):
+        cases = wire.decode(cases)
+    if isinstance(cases, dict):  # a case set with sealed stand-in answers: {"salt", "cases"}
+        job["salt"], cases = cases["salt"], cases["cases"]
+    job["cases"] = cases
+    job["limits"] = {**job["limits"], **limits}
+    return job
+
+
+def _run_job(job: dict, result_fd: int, answer_fd: int, guarded) -> bool:
+    """One job's checks: load the submission into a fresh namespace, run its cases, send each result.
+    False when a case ran out of time (the process must not serve another check)."""
+    capture = CappedText(job["limits"]["output_chars"])
+    sys.stdout = sys.stderr = capture
+    namespace = {"__name__": SUBMISSION, "__builtins__": __builtins__}
+    job["end_to_end"] = _chain(job.get("chain"))
+    guarded.helpers = _helpers(job.get("helpers"))  # the course's helpers, fresh for every check
+    errors = load(job["program"], namespace, job["limits"]["load_seconds"])
+    output, chars = capture.take()
+    functions = sorted(k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and getattr(v, "__module__", None) == SUBMISSION)
+    wire.write_frame(result_fd, b"L", wire.encode({"errors": errors, "functions": functions, "output": output, "output_chars": chars}))
+    for index, case in enumerate(job["cases"]):
+        result = run_case(namespace, job, index, case, capture, (result_fd, answer_fd))
+        try:
+            message = wire.encode(result, job["limits"]["result_bytes"], wire.RESULT_ELEMENTS)
+        except wire.WireError as error:
+            message = wire.encode({"i": index, "status": "error", "seconds": result["seconds"],
+                                   "error": {"type": "ResultTooLarge", "message": str(error), "traceback": []}})
+        wire.write_frame(result_fd, b"C", message)
+        if result["status"] == "timeout":
+            return False  # one hang is enough: the rest are reported as not run
+    return True
+
+
 def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict, cases_fd: int | None = None) -> None:
     """The job's whole life, behind the walls the zygote put up; never returns.
 
     The job's data comes straight from the trusted grader on `job_fd`, read whole before any student
-    code runs, and that end is closed; results and stand-in questions go out on `result_fd`, answers
-    come in on `answer_fd`. Nothing here says when the job is done: the grader sees our exit.
+    code runs; results and stand-in questions go out on `result_fd`, answers come in on `answer_fd`.
+    Nothing here says when the job is done: the grader sees our exit, or, in a shared process (a
+    "session", see shared.py), an E frame after the check's last result, and then sends the next check's
+    data on `job_fd` once it has judged every result in (end of file: no more checks).
     """
     code = 0
     gc.disable()  # a short life: collecting would only copy the zygote's pages
     try:
-        frame = wire.read_frame(job_fd, 1 << 31)
-        os.close(job_fd)
-        job = wire.decode(frame[1])
-        del frame
-        shared = job.pop("shared", None)  # what every check of the submission carries alike, encoded once
-        if isinstance(shared, bytes):
-            job.update(wire.decode(shared))
-        cases = job["cases"]
-        if isinstance(cases, dict) and "mapped" in cases:  # a sealed memfd of the grader's: read in place
-            cases = wire.decode(mmap.mmap(cases_fd, int(cases["mapped"]), prot=mmap.PROT_READ), copy=False)
-            os.close(cases_fd)
-        elif isinstance(cases, bytes):
-            cases = wire.decode(cases)
-        if isinstance(cases, dict):  # a case set with sealed stand-in answers: {"salt", "cases"}
-            job["salt"], cases = cases["salt"], cases["cases"]
-        job["cases"] = cases
-        job["limits"] = {**job["limits"], **limits}
+        channel: list = []  # a shared process's Unix socket, down which each check's memfd comes
+
+        def memfd(job: dict) -> int:
+            if not job.get("session"):
+                return cases_fd
+            if not channel:
+                channel.append(socket.socket(fileno=cases_fd))
+            return socket.recv_fds(channel[0], 1, 1)[1][0]
+
+        job = _read_job(job_fd, memfd, limits)
+        session = bool(job.get("session"))
+        if not session:
+            os.close(job_fd)
         if hasattr(signal, "setitimer"):
             signal.signal(signal.SIGALRM, _on_alarm)
         else:  # before the guard, which denies threading to everyone once it is in place
             global _timer
             _timer = TimerAlarm()
-        np.random.seed(int.from_bytes(os.urandom(4), "little"))  # jobs must not share a random state
-        capture = CappedText(job["limits"]["output_chars"])
-        sys.stdout = sys.stderr = capture
-        namespace = {"__name__": SUBMISSION, "__builtins__": __builtins__}
-        job["end_to_end"] = _chain(job.get("chain"))
-        guard.install(job["denied"], _helpers(job.get("helpers")), SUBMISSION,
-                      tuple((job.get("helpers") or {}).get("names", ())), tuple(job.get("stand_in_modules", ())))
-        errors = load(job["program"], namespace, job["limits"]["load_seconds"])
-        output, chars = capture.take()
-        functions = sorted(k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and getattr(v, "__module__", None) == SUBMISSION)
-        wire.write_frame(result_fd, b"L", wire.encode({"errors": errors, "functions": functions, "output": output, "output_chars": chars}))
-        for index, case in enumerate(job["cases"]):
-            result = run_case(namespace, job, index, case, capture, (result_fd, answer_fd))
-            try:
-                message = wire.encode(result, job["limits"]["result_bytes"], wire.RESULT_ELEMENTS)
-            except wire.WireError as error:
-                message = wire.encode({"i": index, "status": "error", "seconds": result["seconds"],
-                                       "error": {"type": "ResultTooLarge", "message": str(error), "traceback": []}})
-            wire.write_frame(result_fd, b"C", message)
-            if result["status"] == "timeout":
-                break  # one hang is enough: the rest are reported as not run
+        np.random.seed(int.from_bytes(os.urandom(4), "little"))  # loads numpy.random before the guard denies what it imports
+        guarded = guard.install(job["denied"], None, SUBMISSION, tuple((job.get("helpers") or {}).get("names", ())),
+                                tuple(job.get("stand_in_modules", ())))
+        state = shared.State(np, sys.modules) if session else None  # before any student code
+        while True:
+            if state is not None:
+                state.reset(signal, _on_alarm)  # each check starts as a fresh process would
+            else:
+                np.random.seed(int.from_bytes(os.urandom(4), "little"))  # jobs must not share a random state
+            if not _run_job(job, result_fd, answer_fd, guarded) or state is None:
+                break
+            wire.write_frame(result_fd, b"E", wire.encode({"clean": state.clean(job["limits"]["memory_mb"])}))
+            job = _read_job(job_fd, memfd, limits)
+            if job is None:
+                break
     except BaseException:  # noqa: BLE001 - the runtime itself failed; the grader sees a short job
         code = 70
     finally:

@@ -37,7 +37,10 @@ UID_BASE = 200000  # as root, a zygote's children run as UID_BASE + its pid: a u
 WALLS_ENV = "GRADER_SANDBOX_WALLS"  # auto (default), namespaces, landlock or none: for tests and diagnosis
 GRACE_SECONDS = 1.0  # beyond a limit the job enforces on itself, before we end it from outside
 SHARED = ("program", "denied", "helpers", "chain", "stand_in_modules")  # alike in every check of a submission
-KINDS = (b"L", b"C", b"Q")  # all a job may send: its load report, a case's result, a stand-in's question
+KINDS = (b"L", b"C", b"Q", b"E")  # all a job may send: its load report, a case's result, a stand-in's question,
+# and, in a shared process only, the end of its check (see shared.py)
+PER_PROCESS_ENV = "GRADER_CHECKS_PER_PROCESS"  # 1: every check in a process of its own, as before issue 24
+SESSION_END_SECONDS = 5.0  # how long a shared process may take to exit once told there is no more
 RESULT_PIPE = 1 << 20  # a job's results pipe, so that it rarely waits while we judge the check before it
 
 
@@ -105,7 +108,11 @@ def weak_walls_message(walls: Walls) -> str:
 
 class Sandbox:
     """One zygote; `run(job)` is synchronous and thread-safe (one job at a time); `submit(job)` starts one
-    that runs while the caller works, and its `collect()` ends it."""
+    that runs while the caller works, and its `collect()` ends it. `submit(job, share=n)` may run the job
+    in the process that served the job before it (a session of at most n checks; see shared.py): only
+    the caller knows whether the order of its checks allows it, and `end_session` ends one."""
+
+    shares = True  # can run several checks in one process (the portable backend cannot)
 
     def __init__(self, worker: int = 0, walls: str | None = None):
         self.worker = worker
@@ -121,6 +128,7 @@ class Sandbox:
         self._shared: tuple = (None, (), b"")  # (key, the objects it names, kept alive, their encoding): see _payload
         self._mapped: dict[int, tuple[bytes, int]] = {}  # id(encoded cases) -> (them, their sealed memfd)
         self._in_flight = False  # a job submitted and not yet collected
+        self._session: _Session | None = None  # the shared process of the checks now being graded, if any
         self.budget: budgets.Budget | None = None  # the submission being graded: what its jobs may still send
 
     # --- the zygote -----------------------------------------------------------------------------
@@ -195,42 +203,141 @@ class Sandbox:
         """
         return self.submit(job, answer).collect()
 
-    def submit(self, job: dict, answer: Callable[[dict, int], dict] | None = None) -> "_Job":
+    def submit(self, job: dict, answer: Callable[[dict, int], dict] | None = None, share: int = 0) -> "_Job":
         """Start one job and return at once; its `collect()` gives the result (as `run`).
 
         The job runs while the caller does other work (judging the previous check), on the other core:
         its pipes are made large enough that neither its data nor, mostly, its results wait for us. Its
         deadlines are kept from its start all the same; a question from a stand-in waits for `collect`.
-        One job at a time: collect it before the next submit."""
+        One job at a time: collect it before the next submit.
+
+        `share`: the job may go to the live shared process of the jobs before it, or start one that will
+        serve at most `share` jobs (0: a process of its own, and any shared one is ended first). The
+        caller promises that nothing this job's data reveals is an answer to a job still to come there."""
         with self._lock:
             if self._in_flight:
                 raise GraderFault("a sandbox job was started before the previous one was collected")
+            if os.environ.get(PER_PROCESS_ENV, "") == "1":
+                share = 0  # as before issue 24: for comparison, and the fallback
+            session = self._session
+            if session is not None and (not share or self._process is None or self._process.poll() is not None
+                                        or not session.usable()):
+                self._end_session()
+                session = None
             self._ready()
-            mapped = self._cases_fd(job.get("cases"))
-            if mapped is not None:  # the job maps its cases from a sealed memfd instead of reading them
-                count = job.get("case_count")
-                if count is None:
-                    count = self._payload(job)[1]
-                job = {**job, "cases": {"mapped": len(job["cases"])}, "case_count": count}
-            limits, count, payload = self._payload(job)
-            job_r, job_w = os.pipe()
-            res_r, res_w = os.pipe()
-            ans_r, ans_w = os.pipe()
-            _widen(job_w, len(payload) + 16)
-            _widen(res_r, RESULT_PIPE)
+            if session is not None:  # the next check of the shared process: no fork, no walls to put up
+                original = job
+                job, mapped = self._mapped_job(job)
+                limits, count, payload = self._payload({**job, "session": True})
+                if mapped is not None and not session.send_fd(mapped):
+                    self._end_session()  # it does not take what it is sent: a fresh process
+                    return self._fork_job(original, answer, share)
+                session.served += 1
+                self._in_flight = True
+                return _Job(self, limits, count, payload, session.job_w, session.res_r, session.ans_w, answer, session)
+            return self._fork_job(job, answer, share)
+
+    def _mapped_job(self, job: dict) -> tuple[dict, int | None]:
+        """The job as it travels when its cases go in a sealed memfd (see `_cases_fd`), and that memfd."""
+        mapped = self._cases_fd(job.get("cases"))
+        if mapped is None:
+            return job, None
+        count = job.get("case_count")
+        if count is None:
+            count = self._payload(job)[1]
+        return {**job, "cases": {"mapped": len(job["cases"])}, "case_count": count}, mapped
+
+    def _fork_job(self, job: dict, answer, share: int) -> "_Job":
+        """A job in a new walled process (the zygote forks it); with `share`, the first of a session's.
+
+        A shared process gets a Unix socket besides its pipes: each later check's sealed memfd comes
+        down it (a pipe carries no descriptor), sent with that check's data and not before."""
+        job, mapped = self._mapped_job(job)
+        channel = None
+        if share:
+            job = {**job, "session": True, "limits": {**job["limits"], "jobs": int(share)}}
+            channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        limits, count, payload = self._payload(job)
+        job_r, job_w = os.pipe()
+        res_r, res_w = os.pipe()
+        ans_r, ans_w = os.pipe()
+        _widen(job_w, len(payload) + 16 if not share else RESULT_PIPE)
+        _widen(res_r, RESULT_PIPE)
+        extra = [channel[1].fileno()] if channel else ([mapped] if mapped is not None else [])
+        try:
+            socket.send_fds(self._control, [json.dumps({"op": "job", "limits": limits}).encode()], [job_r, res_w, ans_r] + extra)
+        except OSError as error:
+            for fd in (job_w, res_r, ans_w):
+                os.close(fd)
+            if channel:
+                channel[0].close()
+            self.close()
+            raise GraderFault(f"the sandbox's fork server failed: {error}") from None
+        finally:
+            for fd in (job_r, res_w, ans_r):
+                os.close(fd)
+            if channel:
+                channel[1].close()
+        session = None
+        if share:
+            session = self._session = _Session(job_w, res_r, ans_w, int(share), channel[0])
+            if mapped is not None:
+                session.send_fd(mapped)  # a fresh socket's buffer takes one; the process reads it first
+        self._in_flight = True
+        return _Job(self, limits, count, payload, job_w, res_r, ans_w, answer, session)
+
+    def end_session(self) -> None:
+        """End the shared process, if one is live: no more checks go to it (a submission's last, or the
+        order of the checks to come does not allow it). Waits until it is gone."""
+        with self._lock:
+            self._end_session()
+
+    def _end_session(self) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        session.channel.close()
+        for fd in (session.job_w, session.ans_w):  # end of file: the process exits
             try:
-                socket.send_fds(self._control, [json.dumps({"op": "job", "limits": limits}).encode()],
-                                [job_r, res_w, ans_r] + ([mapped] if mapped is not None else []))
-            except OSError as error:
-                for fd in (job_w, res_r, ans_w):
-                    os.close(fd)
-                self.close()
-                raise GraderFault(f"the sandbox's fork server failed: {error}") from None
-            finally:
-                for fd in (job_r, res_w, ans_r):
-                    os.close(fd)
-            self._in_flight = True
-            return _Job(self, limits, count, payload, job_w, res_r, ans_w, answer)
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            self._await_exit(session)
+        finally:
+            try:
+                os.close(session.res_r)
+            except OSError:
+                pass
+
+    def _await_exit(self, session: "_Session") -> None:
+        """Wait for the zygote's word that the shared process has exited; kill it if it does not."""
+        deadline, killed = time.monotonic() + SESSION_END_SECONDS, False
+        if session.broken:
+            self._kill()
+            killed = True
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if killed:
+                    raise GraderFault("the sandbox's fork server did not end a job it was asked to kill")
+                self._kill()
+                killed, deadline = True, time.monotonic() + 10
+                continue
+            readers = [self._control] + ([session.res_r] if not session.drained else [])
+            ready = select.select(readers, [], [], left)[0]
+            if session.res_r in ready:  # anything it still writes is nobody's business: read and drop it
+                try:
+                    session.drained = not os.read(session.res_r, 1 << 20)
+                except OSError:
+                    session.drained = True
+            if self._control in ready:
+                message = self._control.recv(65536)
+                if not message:
+                    self.close()
+                    raise GraderFault("the sandbox's fork server stopped unexpectedly")
+                if json.loads(message).get("op") == "exit":
+                    return
 
     def _payload(self, job: dict) -> tuple[dict, int, bytes]:
         """The job as it travels (shared with the portable backend): its limits, its case count, its bytes.
@@ -309,6 +416,11 @@ class Sandbox:
         return fd
 
     def close(self) -> None:
+        if self._session is not None:
+            try:
+                self._end_session()
+            except (GraderFault, OSError):
+                pass  # closing anyway: the zygote's end kills what is left
         for _, fd in self._mapped.values():
             os.close(fd)
         self._mapped.clear()
@@ -350,6 +462,36 @@ def _close(end: End) -> None:
     end.close() if isinstance(end, socket.socket) else os.close(end)
 
 
+class _Session:
+    """A shared process between its checks: its pipes, and how many checks it may still serve."""
+
+    def __init__(self, job_w: int, res_r: int, ans_w: int, limit: int, channel: socket.socket):
+        self.job_w, self.res_r, self.ans_w, self.limit = job_w, res_r, ans_w, limit
+        self.channel = channel  # our end of its Unix socket: each check's sealed memfd goes down it
+        channel.setblocking(False)
+        self.served = 1
+        self.broken = False  # it sent something between checks: killed, not asked
+        self.drained = False
+
+    def send_fd(self, fd: int) -> bool:
+        """Hand it one check's sealed memfd; False when it does not take it (its socket is full)."""
+        try:
+            return socket.send_fds(self.channel, [b"m"], [fd]) == 1
+        except OSError:
+            self.broken = True
+            return False
+
+    def usable(self) -> bool:
+        """May the next check go to it? Not when it is full, nor when it said anything between checks
+        (a break of the protocol: nothing may come before the next check's data), nor when it is gone."""
+        if self.served >= self.limit or self.broken:
+            return False
+        if select.select([self.res_r], [], [], 0)[0]:
+            self.broken = True
+            return False
+        return True
+
+
 class _Job:
     """One running job, seen from the trusted side: feed it, read it, judge every frame, keep time.
 
@@ -357,8 +499,12 @@ class _Job:
     down the same pipe."""
 
     def __init__(self, box: Sandbox, limits: dict, count: int, payload: bytes, job_w: End, res_r: End,
-                 ans_w: End, answer: Callable[[dict, int], dict] | None):
+                 ans_w: End, answer: Callable[[dict, int], dict] | None, session: _Session | None = None):
         self.box, self.limits, self.count, self.answer = box, limits, count, answer
+        self.session = session  # the shared process this job runs in, if any (shared.py)
+        self.ended = False  # its E frame came: every result in, the process fit for another check
+        self.kept = False  # ... and it will serve the next one
+        self.end_deadline: float | None = None
         self.out: dict[End, bytearray] = {job_w: bytearray(b"J" + _framed(payload))}
         self.res_r, self.ans_w = res_r, ans_w
         self.buffer = bytearray()
@@ -377,6 +523,7 @@ class _Job:
 
     def _stop(self, reason: str, detail: str = "") -> None:
         """End the job from outside, for `reason`; the first reason is the one reported."""
+        self.kept = False  # a process stopped from outside serves no more checks
         if self.reason is None:
             self.reason = reason
             if detail:
@@ -395,7 +542,7 @@ class _Job:
         killed_at: float | None = None
         try:
             self._drain(control)
-            while self.exit is None or self.res_r is not None:
+            while (self.exit is None or self.res_r is not None) and not self.kept:
                 now = time.monotonic()
                 if self.reason is None and now >= self.deadline:
                     self._stop("timeout")
@@ -403,11 +550,13 @@ class _Job:
                     index = len(self.result.cases)
                     self.result.cases[index] = {"i": index, "status": "timeout", "seconds": float(self.limits["case_seconds"])}
                     self._stop("timeout")
+                elif self.reason is None and self.end_deadline is not None and now >= self.end_deadline:
+                    self._stop("corrupt", "no end of the check after its last result")
                 if self.reason is not None and killed_at is None:
                     killed_at = now
                 if killed_at is not None and now - killed_at > 10:
                     raise GraderFault("the sandbox's fork server did not end a job it was asked to kill")
-                limit = killed_at + 10 if killed_at is not None else min(filter(None, (self.deadline, self.case_deadline)))
+                limit = killed_at + 10 if killed_at is not None else min(filter(None, (self.deadline, self.case_deadline, self.end_deadline)))
                 readers = [fd for fd in (self.res_r,) if fd is not None] + ([control] if self.exit is None else [])
                 writers = [fd for fd, data in self.out.items() if data]
                 ready_r, ready_w, _ = select.select(readers, writers, [], max(0.0, limit - now) if self.exit is None else 5.0)
@@ -421,19 +570,43 @@ class _Job:
                     self._read()
         finally:
             self.box._in_flight = False
-            for fd in [*self.out, self.res_r, self.ans_w]:
-                if fd is not None:
-                    try:
-                        _close(fd)
-                    except OSError:
-                        pass
+            if not self.kept:
+                self._close_all()
         return self._finish()
+
+    def _close_all(self) -> None:
+        """Every end of this job's pipes; a shared process's too, which is then no longer the sandbox's."""
+        session = self.session
+        if session is not None:
+            self._end_input()
+            session.channel.close()
+            if self.box._session is session:
+                self.box._session = None
+        for fd in [*self.out, self.res_r, self.ans_w]:
+            if fd is not None:
+                try:
+                    _close(fd)
+                except OSError:
+                    pass
+        self.out.clear()
+        self.res_r = self.ans_w = None
+
+    def _end_input(self) -> None:
+        """A shared process's end of file on its job pipe: no more checks, so it exits."""
+        session = self.session
+        if session is not None and session.job_w is not None:
+            self.out.pop(session.job_w, None)
+            try:
+                os.close(session.job_w)
+            except OSError:
+                pass
+            session.job_w = None
 
     def _drain(self, control) -> None:
         """Take what the job sent while nobody was collecting (`submit`: the caller was judging the check
         before), before any deadline is looked at: a job that ended in time is never timed out for our
         lateness. One that is still running is held to its deadlines, counted from its start, as ever."""
-        while self.exit is None or self.res_r is not None:
+        while (self.exit is None or self.res_r is not None) and not self.kept:
             readers = [fd for fd in (self.res_r,) if fd is not None] + ([control] if self.exit is None else [])
             ready, _, _ = select.select(readers, [], [], 0)
             if not ready:
@@ -454,7 +627,8 @@ class _Job:
         except OSError:  # the job is gone or closed its end: nobody to tell
             data.clear()
         if not data and fd != self.ans_w:
-            _close(fd)
+            if self.session is None or fd != self.session.job_w:
+                _close(fd)  # a shared process keeps its job pipe for the next check's data
             del self.out[fd]
 
     def _control_message(self, control: socket.socket) -> None:
@@ -486,8 +660,10 @@ class _Job:
         self.buffer += chunk
         while len(self.buffer) >= 5 and self.reason is None:
             kind, size = bytes(self.buffer[:1]), wire._LEN.unpack(self.buffer[1:5])[0]
-            if kind not in KINDS:
+            if kind not in KINDS or (kind == b"E" and self.session is None):
                 self._stop("corrupt", f"a frame of unknown kind {kind!r}")
+            elif self.ended:
+                self._stop("corrupt", "a frame after the end of the check")
             elif size > self.limits["result_bytes"] + (1 << 20):
                 self._stop("overflow", f"a frame of {size:,} bytes, over the {int(self.limits['result_bytes']):,} one result may have")
             elif self.taken + size > self.cap:
@@ -535,6 +711,8 @@ class _Job:
                 message = frames.load_report(message, output_chars)
             elif kind == b"C":
                 message = frames.case_result(message, output_chars)
+            elif kind == b"E":
+                message = frames.end_of_check(message)
             else:
                 message = frames.question(message)
         except frames.FrameError as error:
@@ -545,6 +723,10 @@ class _Job:
             self.result.load = message
         elif self.result.load is None:
             return self._stop("corrupt", "a result before the load report")
+        elif kind == b"E":
+            if len(self.result.cases) < self.count or any(c.get("status") == "timeout" for c in self.result.cases.values()):
+                return self._stop("corrupt", "an end of the check before its last result")
+            return self._end(message["clean"])
         elif kind == b"C":
             if message["i"] != len(self.result.cases) or len(self.result.cases) >= self.count:
                 return self._stop("corrupt", "a result for a case that is not the one running")
@@ -561,10 +743,22 @@ class _Job:
             self.case_deadline = time.monotonic() + float(self.limits["case_seconds"]) + GRACE_SECONDS
         else:
             self.case_deadline = None
+            if self.session is not None:  # its E frame comes next: the process's own cleaning, held to a case's time
+                self.end_deadline = time.monotonic() + float(self.limits["case_seconds"]) + GRACE_SECONDS
+
+    def _end(self, clean: bool) -> None:
+        """A shared process's check is over, every result in: keep the process for the next check, or,
+        when it is unfit or full, tell it to exit (end of file) and wait for that as for any job."""
+        self.ended, self.end_deadline = True, None
+        session = self.session
+        if clean and session.served < session.limit and not self.buffer and self.exit is None:
+            self.kept = True
+        else:
+            self._end_input()
 
     def _finish(self) -> JobResult:
         done = self.result.done
-        exit = self.exit or {}
+        exit = self.exit or ({"exit_code": 0} if self.kept else {})
         done.update(seconds=time.monotonic() - self.started, exit_code=exit.get("exit_code"), signal=exit.get("signal"))
         ran_all = len(self.result.cases) == self.count or any(c.get("status") == "timeout" for c in self.result.cases.values())
         done["finished"] = self.reason is None and exit.get("exit_code") == 0 and self.result.load is not None and ran_all

@@ -12,6 +12,8 @@ What a job may send (child.py writes them):
   where the alarm found the code),
   args_after, calls [{helper, matched, args}], output, output_chars
 - Q, a stand-in's question: i, helper, args (a tuple)
+- E, in a shared process only (shared.py), the end of a check after its last result: clean (bool, whether
+  the process is fit to serve another check)
 """
 
 from __future__ import annotations
@@ -152,3 +154,11 @@ def question(message: dict) -> dict:
         raise FrameError("its question's arguments are not a tuple")
     return {"i": _int(_field(message, "i", "question"), "its question's case number"),
             "helper": _text(_field(message, "helper", "question"), "its question's helper", NAME_CHARS), "args": args}
+
+
+def end_of_check(message: dict) -> dict:
+    """A shared process's E frame: its word that it may serve another check (a lie costs only speed)."""
+    clean = message.get("clean")
+    if type(clean) is not bool:
+        raise FrameError("clean should be true or false")
+    return {"clean": clean}

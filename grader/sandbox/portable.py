@@ -191,6 +191,8 @@ class _Spawned:
 class PortableSandbox(Sandbox):
     """The `Sandbox` API with a spawned interpreter per job instead of a zygote (see the module's docstring)."""
 
+    shares = False  # one spawned process per check, as before issue 24 (no shared process here)
+
     def __init__(self, worker: int = 0, why: str = ""):
         super().__init__(worker, walls="none")
         self.why = why or (f"namespaces, Landlock and seccomp: Linux only, and this is {sys.platform}" if not LINUX

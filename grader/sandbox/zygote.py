@@ -181,7 +181,7 @@ def _job(server: Server, limits: dict, fds: list[int], report: int, vm: int) -> 
             walls.drop_privileges(None)  # uid 0 of our own user namespace, without its capabilities
         address_space = vm + limits["memory_mb"] * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-        cpu = int(limits["total_seconds"]) + 2
+        cpu = (int(limits["total_seconds"]) + 2) * max(1, int(limits.get("jobs", 1)))  # a shared process's checks, each held to its own deadline by the grader
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

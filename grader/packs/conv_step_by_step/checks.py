@@ -114,3 +114,12 @@ CHECKS: dict[str, Check] = {c.function: c for c in (
     Check("pool_backward", ("dA", "cache", "mode"), "dA_prev", "pool"),
     ChainCheck(END_TO_END, chain_inputs(STAGES), "end_to_end", "chain", tuple(s.function for s in STAGES), stages=STAGES),
 )}
+
+
+# The order in which this pack's checks may share one walled process (grader/sandbox/shared.py): no
+# check's data is, or opens, an answer of a check after it. Each function draws its own cases (cases.py:
+# a salt per generator); conv_forward's stand-in table holds zero_pad's and conv_single_step's answers,
+# conv_backward's zero_pad's, pool_backward's create_mask_from_window's or distribute_value's, each of a
+# check before it. The end-to-end chain reruns them all: it runs in a process of its own.
+SHARED_ORDER = ("zero_pad", "conv_single_step", "conv_forward", "pool_forward", "conv_backward",
+                "create_mask_from_window", "distribute_value", "pool_backward")

@@ -129,6 +129,18 @@ CHECKS: dict[str, Check] = {c.function: c for c in (
     EndToEndCheck(END_TO_END, ("X", "Y", "parameters", "learning_rate"), "end_to_end", "network", CHAIN),
 )}
 
+# The order in which this pack's checks may share one walled process (grader/sandbox/shared.py): no
+# check's data is, or opens, an answer of a check after it. The layer checks share their layers, each
+# given what the ones before answered (linear_activation_forward's stand-in table holds linear_forward's
+# Z, linear_activation_backward's cache holds it too); the network checks share their networks the same
+# way (compute_cost is given L_model_forward's AL, L_model_backward its caches, update_parameters
+# L_model_backward's grads), and no layer check's layer is a layer of a network (other draws). The
+# end-to-end check reruns every one of those computations on the networks: it is not here, so it runs in
+# a process of its own, as every check did before.
+SHARED_ORDER = ("initialize_parameters", "initialize_parameters_deep", "linear_forward", "linear_activation_forward",
+                "L_model_forward", "compute_cost", "linear_backward", "linear_activation_backward",
+                "L_model_backward", "update_parameters")
+
 
 # --- building the cases -------------------------------------------------------------------------
 def _course_dZ(dA: np.ndarray, Z: np.ndarray, activation: str) -> list[np.ndarray]:

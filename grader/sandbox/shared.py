@@ -1,0 +1,148 @@
+"""One walled process serving several checks of one submission: each check starts as a fresh one would.
+
+Why this is safe (issue 24): what a check's data reveals is an answer only to a check not yet graded.
+The trusted grader sends a shared process the checks of one submission in an order in which no check's
+data (its arguments, its sealed stand-in tables) is, or lets anyone compute, an answer of a check that
+comes later (each pack's `SHARED_ORDER`); it sends a check's data only once every result of the check
+before is in, and it ends the process whenever a check did not end cleanly. So student code, which may
+take over this whole process from its first check on, holds nothing it is still to be graded on. A
+check that would break the property (the end-to-end chain, which reruns every earlier computation on
+its networks) runs in a process of its own, as before.
+
+What is here is fairness, not a wall: a bug of one function must cost points only where it lives. Each
+check gets a fresh namespace (the submission is loaded again, as in a fresh process); NumPy's random
+generator and the standard library's are seeded afresh; NumPy's error settings and print options, the recursion limit,
+warnings filters, trace and profile functions are put back as they were before any student code ran;
+and a change that student code made to the modules it reaches by name (`WATCHED`: a module's names, a
+function's code or defaults, a class's attributes; sys.modules, the import hooks) is detected, after which this process
+serves no more checks: the next one gets a fresh process. So does a check whose peak memory came near
+the limit. Student code that tampers with this module itself only loses what it is given: the trusted
+side checks every frame, keeps its own deadlines, and ends the process on any break of the protocol.
+Only the standard library and NumPy here.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import resource
+import sys
+import types
+import warnings
+
+_SYS_OWN = frozenset({"stdout", "stderr"})  # set by the harness for every check
+_IMMUTABLE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: a built-in class, which nobody can change
+
+
+def _module_state(module, keep: list | None = None) -> tuple:
+    """What student code could change in one module, by identity: its names and values, and for each
+    function its code, defaults and keyword defaults, for each class its attributes. `keep` (the
+    snapshot's): holds every object so identified, so that none is freed and its id given to another."""
+    names = vars(module)
+    keys = [k for k in names if not (module is sys and k in _SYS_OWN)]
+    values = [names[k] for k in keys]
+    inner = []
+    for value in values:
+        kind = type(value)
+        if kind is types.FunctionType:
+            parts = [value.__code__, value.__defaults__, value.__kwdefaults__]
+        elif kind is type and not value.__flags__ & _IMMUTABLE:  # a class whose attributes can change
+            parts = list(value.__dict__.values())
+        else:
+            continue
+        inner.append(tuple(map(id, parts)))
+        if keep is not None:
+            keep.append(parts)
+    if keep is not None:
+        keep.append(values)
+    return keys, list(map(id, values)), inner
+
+
+# The modules whose changes are looked for: what a submission reaches by name (NumPy's namespaces and
+# the modules that hold what they call, the standard library it imports, builtins) and this harness.
+# Not every module: reading a module's every value touches it, and in a process forked from the zygote
+# each page so touched is copied; all 330 modules cost 20-35 ms per process, more than a fork.
+WATCHED = ("builtins", "os", "posix", "sys", "math", "cmath", "random", "time", "functools", "itertools",
+           "operator", "copy", "collections", "re", "json", "warnings", "traceback", "linecache", "gc",
+           "numpy", "numpy.random", "numpy.random.mtrand", "numpy.linalg", "numpy.fft", "numpy.ma",
+           "numpy.lib.stride_tricks", "numpy._core.numeric", "numpy._core.fromnumeric",
+           "numpy._core.multiarray", "numpy._core.umath", "numpy._core._methods", "numpy._core.shape_base",
+           "numpy._core._ufunc_config", "numpy._core.arrayprint", "numpy.linalg._linalg")
+HARNESS = "_backprop_sandbox"  # the sandbox's own package (zygote.py), every module of it watched
+
+
+def _watched(name: str) -> bool:
+    return name in WATCHED or name == HARNESS or name.startswith(HARNESS + ".")
+
+
+def _snapshot(modules: dict, keep: list) -> list:
+    return [(name, module, _module_state(module, keep)) for name, module in list(modules.items())
+            if _watched(name) and isinstance(module, types.ModuleType)]
+
+
+def _peak_kb() -> int:
+    try:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    except (OSError, ValueError):  # pragma: no cover - Linux has it
+        return 0
+
+
+class State:
+    """Taken once, after the guard is in place and before any student code runs."""
+
+    def __init__(self, np, modules: dict):
+        self.np, self.modules = np, modules
+        self.err, self.errcall, self.printing = np.geterr(), np.geterrcall(), np.get_printoptions()
+        self.recursion, self.filters = sys.getrecursionlimit(), list(warnings.filters)
+        self.digits = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
+        self.hooks = (list(sys.meta_path), list(sys.path), list(sys.path_hooks), sys.excepthook, sys.displayhook)
+        self.kept: list = []  # what the snapshot identifies, alive for as long as it is compared against
+        self.snapshot = _snapshot(modules, self.kept)
+        self.peak = _peak_kb()
+        self.gc_callbacks = list(gc.callbacks)
+        self.why = ""  # why the last check left this process unfit for another (for tests and diagnosis)
+
+    def reset(self, signal, on_alarm) -> None:
+        """Before each check: the global state a fresh job would start with."""
+        np = self.np
+        np.random.seed(int.from_bytes(os.urandom(4), "little"))  # checks must not share a random state
+        random.seed()  # from os.urandom, as the random module reseeds itself in every forked job
+        np.seterr(**self.err)
+        np.seterrcall(self.errcall)
+        np.set_printoptions(**self.printing)
+        sys.setrecursionlimit(self.recursion)
+        if self.digits is not None:
+            sys.set_int_max_str_digits(self.digits)
+        warnings.filters[:] = self.filters
+        getattr(warnings, "_filters_mutated", lambda: None)()
+        sys.settrace(None)
+        sys.setprofile(None)
+        gc.disable()
+        gc.callbacks[:] = self.gc_callbacks  # no student code run by the harness's own collection
+        if hasattr(signal, "setitimer"):
+            signal.signal(signal.SIGALRM, on_alarm)
+
+    def clean(self, memory_mb: float) -> bool:
+        """After a check: may this process serve another? No once student code changed a module it can
+        reach, or its peak memory grew by a quarter of the limit (what it kept would count against the
+        next check's allowance: the address-space limit is the process's, set once)."""
+        gc.callbacks[:] = self.gc_callbacks
+        gc.collect()  # a check's cycles, so that the next starts with its memory
+        self.why = self._changed() or self._memory(memory_mb)
+        return not self.why
+
+    def _changed(self) -> str:
+        if (list(sys.meta_path), list(sys.path), list(sys.path_hooks), sys.excepthook, sys.displayhook) != self.hooks:
+            return "the import hooks or sys hooks changed"
+        for name, module, state in self.snapshot:
+            if self.modules.get(name) is not module:
+                return f"sys.modules[{name!r}] changed"
+            if _module_state(module) != state:
+                return f"module {name!r} changed"
+        return ""
+
+    def _memory(self, memory_mb: float) -> str:
+        grown = _peak_kb() - self.peak
+        return f"peak memory grew by {grown} KiB" if grown * 1024 > 0.25 * float(memory_mb) * 2**20 else ""
+
