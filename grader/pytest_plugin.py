@@ -26,6 +26,7 @@ import pytest
 from grader import startup
 from grader.errors import GraderError, GraderFault
 from grader.exits import MEANING, Exit, for_report_dict
+from grader.pytest_state import STATE
 from grader.pytest_report import (
     GRADED, INSTRUCTOR, KEY, make_graded_metadata, make_instructor_metadata, make_scored_report,
     make_session_header,
@@ -44,12 +45,11 @@ PLUGIN_NAME = "backprop-grader-session"
 FIXTURES_NAME = "backprop-grader-fixtures"
 SAFE_PYTEST = "backprop-grader pytest"  # the front end that picks pytest's ini, rootdir and sys.path itself
 
-STATE = pytest.StashKey["GradingSession"]()
 RECORD = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from grader.cli import ASSIGNMENT_HELP, DEVICES, assignment, seed  # the CLI's checks: a bad value is pytest's usage error
+    from grader.cli_options import ASSIGNMENT_HELP, DEVICES, assignment, seed  # the CLI's checks: a bad value is pytest's usage error
 
     group = parser.getgroup(GROUP, "backprop-grader: grade a submission with pytest")
     group.addoption(OPT_SUBMISSION, dest="grader_submission", metavar="PATH", default=None, help=HELP_SUBMISSION)

@@ -18,6 +18,7 @@ from grader.results import Report
 
 SCHEMAS = Path(__file__).with_name("schemas")
 RUBRIC_NAME = "rubric.toml"  # the rubric an installed autograder ships next to its source
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's; both its commands take it
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\x85]")
 
 
