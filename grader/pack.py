@@ -24,7 +24,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from grader import END_TO_END
 from grader.compare import Mismatch, Tolerance, changed_inputs, compare, describe
@@ -45,7 +45,7 @@ class CaseInput:
     args: tuple
     expected: object
     standins: dict = field(default_factory=dict)  # helper -> [(args, answer, label)]
-    case: object = None  # what the pack built the case from, for its diagnosis
+    case: Any = None  # what the pack built the case from, for its diagnosis (each pack its own type)
 
     def to_job(self, salt: bytes) -> dict:
         """What the sandbox gets: the arguments, and the stand-ins' answers sealed with their questions."""

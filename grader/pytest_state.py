@@ -12,4 +12,4 @@ import pytest
 if TYPE_CHECKING:
     from grader.pytest_plugin import GradingSession
 
-STATE = pytest.StashKey["GradingSession"]()
+STATE: pytest.StashKey[GradingSession] = pytest.StashKey()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from grader.results import Report
@@ -107,7 +107,7 @@ def write_json(path: Path, data: dict) -> None:
 
 
 # --- the platforms' documented formats, as JSON Schemas (see schemas/*.json for the sources) ---------
-@lru_cache(maxsize=None)
+@cache
 def platform_schema(name: str) -> dict:
     return json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
 

@@ -15,7 +15,8 @@ MASK_IS_MAX_VALUE.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -169,8 +170,8 @@ class Misconception:
     title: str
     explanation: str
     expected: str
-    applies: Callable[[object], bool]
-    compute: Callable[[object], dict]
+    applies: Callable[[Any], bool]
+    compute: Callable[[Any], dict]
     right_in: frozenset = frozenset()  # notebook versions whose own contract this is (interface.VERSIONS)
 
 
