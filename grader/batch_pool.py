@@ -138,7 +138,7 @@ def _serve(worker: int, conn: Connection, siblings: list[Connection], make_grade
 @dataclass
 class Worker:
     id: int
-    process: multiprocessing.Process
+    process: multiprocessing.process.BaseProcess  # a fork context's Process
     conn: Connection
     item: Item | None = None
     started: float = 0.0  # time.monotonic() when it took its item

@@ -43,7 +43,7 @@ class CaseInput:
     label: str
     description: str
     args: tuple
-    expected: object
+    expected: Any  # the pack's own answer type (arrays, dicts of arrays, a tuple)
     standins: dict = field(default_factory=dict)  # helper -> [(args, answer, label)]
     case: Any = None  # what the pack built the case from, for its diagnosis (each pack its own type)
 

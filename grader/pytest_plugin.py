@@ -20,6 +20,7 @@ Student code still runs only in the sandbox; this process compares and scores.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -31,6 +32,9 @@ from grader.pytest_report import (
     GRADED, INSTRUCTOR, KEY, make_graded_metadata, make_instructor_metadata, make_scored_report,
     make_session_header,
 )
+
+if TYPE_CHECKING:
+    from grader.results import Report
 
 GROUP = "backprop-grader"
 OPT_SUBMISSION, OPT_SEED, OPT_DEVICE, OPT_RUBRIC = "--submission", "--grader-seed", "--grader-device", "--grader-rubric"
@@ -189,7 +193,7 @@ class GradingSession:
         self.folder = submission_folder(path)
         self.units = {name: unit.points for name, unit in rubric.units.items()}
         self._grader = None
-        self.report = None
+        self.report: Report = None  # type: ignore[assignment]  # grade() sets it before anything reads it
         self.records: list[dict] = []
 
     @classmethod
@@ -265,7 +269,7 @@ class GradingSession:
             _points(item)  # a malformed points marker is a usage error, found before anything runs
         collector = GradedSubmission.from_parent(session, name=COLLECTOR, nodeid=COLLECTOR)
         graded = collector.collect()
-        session.ihook.pytest_collectreport(report=pytest.CollectReport(COLLECTOR, "passed", None, graded))
+        session.ihook.pytest_collectreport(report=pytest.CollectReport(COLLECTOR, "passed", None, list(graded)))
         items[:0] = graded
 
     @pytest.hookimpl(wrapper=True)
