@@ -207,7 +207,7 @@ def _prune(folder: Path) -> None:
 
 # --- `backprop-grader prepare` ---------------------------------------------------------------------
 def add_parser(sub, commands: dict) -> None:
-    from grader.cli import DEVICES, assignment, seed
+    from grader.cli_options import DEVICES, assignment, seed
 
     prepare = sub.add_parser("prepare", help="compute autograd's answers for a seed and rubric once, and keep them for later runs "
                                              "(platform images run this when they are built)")

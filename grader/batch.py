@@ -33,47 +33,22 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from grader import build_version, intake
+from grader.batch_items import Item, resolved, write_atomic
 from grader.errors import GraderError, GraderFault
-from grader.exits import GRADER_FAULT, Exit, for_report_dict, plural, worst  # noqa: F401 - GRADER_FAULT: batch_pool and tests take it from here
+from grader.exits import GRADER_FAULT, Exit, for_report_dict, plural, worst  # noqa: F401 - GRADER_FAULT: tests take it from here
 
 SUMMARY_NAME = "summary.csv"
 TABLE_LIMIT = 100  # print one line per submission up to this many
 _UNSAFE = re.compile(r"[^\w.-]+")
 
 
-@dataclass(frozen=True)
-class Item:
-    index: int
-    path: Path
-    name: str  # unique in the batch: the report is <name>.json
-    digest: str = ""  # of the submission's bytes, taken before grading ("" when unreadable: never resumed)
-    shown: str = ""  # the path its report names, where not `path` (an archive's entry: ARCHIVE/ENTRY)
-    refused: str = ""  # why it cannot be read at all (an archive over the limits): reported, never graded
-
-    @property
-    def report_file(self) -> str:
-        return f"{self.name}.json"
-
-    @property
-    def submission(self) -> str:
-        return self.shown or str(self.path)
-
-
 # --- what to grade --------------------------------------------------------------------------------
 def _where(path: Path) -> Path:
     """An entry's absolute path, its own last link not followed (a link loop has no resolved path)."""
     return path.parent.resolve() / path.name
-
-
-def _resolved(path: Path | str) -> Path:
-    try:
-        return Path(path).resolve()
-    except (OSError, RuntimeError):  # a link loop
-        return Path(os.path.abspath(path))
 
 
 def expand(paths: list[str]) -> list[Path]:
@@ -106,7 +81,7 @@ def gather(paths: list[str], out: Path, scratch: Callable[[], Path]) -> list[tup
     place, shown as ARCHIVE/ENTRY."""
     found: list[tuple[Path, str, str]] = []
     for path in expand(paths):
-        if _where(path) == _resolved(out):  # --out may sit among the submissions
+        if _where(path) == resolved(out):  # --out may sit among the submissions
             continue
         if not (intake.is_archive(path.name) and intake.what(path) is None and path.is_file()):
             found.append((path, "", ""))
@@ -138,7 +113,7 @@ def report_names(paths: list[Path], shown: list[str] | None = None) -> list[str]
     shown = shown or [""] * len(paths)
     names = [_clean(p.name if p.is_dir() else p.stem) for p in paths]
     rules = (lambda p, s: _clean(p.name),
-             lambda p, s: f"{_clean(p.name)}-{hashlib.sha1(str(s or _resolved(p)).encode()).hexdigest()[:8]}")
+             lambda p, s: f"{_clean(p.name)}-{hashlib.sha1(str(s or resolved(p)).encode()).hexdigest()[:8]}")
     for rule in rules:
         count = Counter(n.lower() for n in names)
         names = [rule(p, w) if count[n.lower()] > 1 else n for p, w, n in zip(paths, shown, names)]
@@ -146,21 +121,6 @@ def report_names(paths: list[Path], shown: list[str] | None = None) -> list[str]
 
 
 # --- files -----------------------------------------------------------------------------------------
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a sibling temporary file, fsync it, rename it over `path`: a reader never sees half a file."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def submission_digest(path: Path, skip: Path | None = None) -> str:
     """'sha256:...' of a submission's bytes: a file's, or every file in a folder with its relative path.
 
@@ -204,7 +164,7 @@ def grade_paths(args) -> int:
     from grader import packs
     from grader.batch_resume import other_reports, previous_report, resume_keys
     from grader.class_report import slim
-    from grader.cli import warn_public_seed
+    from grader.cli_options import warn_public_seed
     from grader.rubric import load_rubric
 
     started = time.perf_counter()

@@ -27,8 +27,9 @@ from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
-from grader.batch import GRADER_FAULT, Item, write_atomic
+from grader.batch_items import Item, write_atomic
 from grader.class_report import slim
+from grader.exits import GRADER_FAULT
 
 PAST_DEADLINE = "This submission ran past its deadline"  # such reports count as graded on a resumed batch
 TERM_GRACE = 10.0  # seconds a stopped worker gets to close its sandbox before SIGKILL
@@ -137,7 +138,7 @@ def _serve(worker: int, conn: Connection, siblings: list[Connection], make_grade
 @dataclass
 class Worker:
     id: int
-    process: multiprocessing.Process
+    process: multiprocessing.process.BaseProcess  # a fork context's Process
     conn: Connection
     item: Item | None = None
     started: float = 0.0  # time.monotonic() when it took its item

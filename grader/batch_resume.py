@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from grader import build_version, intake
-from grader.batch import Item, _resolved
+from grader.batch_items import Item, resolved
 from grader.exits import GRADER_FAULT
 
 REPORT_BYTES = 1 << 30  # a report of ours is read whole (never a FIFO, never through a link), up to this size
@@ -48,7 +48,7 @@ def previous_report(item: Item, out: Path, key: Keys | tuple) -> dict | None:
         report = json.loads(intake.read_file(file, REPORT_BYTES).decode("utf-8"))
         found = (report["rubric"]["fingerprint"], report["seed"], report["versions"]["grader"])
         if (found != _key_of(report, key) or not item.digest or report.get("submission_digest") != item.digest
-                or _resolved(report["submission"]) != _resolved(item.submission)
+                or resolved(report["submission"]) != resolved(item.submission)
                 or str(report.get("feedback", "")).startswith(GRADER_FAULT)):
             return None
         return report
@@ -62,7 +62,7 @@ def other_reports(out: Path, rows: list[tuple[Item, dict]], keys: Keys) -> tuple
     from grader.class_report import slim
 
     ours = {item.report_file for item, _ in rows}
-    graded = {_resolved(item.submission) for item, _ in rows}
+    graded = {resolved(item.submission) for item, _ in rows}
     kept: list[tuple[Item, dict]] = []
     left: Counter = Counter()
     for file in sorted(out.glob("*.json")):
@@ -82,7 +82,7 @@ def other_reports(out: Path, rows: list[tuple[Item, dict]], keys: Keys) -> tuple
             left["of another seed"] += 1
         elif found[2] != wanted[2]:
             left["of another grader build"] += 1
-        elif _resolved(submission) in graded:
+        elif resolved(submission) in graded:
             left["of a submission graded again under another name"] += 1
         else:
             kept.append((Item(-1, Path(submission), file.stem, str(report.get("submission_digest", ""))), light))

@@ -352,7 +352,7 @@ def write_class_report(out: Path, entries: list[tuple], context: str, write) -> 
     for name, data in drawn.items():
         write(out / name, data)
     (out / PAGES).mkdir(exist_ok=True)
-    for name, report, *rest in entries:
+    for name, _report, *rest in entries:
         full = _full_report(rest[0] if rest else None)
         html = submission_page(name, full) if full is not None else page(
             name, f'<nav><a id="back" href="../{INDEX_NAME}">&#8592; Class report</a></nav><h1>{text(name, 200)}</h1>'

@@ -7,10 +7,14 @@ renderers, so all three say the same thing.
 
 from __future__ import annotations
 
-from grader.pack import Check
+from typing import TYPE_CHECKING
+
 from grader import END_TO_END
 from grader.compare import Mismatch
 from grader.results import CaseResult, Diagnosis, TestResult
+
+if TYPE_CHECKING:  # an annotation only: the pack API calls summarize() here, so feedback must not import it
+    from grader.pack import Check
 
 MAX_MISMATCHES = 4  # per case: the first few wrong quantities, each in full
 MARKS = {True: "ok", False: "WRONG", None: "?"}

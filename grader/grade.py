@@ -140,7 +140,7 @@ class Grader:
         units = [(name, unit) for name, unit in self.rubric.units.items() if not only or name in only]
         ran: dict[str, tuple] = {}
         early = self.case_set.early()  # while autograd's answers are still being computed (PendingCaseSet)
-        for name, unit in units:
+        for name, _unit in units:
             if name in early and not self._unavailable(self.checks[name], sub, loaded):
                 ran[name] = self._job(self.checks[name], sub, early[name], {}, loaded, report)
         # Each check's job runs while the one before it is judged: collect k, start k + 1, judge k.

@@ -17,6 +17,8 @@ size, compression ratio, no absolute paths, no "..", no links or devices, nothin
 
 from __future__ import annotations
 
+from typing import Any
+
 import errno
 import hashlib
 import os
@@ -356,7 +358,7 @@ def _untar(handle, archive: Path, dest: Path, limits: Limits, packed: int) -> No
                 if not (member.isfile() or member.isdir()):
                     kind = "a link" if member.issym() or member.islnk() else "a device or FIFO"
                     raise Refused(f"the archive holds {kind} ({member.name!r}), not a file")
-            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # the standard library's own check too
+            safe: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # the standard library's own check too
             for member in members:
                 tar.extract(member, dest, set_attrs=False, **safe)
     except (tarfile.TarError, EOFError, OSError, ValueError) as error:  # tarfile's FilterError is a TarError

@@ -134,11 +134,12 @@ def _keep(node: ast.stmt) -> bool:
 
 
 def _segment(lines: list[str], node: ast.stmt) -> tuple[int, str]:
-    first = node.decorator_list[0] if getattr(node, "decorator_list", None) else node
+    decorators = getattr(node, "decorator_list", None)
+    first = decorators[0] if decorators else node
     start, col = first.lineno, first.col_offset
     if first is not node:
         col -= 1  # the '@'
-    end, end_col = node.end_lineno, node.end_col_offset
+    end, end_col = node.end_lineno or start, node.end_col_offset  # set by ast.parse on every statement
     if start == end:
         return start, lines[start - 1][col:end_col]
     return start, "".join([lines[start - 1][col:]] + lines[start:end - 1] + [lines[end - 1][:end_col]])

@@ -17,6 +17,7 @@ import textwrap
 import types
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from grader import END_TO_END, packs, safe_text
 from grader.errors import GraderError
@@ -24,10 +25,13 @@ from grader.loader import Problem, Submission, from_source, supply_course_names
 from grader.pack import Pack
 from grader.rubric import Rubric, load_rubric
 
+if TYPE_CHECKING:  # imported where a Grader is made: it loads the sandbox's client
+    from grader.grade import Grader
+
 PUBLIC_SEED = 0  # the seed `backprop-grader check` uses by default
 NOTEBOOK = "<notebook>"
 _LITERALS = (bool, int, float, complex, str, bytes, type(None))
-_GRADERS: dict[tuple, object] = {}
+_GRADERS: dict[tuple, Grader] = {}
 _IPYTHON_INPUT = re.compile(r"^<ipython-input-(\d+)-[0-9a-f]+>$")
 
 
@@ -246,7 +250,7 @@ def cell_name(filename: str) -> str | None:
         from IPython import get_ipython
     except ImportError:
         return None
-    compiler = getattr(get_ipython(), "compile", None)
+    compiler: Any = getattr(get_ipython(), "compile", None)
     try:
         label = compiler.format_code_name(filename) if hasattr(compiler, "format_code_name") else None
     except Exception:  # noqa: BLE001 - a name IPython cannot format is shown as it is

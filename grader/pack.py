@@ -24,7 +24,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from grader import END_TO_END
 from grader.compare import Mismatch, Tolerance, changed_inputs, compare, describe
@@ -43,9 +43,9 @@ class CaseInput:
     label: str
     description: str
     args: tuple
-    expected: object
+    expected: Any  # the pack's own answer type (arrays, dicts of arrays, a tuple)
     standins: dict = field(default_factory=dict)  # helper -> [(args, answer, label)]
-    case: object = None  # what the pack built the case from, for its diagnosis
+    case: Any = None  # what the pack built the case from, for its diagnosis (each pack its own type)
     seed: int | None = None  # NumPy's global seed in the sandbox before this call (None: the job's own)
 
     def to_job(self, salt: bytes) -> dict:

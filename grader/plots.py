@@ -58,7 +58,7 @@ def score_histogram(bins: list[tuple[str, list[int]]], labels: list[str], max_sc
     axes.set_xticks(positions, names, fontsize=8)
     axes.set_xlabel(f"score, in bins of {max_score / (size - 1):g}")
     axes.set_ylabel("graded submissions")
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # a MaxNLocator
     axes.set_ylim(0, max(bottom + [1]) * 1.15)
     if len(bins) > 1:
         axes.legend(fontsize=8, loc="upper left")
@@ -119,6 +119,6 @@ def grading_time(seconds: list[float]) -> Figure:
         axes.legend(fontsize=8)
     axes.set_xlabel("seconds to grade one submission")
     axes.set_ylabel("submissions")
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # a MaxNLocator
     axes.set_title(f"Time per submission ({len(seconds)} submissions)")
     return figure

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import pytest
 
+from grader.pytest_state import STATE
 from grader.student_calls import SubmissionProxy
 
 
 @pytest.fixture(scope="session")
 def submission(request: pytest.FixtureRequest) -> SubmissionProxy:
     """The submission's functions: `submission.linear_backward(dZ, cache)` runs in the sandbox."""
-    from grader.pytest_plugin import STATE
-
     state = request.config.stash[STATE]
     return SubmissionProxy(state.grader.sandbox, state.sub, state.rubric)
 
@@ -26,6 +25,4 @@ def submission(request: pytest.FixtureRequest) -> SubmissionProxy:
 @pytest.fixture(scope="session")
 def grader_cases(request: pytest.FixtureRequest) -> dict:
     """The oracle's cases for this seed: {function: [CaseInput(args, expected, standins, ...)]}."""
-    from grader.pytest_plugin import STATE
-
     return request.config.stash[STATE].grader.case_set.inputs

@@ -20,16 +20,21 @@ Student code still runs only in the sandbox; this process compares and scores.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from grader import startup
 from grader.errors import GraderError, GraderFault
 from grader.exits import MEANING, Exit, for_report_dict
+from grader.pytest_state import STATE
 from grader.pytest_report import (
     GRADED, INSTRUCTOR, KEY, make_graded_metadata, make_instructor_metadata, make_scored_report,
     make_session_header,
 )
+
+if TYPE_CHECKING:
+    from grader.results import Report
 
 GROUP = "backprop-grader"
 OPT_SUBMISSION, OPT_SEED, OPT_DEVICE, OPT_RUBRIC = "--submission", "--grader-seed", "--grader-device", "--grader-rubric"
@@ -44,12 +49,11 @@ PLUGIN_NAME = "backprop-grader-session"
 FIXTURES_NAME = "backprop-grader-fixtures"
 SAFE_PYTEST = "backprop-grader pytest"  # the front end that picks pytest's ini, rootdir and sys.path itself
 
-STATE = pytest.StashKey["GradingSession"]()
 RECORD = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from grader.cli import ASSIGNMENT_HELP, DEVICES, assignment, seed  # the CLI's checks: a bad value is pytest's usage error
+    from grader.cli_options import ASSIGNMENT_HELP, DEVICES, assignment, seed  # the CLI's checks: a bad value is pytest's usage error
 
     group = parser.getgroup(GROUP, "backprop-grader: grade a submission with pytest")
     group.addoption(OPT_SUBMISSION, dest="grader_submission", metavar="PATH", default=None, help=HELP_SUBMISSION)
@@ -189,7 +193,7 @@ class GradingSession:
         self.folder = submission_folder(path)
         self.units = {name: unit.points for name, unit in rubric.units.items()}
         self._grader = None
-        self.report = None
+        self.report: Report = None  # type: ignore[assignment]  # grade() sets it before anything reads it
         self.records: list[dict] = []
 
     @classmethod
@@ -265,7 +269,7 @@ class GradingSession:
             _points(item)  # a malformed points marker is a usage error, found before anything runs
         collector = GradedSubmission.from_parent(session, name=COLLECTOR, nodeid=COLLECTOR)
         graded = collector.collect()
-        session.ihook.pytest_collectreport(report=pytest.CollectReport(COLLECTOR, "passed", None, graded))
+        session.ihook.pytest_collectreport(report=pytest.CollectReport(COLLECTOR, "passed", None, list(graded)))
         items[:0] = graded
 
     @pytest.hookimpl(wrapper=True)

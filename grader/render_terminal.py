@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console, Group
@@ -25,6 +26,9 @@ from grader import feedback, headline, safe_text
 from grader import packs
 from grader.pack import Pack
 from grader.results import CaseResult, Report, TestResult
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod  # a Literal: rich defines it for type checkers only
 
 PIPE_WIDTH = 110
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow"}
@@ -53,7 +57,7 @@ def score_table(report: Report, console: Console) -> Table:
     """One row per graded unit. The function column never wraps (a name cut in two reads as two names);
     the "likely cause" column is left out when no unit has one, so 80 columns hold the rest."""
     causes = [", ".join(d.code for d in test.diagnoses) for test in report.tests]
-    columns = [("status", "left", False), ("function", "left", True), ("score", "right", True), ("cases", "right", True)]
+    columns: list[tuple[str, JustifyMethod, bool]] = [("status", "left", False), ("function", "left", True), ("score", "right", True), ("cases", "right", True)]
     if any(causes):
         columns.append(("likely cause", "left", False))
     table = Table(title=f"Score {feedback.points(report.score)} / {feedback.points(report.max_score)}", box=_box(console),
@@ -86,8 +90,9 @@ NUMERIC_KINDS = ("value", "shape", "dtype", "nonfinite")
 
 def mismatch_table(mismatches: list, console: Console) -> Table:
     table = Table(box=_box(console))
-    for column, justify in (("quantity", "left"), ("what is wrong", "left"), ("expected shape", "right"), ("returned shape", "right"),
-                            ("max abs error", "right"), ("max rel error", "right"), ("at index", "right")):
+    widths: tuple[tuple[str, JustifyMethod], ...] = (("quantity", "left"), ("what is wrong", "left"), ("expected shape", "right"), ("returned shape", "right"),
+                            ("max abs error", "right"), ("max rel error", "right"), ("at index", "right"))
+    for column, justify in widths:
         table.add_column(column, justify=justify, overflow="fold")
     for m in mismatches:
         table.add_row(_t(m.path, one_line=True), _t(m.kind, one_line=True), Text(feedback.shape(m.expected_shape)),

@@ -51,7 +51,7 @@ def _interpreter_dirs() -> set[str]:
     import site
     import sysconfig
 
-    found = set()
+    found: set[str] = set()
     for base, platbase in {(sys.prefix, sys.exec_prefix), (sys.base_prefix, sys.base_exec_prefix)}:
         paths = sysconfig.get_paths(vars={"base": base, "platbase": platbase, "installed_base": base,
                                           "installed_platbase": platbase})

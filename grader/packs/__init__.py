@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from functools import lru_cache
+from functools import cache
 
 from grader.errors import GraderError
 from grader.pack import Pack
@@ -18,7 +18,7 @@ DEFAULT = "step_by_step"  # what every rubric and report meant before there was 
 AUTO = "auto"
 
 
-@lru_cache(maxsize=None)
+@cache
 def names() -> tuple[str, ...]:
     """Every pack's name, the default first: each sub-folder that defines PACK (importing one is cheap:
     a pack imports torch only to compute answers)."""
@@ -27,7 +27,7 @@ def names() -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda n: (n != DEFAULT, n)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def get(name: str) -> Pack:
     """The pack called `name`; a GraderError naming the known ones otherwise."""
     if name not in names():

@@ -22,10 +22,10 @@ def _dispatch(args) -> int:
 
 def add_commands(subparsers, commands: dict) -> None:
     """Register each platform's subcommands on the CLI; `commands` maps a name to its handler."""
-    from grader.cli import _common
+    from grader.cli_options import common_options
     from grader.platforms import autolab, coursera, gradescope
 
     for module in (gradescope, coursera, autolab):
-        module.add_parser(subparsers, _common)
+        module.add_parser(subparsers, common_options)
     for name in PLATFORMS:
         commands[name] = _dispatch

@@ -69,7 +69,7 @@ def cmd_run(args) -> int:
     """Exit status as grader/exits.py: 0, 1 or 2 once the autoresult is printed, 3 or 4 with none. In the
     autograde Makefile, end the command with `|| [ $$? -le 2 ]`: make prints an error line after a command
     that exits non-zero, and Autolab reads the last line."""
-    from grader.cli import warn_public_seed
+    from grader.cli_options import warn_public_seed
     from grader.exits import for_report
     from grader.platforms.common import grade_path
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from grader.results import Report
 
 SCHEMAS = Path(__file__).with_name("schemas")
 RUBRIC_NAME = "rubric.toml"  # the rubric an installed autograder ships next to its source
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's; both its commands take it
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\x85]")
 
 
@@ -106,7 +107,7 @@ def write_json(path: Path, data: dict) -> None:
 
 
 # --- the platforms' documented formats, as JSON Schemas (see schemas/*.json for the sources) ---------
-@lru_cache(maxsize=None)
+@cache
 def platform_schema(name: str) -> dict:
     return json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
 

@@ -82,7 +82,7 @@ def cmd_run(args) -> int:
     A fault of the grader's own (a bad rubric, a missing folder) writes no feedback: Coursera then reports
     a failed grading, which is not counted as the learner's attempt, instead of a zero. Exit status as
     grader/exits.py (0, 1, 2 once the feedback is written; 3 or 4 when it is not)."""
-    from grader.cli import warn_public_seed
+    from grader.cli_options import warn_public_seed
     from grader.exits import for_report
 
     shared = Path(args.shared)

@@ -16,11 +16,10 @@ from pathlib import Path
 
 from grader import headline
 from grader.errors import GraderError
-from grader.platforms.common import (RUBRIC_NAME, clip, grade_path, load_problem_lines, rich_markdown, summary,
+from grader.platforms.common import (RUBRIC_NAME, VISIBILITIES, clip, grade_path, load_problem_lines, rich_markdown, summary,
                                      write_json)
 from grader.results import Report, TestResult
 
-VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 TEST_OUTPUT_CHARS = 8000
 OUTPUT_CHARS = 60000
 
@@ -134,7 +133,7 @@ def cmd_run(args) -> int:
 
     Exit status as grader/exits.py: the student's result (0, 1, 2) once results.json holds it; 4 for the
     course's own mistake (a bad rubric), 3 for a grader fault; a results file is written in every case."""
-    from grader.cli import warn_public_seed
+    from grader.cli_options import warn_public_seed
     from grader.errors import GraderFault
     from grader.exits import Exit, for_report
 

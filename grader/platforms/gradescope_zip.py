@@ -22,7 +22,7 @@ from pathlib import Path
 
 import grader
 from grader.errors import GraderError
-from grader.platforms.common import RUBRIC_NAME
+from grader.platforms.common import RUBRIC_NAME, VISIBILITIES
 
 TEMPLATES = Path(__file__).with_name("templates")
 SOURCE_DIR = "backprop-grader"
@@ -135,8 +135,7 @@ def cmd_build_zip(args) -> int:
 
 
 def add_parser(actions) -> None:
-    from grader.cli import assignment, out_file, seed
-    from grader.platforms.gradescope import VISIBILITIES
+    from grader.cli_options import assignment, out_file, seed
 
     build = actions.add_parser("build-zip", help="build the autograder zip (setup.sh, run_autograder, rubric, source)")
     build.add_argument("--out", type=out_file, metavar="FILE", default="autograder.zip", help="where to write the zip (default ./autograder.zip)")

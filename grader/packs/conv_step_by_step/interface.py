@@ -10,7 +10,8 @@ The arguments are the case's own arrays: an engine must hand a submission copies
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from grader.packs.conv_step_by_step import cases as C
 
@@ -20,7 +21,7 @@ class FunctionSpec:
     name: str
     signature: str
     outputs: tuple[str, ...]
-    arguments: Callable[[object], tuple]
+    arguments: Callable[[Any], tuple]
     in_course_grader: bool
 
 
