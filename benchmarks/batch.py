@@ -187,7 +187,7 @@ def profile(paths: list[Path], rubric, top: int = 25) -> None:
     import cProfile
     import pstats
 
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     with Grader(rubric, seed=0, device="cpu") as grader:
         grader.grade(paths[0])
@@ -201,7 +201,7 @@ def profile(paths: list[Path], rubric, top: int = 25) -> None:
 
 
 def _process_worker(worker: int, rubric, shared, tasks, results) -> None:
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     with Grader(rubric, seed=0, device="cpu", worker=worker, case_set=shared) as grader:
         for path in iter(tasks.get, None):
@@ -213,7 +213,7 @@ def compare_workers(paths: list[Path], jobs: int, rubric) -> tuple[float, float]
     import multiprocessing
     import queue
 
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     with Grader(rubric, seed=0, device="cpu") as first:
         shared = first.case_set
@@ -296,7 +296,7 @@ def main() -> None:
              ("< 1 GiB", batch["pss"] < GIB)]
     print("goals: " + ", ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in goals))
 
-    from grader.rubric import load_rubric
+    from grader.judge.rubric import load_rubric
 
     rubric = load_rubric(args.rubric)
     if args.processes:

@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader import intake
-from grader.batch import submission_digest
-from grader.loader import load_submission
+from grader.load import intake
+from grader.frontends.batch import submission_digest
+from grader.load.loader import load_submission
 
 CORRECT = ROOT / "submissions" / "correct_student.py"
 

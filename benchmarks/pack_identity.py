@@ -50,7 +50,7 @@ def corpus(root: Path, only: list[str] | None) -> dict[str, list[Path]]:
     """Every gradable file under INPUTS, by the assignment this tree's grader recognises it as (reports
     are matched by the submission's path); with `only`, the other packs' files are left out."""
     sys.path.insert(0, str(ROOT))
-    from grader.loader import load_submission
+    from grader.load.loader import load_submission
 
     files: dict[str, list[Path]] = {}
     for folder in INPUTS:

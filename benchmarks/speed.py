@@ -93,7 +93,7 @@ def student_seconds(examples: list[Path]) -> float:
     """Mean seconds of student code per submission over `examples`, graded once each in this process: the
     cases' own seconds as the walled job timed each call (stand-in round trips included). Reports on disk
     keep only failed cases, so the batch's own cannot say this."""
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     total = 0.0
     with Grader(seed=0, device="cpu") as grader:
@@ -108,7 +108,7 @@ def floor_seconds(repeat: int = 5) -> float:
     import reference
     from grader import END_TO_END
     from grader.packs.step_by_step.answers import case_set_for
-    from grader.rubric import Rubric
+    from grader.judge.rubric import Rubric
 
     solution = reference.deep_nn
     case_set, _ = case_set_for(0, {n: u.cases for n, u in Rubric().units.items()}, "cpu")
@@ -300,7 +300,7 @@ def main() -> None:
     print(f"  student code (wall, as the jobs timed each call; slow hostile ones left out) {per(student)}")
     print(f"  floor: the model solution's own NumPy time for one submission's cases, {1000 * floor:.1f} ms CPU in this process: "
           f"the batch spends {batch['cpu'] / n / floor:.0f}x it per submission, a cached check {cached_cpu / floor:.0f}x it")
-    from grader.rubric import Rubric
+    from grader.judge.rubric import Rubric
 
     null_per = lambda seconds: f"{1000 * seconds / null_n:.0f} ms"  # noqa: E731
     null_cpu = null["cpu"] / null_n

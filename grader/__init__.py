@@ -31,6 +31,6 @@ _BUILD: str | None = None
 
 def check(function, namespace=None, **options):
     """Grade one function from inside a notebook: `check(linear_backward)`."""
-    from grader.notebook import check as _check  # cycle-ok: the public door; no torch on import
+    from grader.frontends.notebook import check as _check  # cycle-ok: the public door; no torch on import
 
     return _check(function, namespace, **options)

@@ -7,6 +7,6 @@ from grader import startup  # imports only os and sys, both loaded before the wo
 
 startup.drop_working_folder()
 
-from grader.cli import main  # noqa: E402 - only now: nothing from the working folder can be found
+from grader.frontends.cli import main  # noqa: E402 - only now: nothing from the working folder can be found
 
 sys.exit(main())

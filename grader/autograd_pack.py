@@ -8,12 +8,12 @@ An instructor subclasses `AutogradPack` and gives, as data and a few functions:
 - `cases(unit, seed, n, oracle)`: a seeded case generator (NumPy; it may ask the oracle for a forward's
   values, a cache, to build a backward case), returning `Case(label, description, args)`;
 - `make_oracle(device)`: an object whose `answer(function, args, seed)` gives what a correct function
-  returns (built on grader/autograd_answers.py: the torch forward and cost written once, and the course's
+  returns (built on grader/judge/autograd_answers.py: the torch forward and cost written once, and the course's
   conventions as a table);
-- `misconceptions`: `grader.misconception_data.Misconception`s, each with its wrong formula.
+- `misconceptions`: `grader.judge.misconception_data.Misconception`s, each with its wrong formula.
 
-From that the engine makes the checks and their judges (grader/chain_check.py for the chain, with its
-first-wrong-stage feedback), keeps and verifies the answers (grader/kept_answers.py), seeds NumPy in the
+From that the engine makes the checks and their judges (grader/judge/chain_check.py for the chain, with its
+first-wrong-stage feedback), keeps and verifies the answers (grader/judge/kept_answers.py), seeds NumPy in the
 sandbox before every case (the course's own seed where it fixes one, else one drawn from the grading
 seed: the same --seed, the same score), writes the sandbox's end-to-end code, and names misconceptions
 only when the evidence holds. docs/packs.md is the tutorial.
@@ -25,10 +25,10 @@ import hashlib
 from dataclasses import dataclass, field, replace
 
 from grader import END_TO_END
-from grader.chain_check import ChainCheck, Stage, chain_inputs, first_wrong_stage
-from grader.compare import Mismatch, Tolerance, compare, describe
+from grader.judge.chain_check import ChainCheck, Stage, chain_inputs, first_wrong_stage
+from grader.judge.compare import Mismatch, Tolerance, compare, describe
+from grader.judge.misconception_data import Evidence, Misconception, diagnose, make_diagnosis
 from grader.pack import CaseInput, Check, Pack, Version
-from grader.misconception_data import Evidence, Misconception, diagnose, make_diagnosis
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ class Randomness:
     """How a graded function draws random numbers, as the course's template does."""
 
     seed: int | None  # the seed the template sets inside the function (np.random.seed(1)); None: it sets none
-    draws: str  # the course's draws in order, in the course's code ("D1 = np.random.rand(A1.shape[0], A1.shape[1]) ...")
+    draws: (
+        str  # the course's draws in order, in the course's code ("D1 = np.random.rand(A1.shape[0], A1.shape[1]) ...")
+    )
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,9 @@ class Case:
     description: str
     args: dict  # argument name -> value (for END_TO_END: the chain's inputs)
     extra: dict = field(default_factory=dict)  # anything else the pack keeps for itself
-    standins: dict = field(default_factory=dict)  # helper -> [(args, answer, label)]: graded helpers it may call (Pack's rule)
+    standins: dict = field(
+        default_factory=dict
+    )  # helper -> [(args, answer, label)]: graded helpers it may call (Pack's rule)
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,16 @@ class GradedCheck(Check):
             return compare(self.returns, value, case.expected, tol, self.masks)
         names = self.returns
         if not isinstance(value, (tuple, list)) or len(value) != len(names):
-            return [Mismatch("return value", "type", f"{self.function} should return a tuple ({', '.join(names)}), got {describe(value)}")]
-        return [m for name, got, want in zip(names, value, case.expected) for m in compare(name, got, want, tol, self.masks)]
+            return [
+                Mismatch(
+                    "return value",
+                    "type",
+                    f"{self.function} should return a tuple ({', '.join(names)}), got {describe(value)}",
+                )
+            ]
+        return [
+            m for name, got, want in zip(names, value, case.expected) for m in compare(name, got, want, tol, self.masks)
+        ]
 
 
 def derived_seed(seed: int, unit: str, index: int) -> int:
@@ -88,8 +100,10 @@ class AutogradPack(Pack):
         """The functions from `graded`; each stage's names from its function's (then Pack's: chain, chain_outputs)."""
         by_name = {g.function: g for g in cls.graded}
         cls.functions = tuple(by_name)
-        cls.stages = tuple(replace(s, takes=s.takes or by_name[s.function].args, gives=s.gives or by_name[s.function].returns)
-                           for s in cls.stages)
+        cls.stages = tuple(
+            replace(s, takes=s.takes or by_name[s.function].args, gives=s.gives or by_name[s.function].returns)
+            for s in cls.stages
+        )
         super().__init_subclass__(**kwargs)
 
     # --- what the instructor writes ----------------------------------------------------------------
@@ -102,12 +116,21 @@ class AutogradPack(Pack):
         return {g.function: g for g in self.graded}
 
     def checks(self) -> dict[str, Check]:
-        out: dict[str, Check] = {g.function: GradedCheck(g.function, g.args, g.returns, "case", masks=frozenset(g.masks))
-                                 for g in self.graded}
+        out: dict[str, Check] = {
+            g.function: GradedCheck(g.function, g.args, g.returns, "case", masks=frozenset(g.masks))
+            for g in self.graded
+        }
         if self.stages:
             masks = frozenset(m for g in self.graded for m in g.masks)
-            out[END_TO_END] = ChainCheck(END_TO_END, self.chain_args or chain_inputs(self.stages), "end_to_end", "chain", self.chain,
-                                         stages=self.stages, masks=masks)
+            out[END_TO_END] = ChainCheck(
+                END_TO_END,
+                self.chain_args or chain_inputs(self.stages),
+                "end_to_end",
+                "chain",
+                self.chain,
+                stages=self.stages,
+                masks=masks,
+            )
         return out
 
     def case_seed(self, seed: int, unit: str, index: int) -> int:
@@ -126,7 +149,18 @@ class AutogradPack(Pack):
             for i, case in enumerate(self.cases(g.function, seed, counts.get(g.function, 0), oracle)):
                 s = self.case_seed(seed, g.function, i)
                 args = tuple(case.args[name] for name in g.args)
-                rows.append(CaseInput(i, case.label, case.description, args, oracle.answer(g.function, args, s), case.standins, case, s))
+                rows.append(
+                    CaseInput(
+                        i,
+                        case.label,
+                        case.description,
+                        args,
+                        oracle.answer(g.function, args, s),
+                        case.standins,
+                        case,
+                        s,
+                    )
+                )
             inputs[g.function] = rows
         if self.stages:
             names, rows = self.chain_args or chain_inputs(self.stages), []
@@ -139,8 +173,18 @@ class AutogradPack(Pack):
                     per_stage[stage.function] = (dict(zip(self.by_function[stage.function].args, args)), right)
                     values.update(zip(stage.outputs, (right,) if isinstance(stage.gives, str) else tuple(right)))
                     expected.update({name: values[name] for name in stage.compared})
-                rows.append(CaseInput(i, case.label, case.description, tuple(case.args[n] for n in names), expected, {},
-                                      {"case": case, "stages": per_stage}, s))
+                rows.append(
+                    CaseInput(
+                        i,
+                        case.label,
+                        case.description,
+                        tuple(case.args[n] for n in names),
+                        expected,
+                        {},
+                        {"case": case, "stages": per_stage},
+                        s,
+                    )
+                )
             inputs[END_TO_END] = rows
         return inputs
 
@@ -151,13 +195,17 @@ class AutogradPack(Pack):
             g = self.by_function[check.unit]
             if case.value is None:
                 return None
-            return g.function, Evidence(case.label, case.description, case.value, dict(zip(g.args, inp.args)), inp.expected, inp.seed)
+            return g.function, Evidence(
+                case.label, case.description, case.value, dict(zip(g.args, inp.args)), inp.expected, inp.seed
+            )
         stage = first_wrong_stage(self.stages, case.mismatches)
         record = case.value if isinstance(case.value, dict) else {}
         if stage is None or any(name not in record for name in stage.compared):
             return None
         args, right = inp.case["stages"][stage.function]
-        value = record[stage.outputs[0]] if isinstance(stage.gives, str) else tuple(record.get(n) for n in stage.outputs)
+        value = (
+            record[stage.outputs[0]] if isinstance(stage.gives, str) else tuple(record.get(n) for n in stage.outputs)
+        )
         return stage.function, Evidence(case.label, case.description, value, args, right, inp.seed, stage.compared)
 
     def diagnose(self, test, check: Check, inputs: list[CaseInput], version: Version) -> None:
@@ -175,7 +223,9 @@ class AutogradPack(Pack):
             evidence = [ev for _, ev in pairs]
             mine = tuple(m for m in self.misconceptions if m.function == function)
             stage = function if check.unit == END_TO_END else ""
-            for m, fits, testable in diagnose(mine, self.by_function[function].returns, evidence, unread, Tolerance(), masks):
+            for m, fits, testable in diagnose(
+                mine, self.by_function[function].returns, evidence, unread, Tolerance(), masks
+            ):
                 diagnosis = make_diagnosis(m, fits, testable, evidence, unread, stage)
                 test.diagnoses.append(diagnosis)
                 for i in fits:
@@ -191,14 +241,19 @@ class AutogradPack(Pack):
             return []
         out = []
         for function, g in random:
-            seeded = (f"np.random.seed({g.random.seed}), the course's own seed, so the course's draws come out "
-                      "whether or not your code sets that seed itself" if g.random.seed is not None else
-                      "a seed drawn from the grading seed (--seed), so every run draws the same")
+            seeded = (
+                f"np.random.seed({g.random.seed}), the course's own seed, so the course's draws come out "
+                "whether or not your code sets that seed itself"
+                if g.random.seed is not None
+                else "a seed drawn from the grading seed (--seed), so every run draws the same"
+            )
             differ = [c for c in failing if any(m.path in g.masks for m in c.mismatches)]
             text = f"{function} draws random numbers: the grader runs each case after {seeded}."
             if differ:
-                text += (f" On {len(differ)} of the failing cases your masks ({', '.join(g.masks)}) differ from the "
-                         f"course's draws, which are, in this order: {g.random.draws}. Other draws (another order, another "
-                         "shape, another function of np.random) give other masks, and every value after them differs.")
+                text += (
+                    f" On {len(differ)} of the failing cases your masks ({', '.join(g.masks)}) differ from the "
+                    f"course's draws, which are, in this order: {g.random.draws}. Other draws (another order, another "
+                    "shape, another function of np.random) give other masks, and every value after them differs."
+                )
             out.append(text)
         return out

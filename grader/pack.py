@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from grader import END_TO_END
-from grader.compare import Mismatch, Tolerance, changed_inputs, compare, describe
+from grader.judge.compare import Mismatch, Tolerance, changed_inputs, compare, describe
 
 if TYPE_CHECKING:
-    from grader.loader import Submission
-    from grader.results import CaseResult, TestResult
+    from grader.judge.results import TestResult
+    from grader.load.loader import Submission
     from grader.sandbox.client import JobResult
 
 
@@ -57,7 +58,9 @@ class CaseInput:
             sealed[helper] = {}
             for args, answer, label in table:
                 key = seal.key_for(salt, wire.encode(tuple(args)))
-                sealed[helper][seal.lookup_id(key)] = seal.xor(wire.encode((label, seal.fold(answer, tuple(args)))), key)
+                sealed[helper][seal.lookup_id(key)] = seal.xor(
+                    wire.encode((label, seal.fold(answer, tuple(args)))), key
+                )
         job = {"args": list(self.args), "sealed": sealed}
         if self.seed is not None:
             job["seed"] = int(self.seed)
@@ -95,7 +98,13 @@ class Check:
             return compare(self.returns, value, case.expected, tol)
         names = self.returns
         if not isinstance(value, (tuple, list)) or len(value) != len(names):
-            return [Mismatch("return value", "type", f"{self.function} should return a tuple ({', '.join(names)}), got {describe(value)}")]
+            return [
+                Mismatch(
+                    "return value",
+                    "type",
+                    f"{self.function} should return a tuple ({', '.join(names)}), got {describe(value)}",
+                )
+            ]
         return [m for name, got, want in zip(names, value, case.expected) for m in compare(name, got, want, tol)]
 
 
@@ -117,14 +126,16 @@ class CaseSet:
         if function not in self._jobs:
             from grader.sandbox import wire
 
-            self._jobs[function] = wire.encode({"salt": self._salt, "cases": [c.to_job(self._salt) for c in self.inputs[function]]})
+            self._jobs[function] = wire.encode(
+                {"salt": self._salt, "cases": [c.to_job(self._salt) for c in self.inputs[function]]}
+            )
         return self._jobs[function]
 
     def early(self) -> dict[str, int]:
         """Units whose sandbox jobs may run before the answers are in: {unit: case count}. None here."""
         return {}
 
-    def complete(self) -> "CaseSet":
+    def complete(self) -> CaseSet:
         """This case set with every answer in (it is one already)."""
         return self
 
@@ -139,7 +150,9 @@ class PendingCaseSet:
     those jobs first and judges them once `complete()` has the answers; everything else waits for it.
     A batch calls `complete()` before it forks its workers, so no thread is ever forked."""
 
-    def __init__(self, seed: int, device: str, compute: Callable[[], tuple[CaseSet, str]], early: dict[str, tuple[int, bytes]]):
+    def __init__(
+        self, seed: int, device: str, compute: Callable[[], tuple[CaseSet, str]], early: dict[str, tuple[int, bytes]]
+    ):
         self.seed, self.device, self._early = seed, device, early
         self._done: tuple[CaseSet, str] | None = None
         self._error: BaseException | None = None
@@ -218,14 +231,16 @@ class Pack:
     layer_cells: tuple[str, ...] = ()  # the columns of a per-layer map, for packs whose feedback draws one
     chain_outputs: tuple[tuple[str, str, str], ...] = ()  # (key the chain records, its function, what it returns)
     short_names: dict[str, str] = {}  # unit -> a short column heading for the class report
-    stages: tuple = ()  # the chain as grader.chain_check.Stage's: chain_outputs, and the sandbox's code unless end_to_end_file is given, are written from it
-    chain_args: tuple[str, ...] = ()  # the order an end-to-end case's arguments come in (default: the stages' first use)
+    stages: tuple = ()  # the chain as grader.judge.chain_check.Stage's: chain_outputs, and the sandbox's code unless end_to_end_file is given, are written from it
+    chain_args: tuple[
+        str, ...
+    ] = ()  # the order an end-to-end case's arguments come in (default: the stages' first use)
 
     def __init_subclass__(cls, **kwargs):
         """A pack that describes its chain as stages gets its `chain` and `chain_outputs` from them."""
         super().__init_subclass__(**kwargs)
         if cls.stages and all(s.takes and s.gives for s in cls.stages):
-            from grader.chain_check import chain_outputs
+            from grader.judge.chain_check import chain_outputs  # cycle-ok: the engine's default for a pack
 
             cls.chain = tuple(s.function for s in cls.stages)
             cls.chain_outputs = chain_outputs(cls.stages)
@@ -242,12 +257,12 @@ class Pack:
 
     def case_set(self, seed: int, counts: dict[str, int], device: str = "cpu", cache=None) -> tuple[CaseSet, str]:
         """The cases for `seed` (`counts[unit]` of each) and autograd's answers, with how they were had
-        ("computed", "cached", ...). `cache`: the folder of grader/answer_cache.py to keep answers in
+        ("computed", "cached", ...). `cache`: the folder of grader/judge/answer_cache.py to keep answers in
         (None: its default). The default keeps and verifies the answers of any pack that defines
-        `build_inputs` and `make_oracle` (grader/kept_answers.py); a pack may override it instead."""
+        `build_inputs` and `make_oracle` (grader/judge/kept_answers.py); a pack may override it instead."""
         if type(self).build_inputs is Pack.build_inputs:
             raise NotImplementedError(f"the pack {self.name!r} defines neither case_set nor build_inputs")
-        from grader.kept_answers import case_set_for
+        from grader.judge.kept_answers import case_set_for  # cycle-ok: the engine's default for a pack
 
         return case_set_for(self, seed, counts, device, cache)
 
@@ -291,17 +306,24 @@ class Pack:
         """The in-place changes of a unit's arguments that cost points (by default: all of them)."""
         return changed_inputs(names, before, after)
 
-    def notices(self, check: Check, inputs: list[CaseInput], test: "TestResult", result: "JobResult",
-                sub: "Submission", version: Version) -> list[str]:
+    def notices(
+        self,
+        check: Check,
+        inputs: list[CaseInput],
+        test: TestResult,
+        result: JobResult,
+        sub: Submission,
+        version: Version,
+    ) -> list[str]:
         """Notes for a graded unit, after every case is judged: what was accepted and why."""
         return []
 
-    def diagnose(self, test: "TestResult", check: Check, inputs: list[CaseInput], version: Version) -> None:
+    def diagnose(self, test: TestResult, check: Check, inputs: list[CaseInput], version: Version) -> None:
         """Add the misconceptions the evidence shows to `test.diagnoses` (by default: none)."""
 
-    def summarize(self, test: "TestResult", check: Check) -> str:
+    def summarize(self, test: TestResult, check: Check) -> str:
         """The feedback text of one graded unit."""
-        from grader.feedback import summarize
+        from grader.report.feedback import summarize
 
         return summarize(test, check, self.layer_cells, self.explain_layer_map, self.chain_outputs)
 
@@ -323,15 +345,20 @@ class Pack:
         extras: dict = {"stand_in_modules": list(self.stand_in_modules)}
         if self.course_module_file is not None:
             source = self.course_module_file.read_text(encoding="utf-8")
-            extras["helpers"] = {"names": list(self.course_modules), "file": str(self.course_module_file),
-                                 "code": marshal.dumps(compile(source, str(self.course_module_file), "exec"))}
+            extras["helpers"] = {
+                "names": list(self.course_modules),
+                "file": str(self.course_module_file),
+                "code": marshal.dumps(compile(source, str(self.course_module_file), "exec")),
+            }
         if self.end_to_end_file is not None:
             source = self.end_to_end_file.read_text(encoding="utf-8")
             extras["chain"] = marshal.dumps(compile(source, "grader-end-to-end", "exec"))
         elif self.stages:
-            from grader.chain_check import chain_source
+            from grader.judge.chain_check import chain_source  # cycle-ok: the engine's default for a pack
 
-            extras["chain"] = marshal.dumps(compile(chain_source(self.stages, self.chain_args), "grader-end-to-end", "exec"))
+            extras["chain"] = marshal.dumps(
+                compile(chain_source(self.stages, self.chain_args), "grader-end-to-end", "exec")
+            )
         return extras
 
 

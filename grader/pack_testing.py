@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from grader import END_TO_END
-from grader.compare import Tolerance
+from grader.judge.compare import Tolerance
+from grader.judge.results import CaseResult, TestResult
 from grader.pack import CaseSet, Pack, Version
-from grader.results import CaseResult, TestResult
 
 LEGACY = {"step_by_step": "expected_outcomes", "conv_step_by_step": "expected_conv_outcomes"}
 
@@ -40,7 +40,10 @@ def _helpers(pack: Pack) -> types.ModuleType | None:
     if pack.course_module_file is None:
         return None
     module = types.ModuleType(pack.course_modules[0])
-    exec(compile(pack.course_module_file.read_text(encoding="utf-8"), str(pack.course_module_file), "exec"), module.__dict__)
+    exec(
+        compile(pack.course_module_file.read_text(encoding="utf-8"), str(pack.course_module_file), "exec"),
+        module.__dict__,
+    )
     return module
 
 
@@ -50,9 +53,14 @@ def load(pack: Pack, path: Path) -> dict:
     if path.suffix == ".ipynb":
         import json
 
-        cells = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                 for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
-        sources = ["\n".join(line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))) for cell in cells]
+        cells = [
+            "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+            if c["cell_type"] == "code"
+        ]
+        sources = [
+            "\n".join(line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))) for cell in cells
+        ]
     else:
         sources = [path.read_text(encoding="utf-8")]
     first, _ = pack.supply_names(sources)
@@ -78,8 +86,8 @@ def load(pack: Pack, path: Path) -> dict:
 
 
 def _stand_in(helper: str, table: list, log: list):
+    from grader.judge.standins import matches
     from grader.sandbox import wire
-    from grader.standins import matches
 
     exact = {wire.encode(tuple(args)): (answer, label) for args, answer, label in table}
 
@@ -92,6 +100,7 @@ def _stand_in(helper: str, table: list, log: list):
             raise RefusedCall(helper)
         log.append({"helper": helper, "matched": hit[1]})
         return copy.deepcopy(hit[0])
+
     return call
 
 
@@ -105,7 +114,7 @@ def _chain(pack: Pack):
 
 
 def grade_unit(pack: Pack, namespace: dict, unit: str, inputs: list, points: float | None = None) -> TestResult:
-    from grader.standins import wrong_call
+    from grader.judge.standins import wrong_call
 
     check = pack.checks()[unit]
     test = TestResult(unit, unit, float(pack.default_points[unit] if points is None else points))
@@ -131,7 +140,9 @@ def grade_unit(pack: Pack, namespace: dict, unit: str, inputs: list, points: flo
             case.value, case.error = out or None, {"type": type(error).__name__, "message": str(error), "traceback": []}
         else:
             case.value = value
-            case.mismatches = check.judge(inp, value, Tolerance()) + pack.judge_changes(unit, check.arg_names, inp.args, args)
+            case.mismatches = check.judge(inp, value, Tolerance()) + pack.judge_changes(
+                unit, check.arg_names, inp.args, args
+            )
             case.status = "failed" if case.mismatches else "passed"
         finally:
             namespace.update(saved)

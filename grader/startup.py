@@ -4,7 +4,7 @@ module of the working folder or of a graded folder was imported anyway.
 `python -m grader` puts the working folder first on sys.path. Started in a folder of submissions, a
 student's `hashlib.py` (or `csv.py`, `argparse.py`, ...) would then be imported by the grader itself,
 outside the sandbox, with the instructor's rights. So the very first lines of grader/__main__.py and of
-`grader.cli.main` call `drop_working_folder()`, before anything else is imported, and then `problems()`
+`grader.frontends.cli.main` call `drop_working_folder()`, before anything else is imported, and then `problems()`
 looks at what was imported before they ran: a module found in the working folder, or any file of a
 graded folder, that is neither one of the grader's own files nor the interpreter's, or a graded folder
 on sys.path, is a usage error (exit 4), said before the command line's own modules are imported.
@@ -15,7 +15,6 @@ never put the working folder on sys.path, which is why every documented command 
 
 Only `os` and `sys` at import time: both are loaded before the working folder is searched.
 """
-
 
 import os
 import sys
@@ -53,8 +52,9 @@ def _interpreter_dirs() -> set[str]:
 
     found: set[str] = set()
     for base, platbase in {(sys.prefix, sys.exec_prefix), (sys.base_prefix, sys.base_exec_prefix)}:
-        paths = sysconfig.get_paths(vars={"base": base, "platbase": platbase, "installed_base": base,
-                                          "installed_platbase": platbase})
+        paths = sysconfig.get_paths(
+            vars={"base": base, "platbase": platbase, "installed_base": base, "installed_platbase": platbase}
+        )
         found.update(paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib"))
     found.update(getattr(site, "getsitepackages", list)())
     if getattr(site, "ENABLE_USER_SITE", False):
@@ -113,26 +113,40 @@ def shadows(graded: list[str], cwd: str | None = None) -> list[tuple[str, str]]:
 def on_path(folders: list[str]) -> list[str]:
     """sys.path entries that are, or lie inside, one of `folders` (the interpreter's own excepted)."""
     interpreter = _interpreter_dirs()
-    return [entry for entry in sys.path if os.path.exists(entry or os.curdir)  # not a path hook's token
-            and any(_inside(_real(entry), folder) for folder in folders) and not _trusted(_real(entry), interpreter)]
+    return [
+        entry
+        for entry in sys.path
+        if os.path.exists(entry or os.curdir)  # not a path hook's token
+        and any(_inside(_real(entry), folder) for folder in folders)
+        and not _trusted(_real(entry), interpreter)
+    ]
 
 
 def problems(graded: list[str], check_cwd: bool) -> list[str]:
     """What makes this start unsafe, in sentences; empty when it is safe. `check_cwd`: the process was
     started by our own entry point (a library caller's working folder is its own business)."""
     folders = graded_folders(graded)
-    found = [f"module {name!r} was imported from {path}, a folder of student files or the working folder"
-             for name, path in shadows(folders, _real(os.curdir) if check_cwd else None)]
-    found += [f"{entry!r} is on sys.path (PYTHONPATH?) and holds graded files: a student's module could "
-              f"replace one of the grader's imports" for entry in on_path(graded_folders(graded))]
+    found = [
+        f"module {name!r} was imported from {path}, a folder of student files or the working folder"
+        for name, path in shadows(folders, _real(os.curdir) if check_cwd else None)
+    ]
+    found += [
+        f"{entry!r} is on sys.path (PYTHONPATH?) and holds graded files: a student's module could "
+        f"replace one of the grader's imports"
+        for entry in on_path(graded_folders(graded))
+    ]
     return found
 
 
 def refusal(found: list[str], safe: str = SAFE_COMMANDS) -> str:
     """The usage error's one message."""
-    return ("refusing to run: " + "; ".join(found[:3]) + (f" (and {len(found) - 3} more)" if len(found) > 3 else "")
-            + f". Start the grader with {safe}, which keeps the working folder off sys.path, and keep "
-              "submissions' folders off PYTHONPATH")
+    return (
+        "refusing to run: "
+        + "; ".join(found[:3])
+        + (f" (and {len(found) - 3} more)" if len(found) > 3 else "")
+        + f". Start the grader with {safe}, which keeps the working folder off sys.path, and keep "
+        "submissions' folders off PYTHONPATH"
+    )
 
 
 def named_paths(argv: list[str]) -> list[str]:

@@ -28,7 +28,7 @@ def pytest_configure(config):
     if not config.pluginmanager.has_plugin("timeout"):
         raise pytest.UsageError("the test suite needs pytest-timeout, or its hang guards (@pytest.mark.timeout) are "
                                 "ignored: pip install -e '.[test]'")
-    from grader.answer_cache import ENV
+    from grader.judge.answer_cache import ENV
 
     config.stash[_ANSWERS] = (os.environ.get(ENV), tempfile.mkdtemp(prefix="grader-test-answers-"))
     os.environ[ENV] = config.stash[_ANSWERS][1]
@@ -39,7 +39,7 @@ def pytest_unconfigure(config):
     if folder is None:
         return
     shutil.rmtree(folder, ignore_errors=True)
-    from grader.answer_cache import ENV
+    from grader.judge.answer_cache import ENV
 
     if before is None:
         os.environ.pop(ENV, None)
@@ -50,7 +50,7 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(scope="session")
 def grader():
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     with Grader(seed=0, device="cpu") as g:
         yield g

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import answer_cache
-from grader.answer_cache import file_for, make_key
+from grader.judge import answer_cache
+from grader.judge.answer_cache import file_for, make_key
 from grader.packs.step_by_step.answers import case_set_for
-from grader.grade import Grader
-from grader.results import make_report_dict
-from grader.rubric import load_rubric
+from grader.judge.grade import Grader
+from grader.judge.results import make_report_dict
+from grader.judge.rubric import load_rubric
 from grader.sandbox import wire
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,8 +167,8 @@ def test_a_hit_imports_no_torch(tmp_path):
     env = {**os.environ, answer_cache.ENV: str(tmp_path)}
     script = ("import io, sys, contextlib, json\n"
               "from grader import answer_cache as ac\n"
-              "from grader.cli import main\n"
-              "from grader.rubric import load_rubric\n"
+              "from grader.frontends.cli import main\n"
+              "from grader.judge.rubric import load_rubric\n"
               "counts = {n: u.cases for n, u in load_rubric(None).units.items()}\n"
               "key = ac.make_key(0, counts, 'cpu')\n"
               "hit = ac.read(ac.file_for(ac.cache_folder(), key), key) is not None\n"

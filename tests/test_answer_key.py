@@ -63,7 +63,7 @@ def test_the_wheel_holds_the_grader_and_no_answer_key(built):
         top_level = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/top_level.txt"))
         keys = {path.read_bytes() for path in (ROOT / "reference").glob("*.py") if path.stat().st_size > 100}
         same_bytes = [n for n in names if archive.read(n) in keys]
-    assert "grader/sandbox/zygote.py" in names and "grader/report.schema.json" in names  # a real build
+    assert "grader/sandbox/zygote.py" in names and "grader/report/report.schema.json" in names  # a real build
     assert not [n for n in names if n.startswith("reference/") or "/reference/" in n]
     assert top_level.split() == ["grader"]
     assert same_bytes == []  # not under another name either

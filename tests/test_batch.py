@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import GRADER_FAULT, expand, report_names, summary_csv
+from grader.frontends.batch import GRADER_FAULT, expand, report_names, summary_csv
 from grader.exits import Exit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,14 +86,14 @@ def test_expand_rejects_a_missing_path(tmp_path):
 
 # --- a batch, in process ----------------------------------------------------------------------------
 def grade(argv: list[str]) -> int:
-    from grader.batch import grade_paths
-    from grader.cli import build_parser
+    from grader.frontends.batch import grade_paths
+    from grader.frontends.cli import build_parser
 
     return grade_paths(build_parser().parse_args(["grade", *argv]))
 
 
 def test_every_submission_gets_a_valid_report_and_a_row(tmp_path, rubric, capsys):
-    from grader.schema import validate_report
+    from grader.report.schema import validate_report
 
     corpus = make_corpus(tmp_path / "in")
     out = corpus / "results"  # inside the folder graded: not a submission itself
@@ -182,7 +182,7 @@ def test_a_fault_in_the_grader_or_a_dead_worker_costs_one_report_and_is_retried(
 
 
 def test_summary_csv_has_a_row_per_report():
-    from grader.batch import Item
+    from grader.frontends.batch import Item
 
     report = {"submission": "s/a.py", "status": "error", "score": 0.0, "max_score": 100.0, "tests": [],
               "feedback": "This submission could not be graded:\n no file."}

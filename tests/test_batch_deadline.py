@@ -19,7 +19,7 @@ import pytest
 
 from grader.errors import GraderError
 from grader.exits import Exit
-from grader.rubric import DEADLINE_MARGIN, Rubric, load_rubric
+from grader.judge.rubric import DEADLINE_MARGIN, Rubric, load_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"
@@ -52,8 +52,8 @@ def test_the_default_deadline_leaves_room_for_every_check(tmp_path):
 
 # --- a batch with hanging submissions -----------------------------------------------------------------------
 def grade(argv: list[str]) -> int:
-    from grader.batch import grade_paths
-    from grader.cli import build_parser
+    from grader.frontends.batch import grade_paths
+    from grader.frontends.cli import build_parser
 
     return grade_paths(build_parser().parse_args(["grade", *argv]))
 
@@ -124,9 +124,9 @@ def hang_marked_files(monkeypatch, tmp_path):
 
 @pytest.mark.timeout(300)  # a hang guard only: without the deadline this batch never ends
 def test_a_hanging_submission_gets_a_deadline_report_and_the_batch_goes_on(tmp_path, hang_marked_files, monkeypatch):
-    from grader import batch_pool
-    from grader.batch import submission_digest
-    from grader.schema import validate_report
+    from grader.frontends import batch_pool
+    from grader.frontends.batch import submission_digest
+    from grader.report.schema import validate_report
 
     monkeypatch.setattr(batch_pool, "TERM_GRACE", 2.0)  # the deaf one is SIGKILLed this long after SIGTERM
     correct = (SUBMISSIONS / "correct_student.py").read_text(encoding="utf-8")
@@ -145,7 +145,7 @@ def test_a_hanging_submission_gets_a_deadline_report_and_the_batch_goes_on(tmp_p
     assert grade(argv) == Exit.NOT_GRADED  # the worst row: a submission past its deadline could not be graded
     rows = {r["submission"]: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
     assert set(rows) == {"a_hangs", "b_hangs_deaf", "c_correct", "d_bug", "e_notebook"}
-    from grader.batch_pool import PAST_DEADLINE
+    from grader.frontends.batch_pool import PAST_DEADLINE
 
     for name in ("a_hangs", "b_hangs_deaf"):
         assert rows[name]["status"] == "error" and float(rows[name]["score"]) == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import submission_digest
+from grader.frontends.batch import submission_digest
 from grader.exits import Exit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,8 +27,8 @@ def rubric(tmp_path_factory) -> Path:
 
 
 def grade(argv: list[str]) -> int:
-    from grader.batch import grade_paths
-    from grader.cli import build_parser
+    from grader.frontends.batch import grade_paths
+    from grader.frontends.cli import build_parser
 
     return grade_paths(build_parser().parse_args(["grade", *argv]))
 
@@ -86,7 +86,7 @@ def test_the_digest_follows_bytes_and_names_not_times(tmp_path):
 
 # --- resume ----------------------------------------------------------------------------------------------
 def test_a_corrected_copy_with_an_older_mtime_is_graded_again(tmp_path, rubric):
-    from grader.schema import validate_report
+    from grader.report.schema import validate_report
 
     corpus = tmp_path / "in"
     (corpus / "bob").mkdir(parents=True)

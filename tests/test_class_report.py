@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from grader.class_report import (BINS, INDEX_NAME, MISCONCEPTIONS, PASS_RATES, PICTURE_NAME, REPORT_NAME, TIMES,
-                                 class_stats, pictures, render_markdown, score_bins, slim, write_class_report)
-from grader.html_class import PAGES
-from grader.html_report import csp_hash, fragment, submission_page
-from grader.plots import BAR, FULL
+from grader.report.class_report import BINS, INDEX_NAME, MISCONCEPTIONS, PASS_RATES, PICTURE_NAME, REPORT_NAME, TIMES, class_stats, pictures, render_markdown, score_bins, slim, write_class_report
+from grader.report.html_class import PAGES
+from grader.report.html_report import csp_hash, fragment, submission_page
+from grader.report.plots import BAR, FULL
 
 
 def diagnosis(code: str, title: str = "") -> dict:
@@ -279,7 +278,7 @@ def make_class(folder: Path) -> Path:
 def batches(tmp_path_factory) -> dict[str, Path]:
     """The class graded twice through the CLI: by the default pack (the conv ones are then the wrong
     assignment) and with --assignment auto (a mixed class)."""
-    from grader.cli import main
+    from grader.frontends.cli import main
 
     here = tmp_path_factory.mktemp("batches")
     folder = make_class(here / "class")
@@ -417,7 +416,7 @@ def test_the_function_table_names_each_misconception_by_its_title(batches):
 
 
 def test_the_same_results_give_the_same_page(batches):
-    from grader.cli import main
+    from grader.frontends.cli import main
 
     before = {p.name: p.read_bytes() for p in batches["default"].iterdir() if p.is_file() and p.suffix != ".json"}
     rubric = batches["default"].parent / "small.toml"  # the same rubric file: its path is on the page
@@ -437,8 +436,8 @@ def test_the_same_results_give_the_same_page(batches):
     ("This submission could not be graded: alice.ipynb: Notebook does not appear to be JSON.", "unreadable file"),
 ])
 def test_the_fatal_causes_the_batch_can_write_get_a_phrase(fatal, said):
-    from grader.batch_pool import PAST_DEADLINE
-    from grader.class_report import cause
+    from grader.frontends.batch_pool import PAST_DEADLINE
+    from grader.report.class_report import cause
     from grader.exits import GRADER_FAULT
 
     fatal = {"GRADER_FAULT": f"{GRADER_FAULT} (boom); it is retried", "PAST_DEADLINE": f"{PAST_DEADLINE} of 600 s"}.get(fatal, fatal)
@@ -448,7 +447,7 @@ def test_the_fatal_causes_the_batch_can_write_get_a_phrase(fatal, said):
 
 def test_a_class_that_nobody_could_be_graded_in_still_gets_its_pages(tmp_path: Path):
     """No score at all: no mean, no median, an empty histogram, and every reason listed."""
-    from grader.html_class import class_page
+    from grader.report.html_class import class_page
 
     entries = [(f"s{k}", slim(report("error", [], "This submission could not be graded: the submission folder holds no "
                                      ".py or .ipynb file."))) for k in range(3)]

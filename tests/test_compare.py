@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.compare import Mismatch, Tolerance, changed_inputs, compare, compare_array
+from grader.judge.compare import Mismatch, Tolerance, changed_inputs, compare, compare_array
 from grader.sandbox.wire import Opaque
 
 TOL = Tolerance()

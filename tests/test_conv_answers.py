@@ -1,4 +1,4 @@
-"""Pack 2's answers kept in the answer cache (grader/kept_answers.py): read back without torch, only for the
+"""Pack 2's answers kept in the answer cache (grader/judge/kept_answers.py): read back without torch, only for the
 very questions they answer, and giving exactly the cases computing them gives."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.answer_cache import StaleAnswers, file_for, read, write
+from grader.judge.answer_cache import StaleAnswers, file_for, read, write
 from grader.packs.conv_step_by_step import PACK
-from grader.kept_answers import Replaying, _key
-from grader.kept_answers import case_set_for as kept_case_set_for
+from grader.judge.kept_answers import Replaying, _key
+from grader.judge.kept_answers import case_set_for as kept_case_set_for
 from grader.packs.conv_step_by_step.case_inputs import build
 
 ROOT = Path(__file__).resolve().parents[1]

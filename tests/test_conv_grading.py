@@ -2,7 +2,7 @@
 
 `PACK.case_set` gives the cases and autograd's answers; each check's `judge` and `PACK.diagnose` judge
 what a submission's function returned. Calls to graded helpers go to stand-ins built from the cases'
-own tables with the sandbox's rule (an exact match, else `grader.standins.matches`; anything else is a
+own tables with the sandbox's rule (an exact match, else `grader.judge.standins.matches`; anything else is a
 wrong call), and the end-to-end check runs the pack's own end_to_end.py. Shown here:
 
 - the answer key, and both correct example styles, pass every case of every unit;
@@ -28,13 +28,13 @@ import numpy as np
 import pytest
 
 from grader import END_TO_END
-from grader.compare import Tolerance
+from grader.judge.compare import Tolerance
 from grader.pack import Version
 from grader.packs import get
-from grader.results import CaseResult
-from grader.results import TestResult as UnitResult
+from grader.judge.results import CaseResult
+from grader.judge.results import TestResult as UnitResult
 from grader.sandbox import wire
-from grader.standins import matches, wrong_call
+from grader.judge.standins import matches, wrong_call
 from tests.expected_conv_outcomes import CASES, EXPECTED, POINTS, SEED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,8 +293,8 @@ def test_refused_zero_pad_arguments_are_told_apart(case_set):
 # --- through the engine: the sandbox, the loader, recognition, the CLI -----------------------------------
 @pytest.fixture(scope="module")
 def engine():
-    from grader.grade import Grader
-    from grader.rubric import Rubric
+    from grader.judge.grade import Grader
+    from grader.judge.rubric import Rubric
 
     with Grader(Rubric(), seed=SEED, device="cpu", pack=PACK, weak_sandbox="allow") as grader:
         yield grader
@@ -303,7 +303,7 @@ def engine():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_engine_grades_each_example_as_expected(engine, name):
     """The engine, with the sandbox and the loader, gives exactly what the in-process grading gives."""
-    from grader.loader import load_submission
+    from grader.load.loader import load_submission
 
     sub = load_submission(ROOT / "submissions" / name, None)  # no assignment given: recognised
     assert sub.pack == PACK.name

@@ -341,7 +341,7 @@ def test_a_call_only_misconception_is_the_call_its_buggy_code_makes(oracle):
     """CONV_FORWARD_ONE_CHANNEL_SLICE: the buggy loop's first conv_single_step call is the one diagnosis.call_evidence reads."""
     from grader.packs.conv_step_by_step.diagnosis import call_evidence
     from grader.pack import CaseInput
-    from grader.results import CaseResult
+    from grader.judge.results import CaseResult
 
     student = buggy("CONV_FORWARD_ONE_CHANNEL_SLICE")
     for case in cases_of("conv_forward")[:60]:

@@ -91,8 +91,8 @@ def test_numpy_compat_serves_them_as_numpy_1_did():
 # --- through the engine ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def graders():
-    from grader.grade import Grader
-    from grader.rubric import Rubric
+    from grader.judge.grade import Grader
+    from grader.judge.rubric import Rubric
 
     made = {}
     try:
@@ -106,7 +106,7 @@ def graders():
 
 @pytest.mark.parametrize("name", sorted(EDITIONS))
 def test_engine_grades_each_edition_example_as_expected(graders, name):
-    from grader.loader import load_submission
+    from grader.load.loader import load_submission
 
     want = EDITIONS[name]
     report = graders[want.rubric_version].grade_submission(load_submission(ROOT / "submissions" / name, PACK))
@@ -125,9 +125,9 @@ def test_engine_grades_each_edition_example_as_expected(graders, name):
 
 def test_the_2017_example_loses_under_the_later_contract(graders):
     """The same notebook pinned to 2018 loses conv_single_step and the chain: the edition is what passes it."""
-    from grader.grade import Grader
-    from grader.loader import load_submission
-    from grader.rubric import Rubric
+    from grader.judge.grade import Grader
+    from grader.load.loader import load_submission
+    from grader.judge.rubric import Rubric
 
     with Grader(Rubric(version="v2-2018"), seed=SEED, device="cpu", pack=PACK, weak_sandbox="allow") as grader:
         report = grader.grade_submission(load_submission(ROOT / "submissions" / "conv_edition_2017_notebook.ipynb", PACK))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from grader.packs.step_by_step.course_names import SOURCE, supply, translate_runs
-from grader.loader import from_source, load_submission, supply_course_names
+from grader.load.loader import from_source, load_submission, supply_course_names
 from tests.conftest import SUBMISSIONS
 
 

@@ -196,7 +196,7 @@ def test_a_diagnosis_needs_two_thirds_of_the_cases_where_it_was_testable():
 # --- another seed ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def other_seed():
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     with Grader(seed=1, device="cpu") as grader:
         yield grader

@@ -1,7 +1,7 @@
 """Exit statuses and messages a script can trust, the same for `check`, `grade`, the platform commands and
 pytest: 0 full marks, 1 points lost, 2 could not be graded, 3 the grader failed, 4 usage error.
 
-The commands run in this process through `grader.cli.main` (one interpreter, torch imported once), with
+The commands run in this process through `grader.frontends.cli.main` (one interpreter, torch imported once), with
 a small rubric; the usage errors that argparse itself reports run in a subprocess, as a script sees them.
 """
 
@@ -16,8 +16,8 @@ import pytest
 
 from grader import END_TO_END
 from grader.packs.step_by_step import GRADED_FUNCTIONS
-from grader.batch import outcome_line
-from grader.cli import main
+from grader.frontends.batch import outcome_line
+from grader.frontends.cli import main
 from grader.errors import GraderError, GraderFault
 from grader.exits import Exit, for_report, plural, worst
 
@@ -90,7 +90,7 @@ def test_an_empty_submission_is_told_only_what_it_can_define(rubric, empty, caps
 
 
 def test_a_grader_fault_exits_3_and_a_usage_error_4(rubric, monkeypatch, capsys):
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     def broken(self, *args, **kwargs):
         raise GraderFault("the sandbox's fork server stopped unexpectedly")
@@ -107,7 +107,7 @@ def test_a_grader_fault_exits_3_and_a_usage_error_4(rubric, monkeypatch, capsys)
 
 
 def test_a_bug_in_the_grader_exits_3_with_its_traceback_never_1(rubric, monkeypatch, capsys):
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     def buggy(self, *args, **kwargs):
         raise KeyError("oops")
@@ -220,7 +220,7 @@ def test_gradescope_run_autograder_passes_only_the_courses_failures_on(tmp_path)
 
 # --- pytest --submission ---------------------------------------------------------------------------
 def test_pytest_says_3_for_a_grader_fault_and_4_for_a_usage_error(pytester, rubric, monkeypatch):
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     def broken(self, *args, **kwargs):
         raise GraderFault("the sandbox could not start")
@@ -241,7 +241,7 @@ def test_the_progress_bar_shows_done_total_rate_and_time_left_on_a_terminal_only
 
     from rich.console import Console
 
-    from grader.batch import ProgressBar
+    from grader.frontends.batch import ProgressBar
 
     quiet = io.StringIO()
     with ProgressBar(10, 0, console=Console(file=quiet)) as bar:  # not a terminal: a log, a pipe, CI

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from grader.packs.step_by_step.cases import layer_cases
-from grader.feedback import count_line, summarize
-from grader.grade import Grader
-from grader import results
-from grader.results import CaseResult
-from grader.rubric import load_rubric
+from grader.report.feedback import count_line, summarize
+from grader.judge.grade import Grader
+from grader.judge import results
+from grader.judge.results import CaseResult
+from grader.judge.rubric import load_rubric
 from tests.conftest import ROOT, SUBMISSIONS
 
 NUMBER = r"(-?\d+(?:\.\d*)?(?:e[+-]?\d+)?)"  # a number as the feedback prints it

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from grader import packs
-from grader.cli import main
+from grader.frontends.cli import main
 from grader.exits import Exit
 from grader.safe_text import csv_cell
-from grader.gradebook import CANVAS_IDENTIFIERS, GRADEBOOK_NAME, Roster, gradebook_csv, read_roster
+from grader.report.gradebook import CANVAS_IDENTIFIERS, GRADEBOOK_NAME, Roster, gradebook_csv, read_roster
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = "[grading]\ncases = 2\n\n[limits]\ncase_seconds = 1\nload_seconds = 1\nfunction_seconds = 4\n"
@@ -109,7 +109,7 @@ def test_a_roster_gives_the_lms_identifiers_in_its_order(batch, capsys):
 
 
 def test_a_roster_that_lacks_a_submission_is_said_on_stderr(tmp_path, capsys):
-    from grader.gradebook import write_gradebook
+    from grader.report.gradebook import write_gradebook
 
     class Item:
         def __init__(self, name):

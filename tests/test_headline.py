@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader import END_TO_END, feedback, headline, packs
-from grader.cli import main
-from grader.html_report import fragment
+from grader import END_TO_END, packs
+from grader.report import feedback, headline
+from grader.frontends.cli import main
+from grader.report.html_report import fragment
 from grader.platforms import autolab, coursera, gradescope
 from grader.platforms.common import summary, validate_platform
-from grader.render_markdown import render_markdown
-from grader.render_terminal import render, render_text
-from grader.results import make_report_dict
+from grader.report.render_markdown import render_markdown
+from grader.report.render_terminal import render, render_text
+from grader.judge.results import make_report_dict
 from tests.conftest import ROOT, SUBMISSIONS
 
 OTHER = SUBMISSIONS / "conv_correct_vectorized.py"  # the convolution assignment, graded as step_by_step
@@ -156,8 +157,8 @@ def test_points_have_two_decimals_at_most(value, shown):
 @pytest.fixture(scope="module")
 def three_cases(tmp_path_factory):
     """A Grader with 3 cases per unit: scores in thirds of a point, more decimals than anyone reads."""
-    from grader.grade import Grader
-    from grader.rubric import load_rubric
+    from grader.judge.grade import Grader
+    from grader.judge.rubric import load_rubric
 
     path = tmp_path_factory.mktemp("rubric") / "thirds.toml"
     path.write_text("[grading]\ncases = 3\n", encoding="utf-8")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.cli import main
+from grader.frontends.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from grader.packs.step_by_step.checks import CHECKS, CaseInput
-from grader.compare import Tolerance
+from grader.judge.compare import Tolerance
 from grader.packs.step_by_step.init_check import sample_problem, seeded_match, weight_shapes
-from grader.results import CaseResult
+from grader.judge.results import CaseResult
 from tests.conftest import REFERENCE, SUBMISSIONS
 
 

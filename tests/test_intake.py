@@ -1,4 +1,4 @@
-"""Issue 20: a submission's bytes are read under limits before anything else (grader/intake.py).
+"""Issue 20: a submission's bytes are read under limits before anything else (grader/load/intake.py).
 
 Each attack is a submission (or an entry of a class folder) built to stop, exhaust or fool the grader: a
 FIFO, links to /dev/zero, out of the submission and to themselves, a 3 GB sparse file, folders nested
@@ -21,11 +21,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import intake
-from grader.batch import submission_digest
-from grader.cli import main
+from grader.load import intake
+from grader.frontends.batch import submission_digest
+from grader.frontends.cli import main
 from grader.exits import Exit
-from grader.loader import load_submission
+from grader.load.loader import load_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"

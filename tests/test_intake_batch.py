@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import intake
+from grader.load import intake
 from grader.exits import Exit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,8 +33,8 @@ pytestmark = pytest.mark.timeout(600)  # a hang guard: the batch once hung on a 
 
 
 def grade(argv: list[str]) -> int:
-    from grader.batch import grade_paths
-    from grader.cli import build_parser
+    from grader.frontends.batch import grade_paths
+    from grader.frontends.cli import build_parser
 
     return grade_paths(build_parser().parse_args(["grade", *argv]))
 

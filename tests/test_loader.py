@@ -14,7 +14,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.errors import GraderError
-from grader.loader import Submission, from_source, load_submission
+from grader.load.loader import Submission, from_source, load_submission
 
 
 def write_py(folder: Path, text: str, name: str = "solution.py") -> Path:

@@ -21,12 +21,12 @@ import pytest
 
 import grader
 from grader.errors import GraderError
-from grader.grade import Grader
-from grader.notebook import cell_name, close_graders, submission_from_namespace
-from grader.notebook_display import CheckDisplay
-from grader.results import CaseResult, Report
-from grader.results import TestResult as UnitResult  # not collected as a test class
-from grader.rubric import load_rubric
+from grader.judge.grade import Grader
+from grader.frontends.notebook import cell_name, close_graders, submission_from_namespace
+from grader.frontends.notebook_display import CheckDisplay
+from grader.judge.results import CaseResult, Report
+from grader.judge.results import TestResult as UnitResult  # not collected as a test class
+from grader.judge.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"
@@ -268,7 +268,7 @@ def test_a_submitted_notebook_keeps_no_check_cell(tmp_path, command_line):
         name = next(iter(re.findall(r"^def (\w+)\(", cell.source, re.MULTILINE)), None) if cell.cell_type == "code" else None
         if name and "# GRADED FUNCTION" in cell.source:
             cells.append(nbformat.v4.new_code_cell(f"from grader import check\ncheck({name})"))
-    cells.append(nbformat.v4.new_code_cell("import grader\nimport grader.notebook as nb\nresult = grader.check('end_to_end', globals())"))
+    cells.append(nbformat.v4.new_code_cell("import grader\nimport grader.frontends.notebook as nb\nresult = grader.check('end_to_end', globals())"))
     checked = tmp_path / "correct_notebook.ipynb"
     write_cells(checked, notebook, cells)
     assert sum("from grader import check" in c.source for c in cells) == 10  # the premise: a check per graded cell

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from grader import END_TO_END, packs
-from grader.answer_cache import StaleAnswers, why_not_stored
-from grader.chain_check import ChainCheck, Stage, chain_inputs, chain_outputs, chain_source, first_wrong_stage
-from grader.compare import Mismatch, Tolerance, compare
-from grader.kept_answers import Recording, Replaying, question_digest
-from grader.misconception_data import AnyOf, Evidence, Misconception, diagnose
+from grader.judge.answer_cache import StaleAnswers, why_not_stored
+from grader.judge.chain_check import ChainCheck, Stage, chain_inputs, chain_outputs, chain_source, first_wrong_stage
+from grader.judge.compare import Mismatch, Tolerance, compare
+from grader.judge.kept_answers import Recording, Replaying, question_digest
+from grader.judge.misconception_data import AnyOf, Evidence, Misconception, diagnose
 from grader.pack import CaseInput
 from grader.sandbox.wire import same
 
@@ -188,7 +188,7 @@ def test_a_pack_without_an_answers_module_keeps_and_verifies_its_answers(tmp_pat
 
 
 def test_prepare_says_why_it_could_not_store(tmp_path):
-    from grader.answer_cache import cmd_prepare
+    from grader.judge.answer_cache import cmd_prepare
     from grader.errors import GraderError
 
     open_folder = tmp_path / "shared"
@@ -207,9 +207,9 @@ def test_prepare_says_why_it_could_not_store(tmp_path):
 def test_a_packs_value_message_reaches_the_terminal_and_its_own_kind_validates():
     from rich.console import Console
 
-    from grader.render_terminal import case_block
-    from grader.results import CaseResult
-    from grader.schema import report_schema
+    from grader.report.render_terminal import case_block
+    from grader.judge.results import CaseResult
+    from grader.report.schema import report_schema
 
     own = Mismatch("mask", "value", "mask is wrong at 2 of its 4 entries: it must be True exactly where x equals np.max(x)",
                    [2, 2], [2, 2], index=[0, 1])
@@ -253,8 +253,8 @@ def _draw_pack():
 def test_a_function_the_course_seeds_not_draws_from_the_grading_seed_in_the_sandbox(tmp_path):
     """No seed in the course: each case's seed comes from --seed, the unit and the case; the sandbox seeds
     NumPy with it, so code that draws unseeded gets full marks, and the same marks on every run."""
-    from grader.grade import Grader
-    from grader.rubric import Rubric
+    from grader.judge.grade import Grader
+    from grader.judge.rubric import Rubric
 
     pack = _draw_pack()
     assert pack.case_seed(0, "draw", 1) == pack.case_seed(0, "draw", 1) != pack.case_seed(1, "draw", 1)
@@ -278,8 +278,8 @@ def test_an_autograd_packs_case_may_carry_stand_ins_and_the_sandbox_refuses_a_wr
     """A graded helper called by a graded function is a stand-in under the Pack rule: a call a correct
     caller makes is answered, any other refused (the case fails, before the function returns)."""
     from grader.autograd_pack import AutogradPack, Case, Graded
-    from grader.grade import Grader
-    from grader.rubric import Rubric
+    from grader.judge.grade import Grader
+    from grader.judge.rubric import Rubric
 
     class Oracle:
         device = "cpu"

@@ -68,8 +68,8 @@ def test_the_skeleton_grades_correct_code_at_full_marks_and_names_its_misconcept
 
 
 def test_the_skeleton_grades_through_the_engine(pack, tmp_path):
-    from grader.grade import Grader
-    from grader.rubric import Rubric
+    from grader.judge.grade import Grader
+    from grader.judge.rubric import Rubric
 
     bad = tmp_path / "bad.py"
     bad.write_text(CORRECT.replace("db = np.sum(A - Y) / m", "db = np.sum(A - Y)"))

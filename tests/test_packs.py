@@ -15,9 +15,9 @@ import pytest
 
 from grader import END_TO_END, packs
 from grader.errors import GraderError
-from grader.loader import load_submission
+from grader.load.loader import load_submission
 from grader.pack import Pack
-from grader.rubric import load_rubric
+from grader.judge.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "grader"
@@ -49,7 +49,7 @@ def pack_imports(path: Path) -> list[str]:
 
 def test_no_engine_module_imports_a_pack_by_name():
     modules = engine_modules()
-    assert ENGINE / "grade.py" in modules and PACKS / "__init__.py" in modules
+    assert ENGINE / "judge" / "grade.py" in modules and PACKS / "__init__.py" in modules
     assert not any(PACKS / PACK1 in m.parents for m in modules)
     offenders = {str(m.relative_to(ROOT)): pack_imports(m) for m in modules if pack_imports(m)}
     assert offenders == {}
@@ -74,7 +74,7 @@ def test_packs_are_found_by_folder_each_a_complete_pack():
         assert (pack.units[-1] == END_TO_END) == bool(pack.chain) and pack.units.count(END_TO_END) <= 1  # chain may be empty
         if pack.end_to_end_file is not None:
             assert "def end_to_end(namespace, args, out, fresh)" in pack.end_to_end_file.read_text()
-        elif pack.chain:  # written from the chain's description (grader/chain_check.py)
+        elif pack.chain:  # written from the chain's description (grader/judge/chain_check.py)
             assert pack.job_extras().get("chain")
 
 
@@ -162,7 +162,7 @@ def test_the_notebook_check_and_the_platforms_grade_pack_2_too(monkeypatch):
     monkeypatch.setattr(sys.modules["matplotlib"], "pyplot", sys.modules["matplotlib.pyplot"], raising=False)
     monkeypatch.setattr(sys.modules["matplotlib.pyplot"], "rcParams", {}, raising=False)
 
-    from grader.notebook import check, close_graders
+    from grader.frontends.notebook import check, close_graders
     from grader.platforms.autolab import make_autoresult
     from grader.platforms.common import grade_path
 
@@ -211,7 +211,7 @@ def test_a_gradescope_zip_grades_every_submission_by_its_assignment():
 
 def test_the_engines_chain_feedback_speaks_each_packs_own_stages(tmp_path):
     """'returned None' in the end-to-end chain, said with the pack's own functions (Pack.chain_outputs)."""
-    from grader.grade import grade_file
+    from grader.judge.grade import grade_file
 
     source = tmp_path / "none_conv.py"
     source.write_text("import numpy as np\n"
@@ -232,7 +232,7 @@ def test_the_engines_chain_feedback_speaks_each_packs_own_stages(tmp_path):
 def test_a_pack_2_probe_of_its_stand_ins_is_refused_and_costs_the_case(tmp_path):
     """conv_forward asks the conv_single_step stand-in about windows a correct caller never passes (to
     harvest answers), catches the refusals and returns the right values anyway: every case it probed fails."""
-    from grader.grade import grade_file
+    from grader.judge.grade import grade_file
 
     vectorized = next(p for p in CONV_EXAMPLES if "vectorized" in p.name).read_text()
     probe = vectorized + '''
@@ -259,9 +259,9 @@ def conv_forward(A_prev, W, b, hparameters):
 
 
 def test_the_reports_say_which_assignment_graded_the_submission():
-    from grader.render_markdown import render_markdown
-    from grader.render_terminal import render_text
-    from grader.results import Report
+    from grader.report.render_markdown import render_markdown
+    from grader.report.render_terminal import render_text
+    from grader.judge.results import Report
 
     for name in (PACK1, PACK2):
         report = Report("alice.py", 0, "cpu", {}, 100.0, assignment=name)

@@ -8,14 +8,14 @@ import threading
 import pytest
 
 from grader import END_TO_END
-from grader.grade import Grader
-from grader.loader import load_submission
+from grader.judge.grade import Grader
+from grader.load.loader import load_submission
 from grader.pack import CaseSet, PendingCaseSet
 from grader.packs.step_by_step import PACK
 from grader.packs.step_by_step.answers import case_set_for
 from grader.packs.step_by_step.checks import EARLY, early_jobs
-from grader.results import make_report_dict
-from grader.rubric import Rubric
+from grader.judge.results import make_report_dict
+from grader.judge.rubric import Rubric
 from grader.sandbox import wire
 from tests.conftest import SUBMISSIONS
 from tests.test_pytest_plugin import without_seconds

@@ -25,8 +25,8 @@ import pytest
 
 from grader.platforms import autolab, coursera, gradescope, gradescope_zip
 from grader.platforms.common import clip, one_line, validate_platform
-from grader.results import CaseResult, Report
-from grader.results import TestResult as UnitResult  # not collected by pytest
+from grader.judge.results import CaseResult, Report
+from grader.judge.results import TestResult as UnitResult  # not collected by pytest
 from grader.packs.step_by_step import PACK as _PACK
 
 UNITS = _PACK.units
@@ -48,8 +48,8 @@ def rubric(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def small_grader(rubric):
-    from grader.grade import Grader
-    from grader.rubric import load_rubric
+    from grader.judge.grade import Grader
+    from grader.judge.rubric import load_rubric
 
     with Grader(load_rubric(rubric), seed=SEED, device="cpu") as g:
         yield g

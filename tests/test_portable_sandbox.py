@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import grade as grade_module
-from grader.cli import main
+from grader.judge import grade as grade_module
+from grader.frontends.cli import main
 from grader.errors import GraderError
 from grader.exits import Exit
-from grader.grade import Grader
-from grader.results import make_report_dict
+from grader.judge.grade import Grader
+from grader.judge.results import make_report_dict
 from grader.sandbox import portable as portable_module
 from grader.sandbox import winjob
 from grader.sandbox.backends import is_weak, make_sandbox
@@ -104,7 +104,7 @@ def test_every_example_gets_the_same_scores_as_on_the_linux_backend(path, graded
 
 
 def test_a_portable_report_is_valid_under_the_schema(portable):
-    from grader.schema import validate_report
+    from grader.report.schema import validate_report
 
     report = make_report_dict(portable.grade(CORRECT))
     validate_report(report)

@@ -4,8 +4,8 @@ costs only its own lines, while one inside a function still costs that function.
 
 from __future__ import annotations
 
-from grader import py2
-from grader.loader import from_source
+from grader.load import py2
+from grader.load.loader import from_source
 from tests.conftest import SUBMISSIONS
 
 

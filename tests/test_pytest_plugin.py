@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from grader.cli import main
-from grader.feedback import points
+from grader.frontends.cli import main
+from grader.report.feedback import points
 from grader.exits import MEANING, Exit, for_report_dict
-from grader.pytest_report import KEY, report_from_pytest_json
+from grader.frontends.pytest_report import KEY, report_from_pytest_json
 from grader import packs
 from grader.packs.step_by_step import PACK as _PACK
 
 UNITS = _PACK.units
-from grader.schema import validate_report
+from grader.report.schema import validate_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"

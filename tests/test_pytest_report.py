@@ -11,17 +11,14 @@ import json
 
 import pytest
 
-from grader.cli import main
-from grader.compare import Mismatch
+from grader.frontends.cli import main
+from grader.judge.compare import Mismatch
 from grader.errors import GraderError
 from grader.exits import Exit
-from grader.pytest_report import (
-    FEEDBACK_CHARS, KEY, make_graded_metadata, make_instructor_metadata, make_scored_report, make_session_header,
-    report_from_pytest_data, report_from_pytest_json,
-)
-from grader.results import CaseResult, Report, make_report_dict
-from grader.results import TestResult as Result  # not a test class
-from grader.schema import validate_report
+from grader.frontends.pytest_report import FEEDBACK_CHARS, KEY, make_graded_metadata, make_instructor_metadata, make_scored_report, make_session_header, report_from_pytest_data, report_from_pytest_json
+from grader.judge.results import CaseResult, Report, make_report_dict
+from grader.judge.results import TestResult as Result  # not a test class
+from grader.report.schema import validate_report
 
 VERSIONS = {"grader": "0.1.0", "torch": "2.13.0", "numpy": "2.0", "python": "3.11"}
 

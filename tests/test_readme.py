@@ -88,7 +88,7 @@ def grader_argv(argv: list[str]) -> list[str] | None:
 
 
 def parse_grader(args: list[str]) -> None:
-    from grader.cli import build_parser
+    from grader.frontends.cli import build_parser
 
     try:
         build_parser().parse_args(args)
@@ -307,7 +307,7 @@ def test_the_notebook_and_rubric_examples_hold(tmp_path):
     from inspect import signature
 
     from grader import check as notebook_check
-    from grader.rubric import load_rubric
+    from grader.judge.rubric import load_rubric
 
     (block,) = fenced(TEXT, "python")
     assert block.startswith("from grader import check\n")

@@ -17,7 +17,7 @@ import pytest
 import reference
 from grader.packs.step_by_step.cases import layer_cases, network_cases
 from grader.packs.step_by_step.checks import CHECKS, CaseInput
-from grader.compare import Tolerance
+from grader.judge.compare import Tolerance
 from grader.packs.step_by_step.oracle import Oracle
 
 R = reference.deep_nn
@@ -273,13 +273,13 @@ GRADER_ACCEPTS = {"dW in float32", "dW rounded through float32", "caches as a tu
 
 
 def grader_mismatches(function: str, actual, expected, args: tuple = ()) -> list:
-    """What the grader's own check for `function` finds wrong, with the tolerance grader/grade.py grades with."""
+    """What the grader's own check for `function` finds wrong, with the tolerance grader/judge/grade.py grades with."""
     return CHECKS[function].judge(CaseInput(0, "mutation", "", args, expected), actual, Tolerance())
 
 
 def test_mutations_are_rejected(oracle, networks, layers):
     """Each single conceptual error fails assert_same (its tolerances are tight enough to matter) and fails
-    the grader's own check of that function (grader/checks.py and grader/compare.py, as grading runs them)."""
+    the grader's own check of that function (grader/checks.py and grader/judge/compare.py, as grading runs them)."""
     tried: set[str] = set()
 
     def rejected(function, name, actual, expected, where, args=()):

@@ -105,7 +105,7 @@ def test_the_answer_key_reproduces_the_courses_printed_dropout_backward_from_its
 # --- the answer key -------------------------------------------------------------------------------------
 def test_the_answer_key_equals_autograd_on_many_cases(key):
     """The key on 200 fresh cases per function (another seed than the graded one), to 1e-10."""
-    from grader.compare import Tolerance, compare
+    from grader.judge.compare import Tolerance, compare
 
     cs, _ = PACK.case_set(4242, {unit: 200 for unit in PACK.units}, cache="off")
     tight = Tolerance(1e-10, 1e-10, 1e-12)
@@ -145,8 +145,8 @@ def test_each_misconception_is_named_on_its_own_example_and_on_no_other():
 def test_a_dropout_forward_without_the_seed_line_scores_the_same_on_every_run(tmp_path):
     """The engine's own sandbox, twice, with two grading seeds: the forward without np.random.seed(1) gets
     full marks each time (the sandbox seeds each case with the course's seed), and the reports agree."""
-    from grader.grade import Grader
-    from grader.results import make_report_dict
+    from grader.judge.grade import Grader
+    from grader.judge.results import make_report_dict
 
     scores = []
     for seed in (0, 0, 7):

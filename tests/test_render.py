@@ -13,11 +13,11 @@ import pytest
 from rich.console import Console
 
 from grader import safe_text
-from grader.cli import main
-from grader.render_markdown import render_markdown
-from grader.render_terminal import print_report, render_text
-from grader.results import make_report_dict
-from grader.schema import validate_report
+from grader.frontends.cli import main
+from grader.report.render_markdown import render_markdown
+from grader.report.render_terminal import print_report, render_text
+from grader.judge.results import make_report_dict
+from grader.report.schema import validate_report
 from tests.conftest import ROOT, SUBMISSIONS
 
 ANSI = re.compile(r"\x1b\[")

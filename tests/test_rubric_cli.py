@@ -19,7 +19,7 @@ from grader.packs.step_by_step import GRADED_FUNCTIONS
 from grader.errors import GraderError
 from grader.exits import Exit
 from grader.packs.step_by_step import DEFAULT_POINTS
-from grader.rubric import Rubric, load_rubric
+from grader.judge.rubric import Rubric, load_rubric
 from grader.sandbox.client import Limits
 from grader.sandbox.guard import DEFAULT_DENIED
 
@@ -214,7 +214,7 @@ def test_check_on_the_reference_exits_0_and_prints_100(cli_runs):
 
 @pytest.mark.timeout(200)
 def test_check_on_a_buggy_submission_exits_1_and_its_json_validates(cli_runs):
-    from grader.schema import validate_report
+    from grader.report.schema import validate_report
 
     run = cli_runs["buggy_seed0_a"]
     assert run.returncode == 1, run.stderr

@@ -1,7 +1,7 @@
 """The sandbox, driven directly with small programs: each test proves one kind of containment happened.
 
 Every test builds a job by hand (statement dicts, plain cases) and sends it to a `Sandbox`, the way
-grader/grade.py does, then checks what came back and, where it matters, the state of the machine
+grader/judge/grade.py does, then checks what came back and, where it matters, the state of the machine
 afterwards (no process of the sandbox's uid alive, no file written into the repository).
 """
 
@@ -50,7 +50,7 @@ def program(*sources: str, filename: str = "sub.py") -> list[dict]:
 
 
 def make_job(sandbox: Sandbox, statements: list[dict], function: str = "f", cases=None, **limits) -> dict:
-    """A job as grader/grade.py builds one: `cases` is a list of argument lists."""
+    """A job as grader/judge/grade.py builds one: `cases` is a list of argument lists."""
     cases = [[]] if cases is None else cases
     case_list = [{"args": list(args), "standins": {}} for args in cases]
     return {

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from grader import END_TO_END
-from grader.results import make_report_dict
+from grader.judge.results import make_report_dict
 from grader.sandbox import client
 
 ROOT = Path(__file__).resolve().parents[1]

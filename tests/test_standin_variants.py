@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from grader.sandbox import client
-from grader.standins import matches
+from grader.judge.standins import matches
 from tests.conftest import SUBMISSIONS
 
 BACKWARD = ("linear_activation_backward", "L_model_backward")

@@ -333,7 +333,7 @@ def test_python_m_pytest_in_the_students_folder_is_refused(base, runner):
 
 def test_the_safe_pytest_command_keeps_its_own_configuration(capsys):
     """`-c` or `--rootdir` would bring back a configuration of someone's choosing: a usage error."""
-    from grader.pytest_command import run_pytest
+    from grader.frontends.pytest_command import run_pytest
 
     for words in (["-c", "pytest.ini"], ["--rootdir=."], ["--config-file", "x.ini"], ["-cx.ini"]):
         assert run_pytest(["--submission=hw4.py", *words]) == Exit.USAGE

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.loader import load_submission
-from grader.rubric import Rubric
+from grader.load.loader import load_submission
+from grader.judge.rubric import Rubric
 from grader.sandbox.client import Sandbox
-from grader.student_calls import call_many
+from grader.frontends.student_calls import call_many
 from tests.conftest import SUBMISSIONS
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from grader import packs
 from grader.pack_testing import expected_outcomes, losing_units
-from grader.results import make_report_dict
-from grader.schema import validate_report
+from grader.judge.results import make_report_dict
+from grader.report.schema import validate_report
 from tests.conftest import REFERENCE, ROOT, SUBMISSIONS
 
 EXPECTATIONS = expected_outcomes(ROOT)  # {pack: EXPECTED}, every pack's
@@ -33,7 +33,7 @@ def test_every_bundled_submission_has_an_expected_outcome():
 @pytest.fixture(scope="module")
 def pack_grader():
     """One engine Grader per pack (its answers computed once), closed at the end."""
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     made: dict = {}
 

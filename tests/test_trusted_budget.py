@@ -4,7 +4,7 @@ every frame a job sends is checked for its type and range.
 One batch (`python -m grader grade -j 2`, the real front end) grades the memory attacks of the red team
 (tests/redteam/attacks/mem_*.py and frame_field_types.py), each followed by an honest copy, a file of a
 million `x=1` lines, and one submission per forged frame field; the tests read its reports. What each
-asserts is what was contained: the report says which budget was hit (grader/budget.py), the report file
+asserts is what was contained: the report says which budget was hit (grader/judge/budget.py), the report file
 stays small, the honest submissions of the same batch are graded unchanged, the batch's exit status is
 the documented one. The peak memory of such a batch is a figure, not a test: benchmarks/trusted_memory.py.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import budget
+from grader.judge import budget
 from grader.exits import Exit, for_report_dict, worst
 from grader.sandbox import frames, wire
 from redteam.campaign import CORRECT, load_attacks, normalized, honest_rest
@@ -319,7 +319,7 @@ def test_decoding_counts_elements_before_building_them():
 
 
 def test_an_oversized_report_is_trimmed_and_says_so():
-    from grader.results import CaseResult, Report, TestResult, make_report_dict
+    from grader.judge.results import CaseResult, Report, TestResult, make_report_dict
 
     report = Report("s.py", 0, "cpu", {}, 10.0)
     test = TestResult("f", "f", 10.0)

@@ -1,7 +1,7 @@
 """Every bad option value of every command is a usage error: exit 4, one line that says what is wrong
 (after argparse's usage line, where argparse found it), and never a traceback or 'the grader failed'.
 
-Run in-process through `grader.cli.main` (argparse's errors raise SystemExit(4); the grader's own
+Run in-process through `grader.frontends.cli.main` (argparse's errors raise SystemExit(4); the grader's own
 GraderError returns 4): each case stops before anything is graded, so the whole file takes seconds.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader import packs
-from grader.cli import main
+from grader.frontends.cli import main
 from grader.exits import Exit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +101,7 @@ def test_a_missing_pytest_report_is_a_usage_error(tmp_path, capsys):
 
 
 def test_a_large_seed_is_accepted_by_the_parser():
-    from grader.cli import build_parser
+    from grader.frontends.cli import build_parser
 
     args = build_parser().parse_args(["check", SUBMISSION, "--seed", str(2 ** 70)])
     assert args.seed == 2 ** 70
@@ -127,7 +127,7 @@ def test_the_assignment_help_says_what_each_command_does(capsys):
 
 def test_the_instructor_default_is_the_default_pack_as_the_help_says():
     from grader import packs
-    from grader.rubric import load_rubric
+    from grader.judge.rubric import load_rubric
 
     assert load_rubric(None, None, default=packs.DEFAULT).pack == packs.DEFAULT  # what grade and the platforms call
     assert load_rubric(None, None).assignment == packs.AUTO  # what check calls

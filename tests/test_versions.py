@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from grader.errors import GraderError
-from grader.results import make_report_dict
-from grader.rubric import Rubric, Unit, load_rubric
-from grader.schema import validate_report
+from grader.judge.results import make_report_dict
+from grader.judge.rubric import Rubric, Unit, load_rubric
+from grader.report.schema import validate_report
 from grader.packs.step_by_step.versions import for_submission, pinned, recognise
 from tests.conftest import SUBMISSIONS
 
@@ -77,8 +77,8 @@ def test_rubric_version_key(tmp_path):
 
 
 def test_report_says_which_version_and_why(graded):
-    from grader.render_markdown import render_markdown
-    from grader.render_terminal import render_text
+    from grader.report.render_markdown import render_markdown
+    from grader.report.render_terminal import render_text
 
     report = graded(SUBMISSIONS / "correct_v3_template_style.py")
     data = make_report_dict(report)
@@ -113,7 +113,7 @@ def small_rubrics():
 
 
 def test_pinned_and_lenient_rubrics_change_the_grade(small_rubrics):
-    from grader.grade import Grader
+    from grader.judge.grade import Grader
 
     pinned_v8, lenient = small_rubrics
     with Grader(pinned_v8, seed=0, device="cpu") as grader:

@@ -22,8 +22,11 @@ AUTO = "auto"
 def names() -> tuple[str, ...]:
     """Every pack's name, the default first: each sub-folder that defines PACK (importing one is cheap:
     a pack imports torch only to compute answers)."""
-    found = [m.name for m in pkgutil.iter_modules(__path__) if m.ispkg and not m.name.startswith("_")
-             and hasattr(importlib.import_module(f"{__name__}.{m.name}"), "PACK")]
+    found = [
+        m.name
+        for m in pkgutil.iter_modules(__path__)
+        if m.ispkg and not m.name.startswith("_") and hasattr(importlib.import_module(f"{__name__}.{m.name}"), "PACK")
+    ]
     return tuple(sorted(found, key=lambda n: (n != DEFAULT, n)))
 
 
@@ -55,7 +58,9 @@ def all_functions() -> tuple[str, ...]:
 
 def all_units(present: list[str] | None = None) -> tuple[str, ...]:
     """The graded units of the packs named in `present` (default: all), the default pack's first."""
-    return tuple(dict.fromkeys(u for pack in all_packs() if present is None or pack.name in present for u in pack.units))
+    return tuple(
+        dict.fromkeys(u for pack in all_packs() if present is None or pack.name in present for u in pack.units)
+    )
 
 
 def recognise(texts: list[str]) -> Pack:

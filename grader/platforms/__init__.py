@@ -22,7 +22,7 @@ def _dispatch(args) -> int:
 
 def add_commands(subparsers, commands: dict) -> None:
     """Register each platform's subcommands on the CLI; `commands` maps a name to its handler."""
-    from grader.cli_options import common_options
+    from grader.frontends.cli_options import common_options
     from grader.platforms import autolab, coursera, gradescope
 
     for module in (gradescope, coursera, autolab):

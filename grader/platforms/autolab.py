@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import sys
 
-from grader.platforms.common import load_problem_lines, one_line, summary
-from grader.results import Report
 from grader import packs
+from grader.judge.results import Report
+from grader.platforms.common import load_problem_lines, one_line, summary
 
 FEEDBACK_LINES = 4  # per unit that lost points: enough to act on, short enough to read
 
@@ -44,8 +44,8 @@ def autoresult_line(report: Report, scoreboard: bool = True) -> str:
 
 def make_summary(report: Report) -> str:
     """A few lines for the student: overall score, then one line per unit with its first feedback line."""
-    from grader.feedback import points
-    from grader.headline import NOTICE_WHERE
+    from grader.report.feedback import points
+    from grader.report.headline import NOTICE_WHERE
 
     lines = [one_line(summary(report), 600)]  # with the headline, when there is one
     lines += [f"  ! {p}" for p in load_problem_lines(report) if not p.startswith(f"{NOTICE_WHERE}: ")]
@@ -69,12 +69,14 @@ def cmd_run(args) -> int:
     """Exit status as grader/exits.py: 0, 1 or 2 once the autoresult is printed, 3 or 4 with none. In the
     autograde Makefile, end the command with `|| [ $$? -le 2 ]`: make prints an error line after a command
     that exits non-zero, and Autolab reads the last line."""
-    from grader.cli_options import warn_public_seed
     from grader.exits import for_report
+    from grader.frontends.cli_options import warn_public_seed
     from grader.platforms.common import grade_path
 
     warn_public_seed(args.seed, "autolab run")
-    report = grade_path(args.path, args.rubric, args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None))  # the sandbox is closed when this returns
+    report = grade_path(
+        args.path, args.rubric, args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None)
+    )  # the sandbox is closed when this returns
     sys.stderr.flush()
     out = sys.stdout
     out.write(make_summary(report) + "\n")
@@ -86,8 +88,8 @@ def cmd_run(args) -> int:
 def add_parser(sub, common) -> None:
     parser = sub.add_parser("autolab", help="grade as an Autolab autograder (autoresult on the last line)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    run = actions.add_parser("run", help="grade PATH; print a summary, then {\"scores\": ...} as the last line")
+    run = actions.add_parser("run", help='grade PATH; print a summary, then {"scores": ...} as the last line')
     run.add_argument("path", help="the handin: a .py file, a .ipynb notebook, or a folder holding one")
     common(run)
-    run.add_argument("--no-scoreboard", action="store_true", help="leave out the \"scoreboard\": [total] entry")
+    run.add_argument("--no-scoreboard", action="store_true", help='leave out the "scoreboard": [total] entry')
     run.set_defaults(action_handler=cmd_run)

@@ -14,7 +14,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from grader.results import Report
+from grader.judge.results import Report
 
 SCHEMAS = Path(__file__).with_name("schemas")
 RUBRIC_NAME = "rubric.toml"  # the rubric an installed autograder ships next to its source
@@ -22,13 +22,19 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gra
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\x85]")
 
 
-def grade_path(path: str | Path, rubric: str | Path | None, seed: int, device: str, allow_weak_sandbox: bool = False,
-               assignment: str | None = None) -> Report:
+def grade_path(
+    path: str | Path,
+    rubric: str | Path | None,
+    seed: int,
+    device: str,
+    allow_weak_sandbox: bool = False,
+    assignment: str | None = None,
+) -> Report:
     """Grade one submission with a fresh Grader and close its sandbox before returning.
 
     An instructor's platform refuses a machine whose kernel cannot wall student code in, unless allowed."""
-    from grader.grade import grade_file
-    from grader.rubric import load_rubric
+    from grader.judge.grade import grade_file
+    from grader.judge.rubric import load_rubric
 
     weak = "allow" if allow_weak_sandbox else "refuse"
     from grader import packs
@@ -55,11 +61,13 @@ def one_line(text: str, limit: int = 200) -> str:
 def summary(report: Report) -> str:
     """The short overall line: score (two decimals at most), the headline when the report has one, and
     how many functions passed (no seed: students read this)."""
-    from grader.feedback import points
-    from grader.headline import headline
+    from grader.report.feedback import points
+    from grader.report.headline import headline
 
     line = headline(report)
-    lead = f"Score: {points(report.score) if not report.fatal else 0} / {points(report.max_score)}." + (f" {line}" if line else "")
+    lead = f"Score: {points(report.score) if not report.fatal else 0} / {points(report.max_score)}." + (
+        f" {line}" if line else ""
+    )
     if report.fatal:
         return f"{lead} {report.fatal}"
     passed = sum(t.status == "passed" for t in report.tests)
@@ -75,9 +83,9 @@ def load_problem_lines(report: Report, limit: int = 10) -> list[str]:
 
 
 def rich_markdown(report: Report) -> str | None:
-    """The Markdown report from grader.render_markdown, where that module exists (None otherwise)."""
+    """The Markdown report from grader.report.render_markdown, where that module exists (None otherwise)."""
     try:
-        from grader.render_markdown import render_markdown
+        from grader.report.render_markdown import render_markdown
     except ImportError:
         return None
     try:

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.judge.results import Report, make_report_dict
 from grader.platforms.common import clip, fraction, grade_path, load_problem_lines, summary, write_atomic, write_json
-from grader.results import Report, make_report_dict
 
 FEEDBACK_BYTES = 64 * 1024
 FEEDBACK_FILE = "feedback.json"
@@ -35,8 +35,8 @@ def _fit(text: str, limit_bytes: int) -> str:
 
 def make_feedback_text(report: Report) -> str:
     """Plain-text feedback: the summary, then one paragraph per unit that lost points."""
-    from grader.feedback import points
-    from grader.headline import NOTICE_WHERE
+    from grader.report.feedback import points
+    from grader.report.headline import NOTICE_WHERE
 
     lines = [summary(report)]  # with the headline, when there is one
     problems = [line for line in load_problem_lines(report) if not line.startswith(f"{NOTICE_WHERE}: ")]
@@ -54,7 +54,7 @@ def make_feedback_text(report: Report) -> str:
 def make_feedback_html(report: Report) -> str:
     """The class report's rendering of one submission (html_report.fragment): one well-formed <div>, every
     string from the report escaped; its first failing case per unit, or only the table if that is too big."""
-    from grader.html_report import fragment
+    from grader.report.html_report import fragment
 
     data = make_report_dict(report)
     html = fragment(data, cases=1)
@@ -82,15 +82,17 @@ def cmd_run(args) -> int:
     A fault of the grader's own (a bad rubric, a missing folder) writes no feedback: Coursera then reports
     a failed grading, which is not counted as the learner's attempt, instead of a zero. Exit status as
     grader/exits.py (0, 1, 2 once the feedback is written; 3 or 4 when it is not)."""
-    from grader.cli_options import warn_public_seed
     from grader.exits import for_report
+    from grader.frontends.cli_options import warn_public_seed
 
     shared = Path(args.shared)
     submission = shared / "submission"
     if not os.path.lexists(submission):  # a link loop is the student's (the loader says what it is), not a usage error
         raise GraderError(f"no submission folder: {submission}")
     warn_public_seed(args.seed, "coursera run")
-    report = grade_path(submission, args.rubric, args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None))
+    report = grade_path(
+        submission, args.rubric, args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None)
+    )
     data = write_feedback(shared, report)
     print(json.dumps(data, ensure_ascii=True))
     print(f"wrote {shared / FEEDBACK_FILE} and {shared / HTML_FILE}: {data['fractionalScore']:.4f}", file=sys.stderr)

@@ -14,11 +14,19 @@ import time
 import traceback
 from pathlib import Path
 
-from grader import headline
 from grader.errors import GraderError
-from grader.platforms.common import (RUBRIC_NAME, VISIBILITIES, clip, grade_path, load_problem_lines, rich_markdown, summary,
-                                     write_json)
-from grader.results import Report, TestResult
+from grader.judge.results import Report, TestResult
+from grader.platforms.common import (
+    RUBRIC_NAME,
+    VISIBILITIES,
+    clip,
+    grade_path,
+    load_problem_lines,
+    rich_markdown,
+    summary,
+    write_json,
+)
+from grader.report import headline
 
 TEST_OUTPUT_CHARS = 8000
 OUTPUT_CHARS = 60000
@@ -50,8 +58,8 @@ def make_test(test: TestResult, number: int, visibility: str = "visible") -> dic
 def make_html_output(report: Report) -> str:
     """The class report's rendering of one submission (html_report.fragment), for `output_format: html`:
     the first failing case per unit, or only the score table when that would not fit OUTPUT_CHARS."""
-    from grader.html_report import fragment
-    from grader.results import make_report_dict
+    from grader.judge.results import make_report_dict
+    from grader.report.html_report import fragment
 
     data = make_report_dict(report)
     html = fragment(data, cases=1)
@@ -78,8 +86,13 @@ def unit_points(report: Report) -> dict[str, float]:
     return {unit: float(pack.default_points[unit]) for unit in pack.units if unit in pack.default_points}
 
 
-def make_results(report: Report, markdown: str | None = None, visibility: str = "visible", html: str | None = None,
-                 units: dict[str, float] | None = None) -> dict:
+def make_results(
+    report: Report,
+    markdown: str | None = None,
+    visibility: str = "visible",
+    html: str | None = None,
+    units: dict[str, float] | None = None,
+) -> dict:
     """results.json for a report. The tests are always the graded units, in rubric order: a submission
     that could not be graded at all gets each of them at 0 with the reason, so that the gradebook's
     columns are the same for every student. `units`: unit -> points (the rubric's; default the pack's).
@@ -91,9 +104,19 @@ def make_results(report: Report, markdown: str | None = None, visibility: str = 
         line = headline.headline(report)
         if line:
             reason = clip(f"{line}\n{report.fatal}", TEST_OUTPUT_CHARS)
-        tests = [{"name": name, "number": str(number), "score": 0.0, "max_score": _points(points), "status": "failed",
-                  "output": reason, "output_format": "text", "visibility": visibility}
-                 for number, (name, points) in enumerate((units or unit_points(report)).items(), start=1)]
+        tests = [
+            {
+                "name": name,
+                "number": str(number),
+                "score": 0.0,
+                "max_score": _points(points),
+                "status": "failed",
+                "output": reason,
+                "output_format": "text",
+                "visibility": visibility,
+            }
+            for number, (name, points) in enumerate((units or unit_points(report)).items(), start=1)
+        ]
     else:
         tests = [make_test(test, number, visibility) for number, test in enumerate(report.tests, start=1)]
     return {
@@ -103,20 +126,44 @@ def make_results(report: Report, markdown: str | None = None, visibility: str = 
         "output_format": output_format,
         "visibility": visibility,
         "tests": tests,
-        "extra_data": {"max_score": report.max_score, "status": report.status, "seed": report.seed,
-                       "device": report.device, "rubric": report.rubric_fingerprint, "versions": report.versions},
+        "extra_data": {
+            "max_score": report.max_score,
+            "status": report.status,
+            "seed": report.seed,
+            "device": report.device,
+            "rubric": report.rubric_fingerprint,
+            "versions": report.versions,
+        },
     }
 
 
 def make_error_results(message: str, seconds: float = 0.0) -> dict:
     """results.json when the autograder itself failed (not the student): Gradescope's best practice is
     to write a results file even then, so the student sees a message rather than a bare failure."""
-    text = clip(f"The autograder could not grade this submission because of a problem on the course's side, "
-                f"not in your code: {message}\nPlease tell the course staff; they can regrade it.", TEST_OUTPUT_CHARS)
-    return {"score": 0.0, "execution_time": _seconds(seconds), "output": text, "output_format": "text",
-            "tests": [{"name": "Autograder error", "number": "1", "score": 0.0, "max_score": 0.0, "status": "failed",
-                       "output": text, "output_format": "text", "visibility": "visible"}],
-            "extra_data": {"status": "grader_error"}}
+    text = clip(
+        f"The autograder could not grade this submission because of a problem on the course's side, "
+        f"not in your code: {message}\nPlease tell the course staff; they can regrade it.",
+        TEST_OUTPUT_CHARS,
+    )
+    return {
+        "score": 0.0,
+        "execution_time": _seconds(seconds),
+        "output": text,
+        "output_format": "text",
+        "tests": [
+            {
+                "name": "Autograder error",
+                "number": "1",
+                "score": 0.0,
+                "max_score": 0.0,
+                "status": "failed",
+                "output": text,
+                "output_format": "text",
+                "visibility": "visible",
+            }
+        ],
+        "extra_data": {"status": "grader_error"},
+    }
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -133,9 +180,9 @@ def cmd_run(args) -> int:
 
     Exit status as grader/exits.py: the student's result (0, 1, 2) once results.json holds it; 4 for the
     course's own mistake (a bad rubric), 3 for a grader fault; a results file is written in every case."""
-    from grader.cli_options import warn_public_seed
     from grader.errors import GraderFault
     from grader.exits import Exit, for_report
+    from grader.frontends.cli_options import warn_public_seed
 
     root = Path(args.root)
     out = root / "results" / "results.json"
@@ -143,10 +190,17 @@ def cmd_run(args) -> int:
     warn_public_seed(args.seed, "gradescope run")
     try:
         from grader import packs
-        from grader.rubric import load_rubric
+        from grader.judge.rubric import load_rubric
 
         rubric_path = find_rubric(root, args.rubric)
-        report = grade_path(root / "submission", rubric_path, args.seed, args.device, args.allow_weak_sandbox, getattr(args, "assignment", None))
+        report = grade_path(
+            root / "submission",
+            rubric_path,
+            args.seed,
+            args.device,
+            args.allow_weak_sandbox,
+            getattr(args, "assignment", None),
+        )
         rubric = load_rubric(rubric_path, getattr(args, "assignment", None), default=packs.DEFAULT)
         units = {name: unit.points for name, unit in rubric.units.items()}  # the same tests for every student
         try:
@@ -178,6 +232,8 @@ def add_parser(sub, common) -> None:
     run = actions.add_parser("run", help="grade ROOT/submission and write ROOT/results/results.json")
     run.add_argument("--root", default="/autograder", help="Gradescope's autograder folder (default /autograder)")
     common(run)
-    run.add_argument("--visibility", default="visible", choices=VISIBILITIES, help="when students see the tests (default visible)")
+    run.add_argument(
+        "--visibility", default="visible", choices=VISIBILITIES, help="when students see the tests (default visible)"
+    )
     run.set_defaults(action_handler=cmd_run)
     gradescope_zip.add_parser(actions)

@@ -38,8 +38,10 @@ def project_root() -> Path:
     root = Path(grader.__file__).resolve().parent.parent
     missing = [name for name in PROJECT_FILES + PACKAGES if not (root / name).exists()]
     if missing:
-        raise GraderError(f"build-zip needs the project's source tree; {root} lacks {', '.join(missing)} "
-                          "(run it from a checkout installed with `pip install -e .`)")
+        raise GraderError(
+            f"build-zip needs the project's source tree; {root} lacks {', '.join(missing)} "
+            "(run it from a checkout installed with `pip install -e .`)"
+        )
     return root
 
 
@@ -49,8 +51,12 @@ def source_files(root: Path) -> list[tuple[Path, str]]:
     for package in PACKAGES:
         for path in sorted((root / package).rglob("*")):
             relative = path.relative_to(root)
-            if (not path.is_file() or SKIP_PARTS & set(relative.parts) or path.name.endswith(SKIP_SUFFIXES)
-                    or any(part.startswith(".") for part in relative.parts)):
+            if (
+                not path.is_file()
+                or SKIP_PARTS & set(relative.parts)
+                or path.name.endswith(SKIP_SUFFIXES)
+                or any(part.startswith(".") for part in relative.parts)
+            ):
                 continue
             found.append((path, f"{SOURCE_DIR}/{relative.as_posix()}"))
     return found
@@ -85,9 +91,13 @@ def make_scripts(seed: int, torch: str, visibility: str = "visible", assignment:
         packs.get(assignment)  # a known pack name (a folder name: no shell meaning), or a GraderError
     chosen = f" --assignment {assignment}" if assignment else ""
     extra = ("" if visibility == "visible" else f" --visibility {visibility}") + chosen
-    return {"setup.sh": render_template("setup.sh", {"TORCH_VERSION": torch, "SOURCE_DIR": SOURCE_DIR, "SEED": str(int(seed)),
-                                                     "ASSIGNMENT_ARGS": chosen}),
-            "run_autograder": render_template("run_autograder", {"SEED": str(int(seed)), "EXTRA_ARGS": extra})}
+    return {
+        "setup.sh": render_template(
+            "setup.sh",
+            {"TORCH_VERSION": torch, "SOURCE_DIR": SOURCE_DIR, "SEED": str(int(seed)), "ASSIGNMENT_ARGS": chosen},
+        ),
+        "run_autograder": render_template("run_autograder", {"SEED": str(int(seed)), "EXTRA_ARGS": extra}),
+    }
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
@@ -98,14 +108,22 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
     archive.writestr(info, data)
 
 
-def build_zip(out: Path, seed: int = 0, rubric: Path | None = None, torch: str | None = None,
-              visibility: str = "visible", assignment: str | None = None) -> list[str]:
+def build_zip(
+    out: Path,
+    seed: int = 0,
+    rubric: Path | None = None,
+    torch: str | None = None,
+    visibility: str = "visible",
+    assignment: str | None = None,
+) -> list[str]:
     """Write the autograder zip to `out`; return the names inside it. Every submission is graded by
     `assignment` (else the rubric's, else the default pack), never by what it happens to define."""
-    from grader.rubric import load_rubric
+    from grader.judge.rubric import load_rubric
 
     if rubric is not None or assignment is not None:
-        load_rubric(rubric, assignment)  # a broken rubric fails here, on the instructor's machine, not on every submission
+        load_rubric(
+            rubric, assignment
+        )  # a broken rubric fails here, on the instructor's machine, not on every submission
     root = project_root()
     scripts = make_scripts(seed, torch or torch_version(), visibility, assignment)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -125,9 +143,13 @@ def build_zip(out: Path, seed: int = 0, rubric: Path | None = None, torch: str |
 
 def cmd_build_zip(args) -> int:
     out = Path(args.out)
-    names = build_zip(out, args.seed, Path(args.rubric) if args.rubric else None, args.torch, args.visibility, args.assignment)
-    print(f"wrote {out} ({len(names)} files; seed {args.seed}; rubric {args.rubric or 'default'}; "
-          f"assignment {args.assignment or 'from the rubric, else the default pack'})")
+    names = build_zip(
+        out, args.seed, Path(args.rubric) if args.rubric else None, args.torch, args.visibility, args.assignment
+    )
+    print(
+        f"wrote {out} ({len(names)} files; seed {args.seed}; rubric {args.rubric or 'default'}; "
+        f"assignment {args.assignment or 'from the rubric, else the default pack'})"
+    )
     if args.seed == 0:
         print("note: seed 0 is the seed students use with `check`; pass --seed N of your own for real grading")
     print("upload it on Gradescope: Configure Autograder > Zip file upload")
@@ -135,14 +157,35 @@ def cmd_build_zip(args) -> int:
 
 
 def add_parser(actions) -> None:
-    from grader.cli_options import assignment, out_file, seed
+    from grader.frontends.cli_options import assignment, out_file, seed
 
     build = actions.add_parser("build-zip", help="build the autograder zip (setup.sh, run_autograder, rubric, source)")
-    build.add_argument("--out", type=out_file, metavar="FILE", default="autograder.zip", help="where to write the zip (default ./autograder.zip)")
-    build.add_argument("--seed", type=seed, default=0, metavar="N", help="the seed every submission is graded with, 0 or more (default 0; use your own)")
+    build.add_argument(
+        "--out",
+        type=out_file,
+        metavar="FILE",
+        default="autograder.zip",
+        help="where to write the zip (default ./autograder.zip)",
+    )
+    build.add_argument(
+        "--seed",
+        type=seed,
+        default=0,
+        metavar="N",
+        help="the seed every submission is graded with, 0 or more (default 0; use your own)",
+    )
     build.add_argument("--rubric", metavar="FILE", help="a TOML rubric to ship and grade with")
-    build.add_argument("--torch", metavar="VERSION", help="the torch version setup.sh installs (default: the one installed here)")
-    build.add_argument("--visibility", default="visible", choices=VISIBILITIES, help="when students see the tests (default visible)")
-    build.add_argument("--assignment", metavar="NAME", type=assignment, default=None,
-                       help="the assignment pack every submission is graded by (default: the rubric's, else the default pack)")
+    build.add_argument(
+        "--torch", metavar="VERSION", help="the torch version setup.sh installs (default: the one installed here)"
+    )
+    build.add_argument(
+        "--visibility", default="visible", choices=VISIBILITIES, help="when students see the tests (default visible)"
+    )
+    build.add_argument(
+        "--assignment",
+        metavar="NAME",
+        type=assignment,
+        default=None,
+        help="the assignment pack every submission is graded by (default: the rubric's, else the default pack)",
+    )
     build.set_defaults(action_handler=cmd_build_zip)

@@ -26,7 +26,9 @@ def make_sandbox(worker: int = 0) -> Sandbox:
     if wanted == "portable" or (wanted == "auto" and not linux):
         from grader.sandbox.portable import PortableSandbox
 
-        return PortableSandbox(worker, f"namespaces, Landlock and seccomp: not used ({WALLS_ENV}=portable)" if linux else "")
+        return PortableSandbox(
+            worker, f"namespaces, Landlock and seccomp: not used ({WALLS_ENV}=portable)" if linux else ""
+        )
     if not linux:
         raise GraderError(f"{WALLS_ENV}={wanted} needs Linux; on {sys.platform} only 'portable' (or 'auto') can run")
     return Sandbox(worker, wanted)
@@ -42,6 +44,8 @@ def weak_message(walls: Walls) -> str:
     """Why these walls are weak, and how to go on anyway."""
     if walls.mode != "portable":
         return weak_walls_message(walls)
-    return (f"The portable sandbox runs student code as an ordinary process of yours ({', '.join(walls.walls)}), "
-            f"able to read your files and use the network: fine for checking your own code, not for grading "
-            f"others' ({'; '.join(walls.refused)}). Grade anyway, at your own risk, with {WEAK_FLAG}.")
+    return (
+        f"The portable sandbox runs student code as an ordinary process of yours ({', '.join(walls.walls)}), "
+        f"able to read your files and use the network: fine for checking your own code, not for grading "
+        f"others' ({'; '.join(walls.refused)}). Grade anyway, at your own risk, with {WEAK_FLAG}."
+    )

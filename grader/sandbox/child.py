@@ -79,8 +79,16 @@ class StandIn:
     """A correct helper that knows nothing: each call is a question to the trusted grader, which answers
     only a call that a correct caller makes on the running case, with that call's correct outputs."""
 
-    def __init__(self, name: str, index: int, channel: tuple[int, int], params: tuple[str, ...],
-                 sealed: dict, salt: bytes, log: list):
+    def __init__(
+        self,
+        name: str,
+        index: int,
+        channel: tuple[int, int],
+        params: tuple[str, ...],
+        sealed: dict,
+        salt: bytes,
+        log: list,
+    ):
         self.__name__, self._index, self._channel, self._params = name, index, channel, params
         self._sealed, self._salt, self._log = sealed, salt, log
 
@@ -88,7 +96,7 @@ class StandIn:
         """Keyword arguments in their place, by the parameter names the student's own helper uses."""
         if not kwargs:
             return args
-        rest = [kwargs.pop(name) for name in self._params[len(args):] if name in kwargs]
+        rest = [kwargs.pop(name) for name in self._params[len(args) :] if name in kwargs]
         return args + tuple(rest) + tuple(kwargs.values())
 
     def __call__(self, *args, **kwargs):
@@ -111,7 +119,9 @@ class StandIn:
         reply = wire.decode(frame[1]) if frame else {}
         if not reply.get("matched"):
             self._log.append({"helper": self.__name__, "matched": None, "args": args})
-            raise HelperCallMismatch(f"{self.__name__} was called with arguments that a correct caller does not pass on this case")
+            raise HelperCallMismatch(
+                f"{self.__name__} was called with arguments that a correct caller does not pass on this case"
+            )
         self._log.append({"helper": self.__name__, "matched": reply["matched"]})
         return reply["answer"]
 
@@ -126,7 +136,11 @@ def _student_frames(tb) -> list:
 
 
 def _error(exc: BaseException) -> dict:
-    message = str(exc) if not isinstance(exc, guard.SubmissionExit) else f"the code asked to exit (code {exc.args[0] if exc.args else 0})"
+    message = (
+        str(exc)
+        if not isinstance(exc, guard.SubmissionExit)
+        else f"the code asked to exit (code {exc.args[0] if exc.args else 0})"
+    )
     frames = _student_frames(exc.__traceback__)
     if len(frames) > 40:  # a deep recursion: its first and last frames (the trusted side keeps no more)
         frames = frames[:20] + frames[-20:]
@@ -231,7 +245,7 @@ def load(program: list, namespace: dict, seconds: float) -> list:
         lines = linecache.cache[filename][2]
         body = source.splitlines(keepends=True)
         lines.extend([""] * max(0, lineno - 1 + len(body) - len(lines)))
-        lines[lineno - 1: lineno - 1 + len(body)] = body
+        lines[lineno - 1 : lineno - 1 + len(body)] = body
         try:
             code = statement.get("code")  # compiled once per submission by the trusted side
             code = marshal.loads(code) if isinstance(code, bytes) else compile_statement(statement)
@@ -241,8 +255,15 @@ def load(program: list, namespace: dict, seconds: float) -> list:
             finally:
                 _alarm(0)
         except CaseTimeout:
-            errors.append({"filename": filename, "lineno": lineno, "type": "Timeout",
-                           "message": f"this statement ran longer than {seconds:g} s while the submission loaded", "traceback": []})
+            errors.append(
+                {
+                    "filename": filename,
+                    "lineno": lineno,
+                    "type": "Timeout",
+                    "message": f"this statement ran longer than {seconds:g} s while the submission loaded",
+                    "traceback": [],
+                }
+            )
         except BaseException as exc:  # noqa: BLE001 - anything the submission raises is reported, not fatal
             errors.append({"filename": filename, "lineno": lineno, **_error(exc)})
     return errors
@@ -255,7 +276,7 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
     for helper, interface_params in (job.get("standins") or {}).items():
         saved[helper] = namespace.get(helper)
         code = getattr(saved[helper], "__code__", None)
-        params = code.co_varnames[:code.co_argcount] if code else tuple(interface_params)
+        params = code.co_varnames[: code.co_argcount] if code else tuple(interface_params)
         sealed = (case.get("sealed") or {}).get(helper, {})
         namespace[helper] = StandIn(helper, index, channel, params, sealed, job.get("salt", b""), calls)
     args = _fresh(tuple(case["args"]))
@@ -273,7 +294,9 @@ def run_case(namespace: dict, job: dict, index: int, case: dict, capture: Capped
             if not callable(function):
                 raise NameError(f"name {job['function']!r} is not defined")
             result["value"] = function(*args)
-    except CaseTimeout as exc:  # where the alarm found the code: the student's frames, for "time ran out in f at line k"
+    except (
+        CaseTimeout
+    ) as exc:  # where the alarm found the code: the student's frames, for "time ran out in f at line k"
         result.update(status="timeout", error=_error(exc))
     except BaseException as exc:  # noqa: BLE001
         result.update(status="error", error=_error(exc))
@@ -326,15 +349,29 @@ def _run_job(job: dict, result_fd: int, answer_fd: int, guarded) -> bool:
     guarded.helpers = _helpers(job.get("helpers"))  # the course's helpers, fresh for every check
     errors = load(job["program"], namespace, job["limits"]["load_seconds"])
     output, chars = capture.take()
-    functions = sorted(k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and getattr(v, "__module__", None) == SUBMISSION)
-    wire.write_frame(result_fd, b"L", wire.encode({"errors": errors, "functions": functions, "output": output, "output_chars": chars}))
+    functions = sorted(
+        k
+        for k, v in namespace.items()
+        if callable(v) and not isinstance(v, type) and getattr(v, "__module__", None) == SUBMISSION
+    )
+    wire.write_frame(
+        result_fd,
+        b"L",
+        wire.encode({"errors": errors, "functions": functions, "output": output, "output_chars": chars}),
+    )
     for index, case in enumerate(job["cases"]):
         result = run_case(namespace, job, index, case, capture, (result_fd, answer_fd))
         try:
             message = wire.encode(result, job["limits"]["result_bytes"], wire.RESULT_ELEMENTS)
         except wire.WireError as error:
-            message = wire.encode({"i": index, "status": "error", "seconds": result["seconds"],
-                                   "error": {"type": "ResultTooLarge", "message": str(error), "traceback": []}})
+            message = wire.encode(
+                {
+                    "i": index,
+                    "status": "error",
+                    "seconds": result["seconds"],
+                    "error": {"type": "ResultTooLarge", "message": str(error), "traceback": []},
+                }
+            )
         wire.write_frame(result_fd, b"C", message)
         if result["status"] == "timeout":
             return False  # one hang is enough: the rest are reported as not run
@@ -371,9 +408,16 @@ def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict, cases_fd: in
         else:  # before the guard, which denies threading to everyone once it is in place
             global _timer
             _timer = TimerAlarm()
-        np.random.seed(int.from_bytes(os.urandom(4), "little"))  # loads numpy.random before the guard denies what it imports
-        guarded = guard.install(job["denied"], None, SUBMISSION, tuple((job.get("helpers") or {}).get("names", ())),
-                                tuple(job.get("stand_in_modules", ())))
+        np.random.seed(
+            int.from_bytes(os.urandom(4), "little")
+        )  # loads numpy.random before the guard denies what it imports
+        guarded = guard.install(
+            job["denied"],
+            None,
+            SUBMISSION,
+            tuple((job.get("helpers") or {}).get("names", ())),
+            tuple(job.get("stand_in_modules", ())),
+        )
         state = shared.State(np, sys.modules) if session else None  # before any student code
         while True:
             if state is not None:

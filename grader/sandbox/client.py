@@ -23,12 +23,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from grader import budget as budgets
 from grader.errors import GraderError, GraderFault
+from grader.judge import budget as budgets
 from grader.sandbox import frames, wire
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
@@ -95,15 +95,19 @@ WEAK_FLAG = "--allow-weak-sandbox"
 def weak_walls_message(walls: Walls) -> str:
     """Why this machine cannot wall student code in, and how to go on anyway."""
     if any(reason.startswith("forced") for reason in walls.refused):
-        return (f"{WALLS_ENV} asks for weaker walls ({'; '.join(walls.refused)}), so submitted code would run "
-                f"with your user's rights, able to read your files and use the network. Grade anyway, at your "
-                f"own risk, with {WEAK_FLAG}, or unset {WALLS_ENV}.")
+        return (
+            f"{WALLS_ENV} asks for weaker walls ({'; '.join(walls.refused)}), so submitted code would run "
+            f"with your user's rights, able to read your files and use the network. Grade anyway, at your "
+            f"own risk, with {WEAK_FLAG}, or unset {WALLS_ENV}."
+        )
     refused = "; ".join(walls.refused) or "no kernel feature was found"
-    return (f"No kernel feature here can wall student code in ({refused}): unprivileged user namespaces "
-            f"(kernel.unprivileged_userns_clone / user.max_user_namespaces, or an AppArmor or SELinux rule "
-            f"against them) and Landlock are both unavailable, so submitted code would run with your "
-            f"user's rights, able to read your files and use the network. Grade anyway, at your own risk, "
-            f"with {WEAK_FLAG}.")
+    return (
+        f"No kernel feature here can wall student code in ({refused}): unprivileged user namespaces "
+        f"(kernel.unprivileged_userns_clone / user.max_user_namespaces, or an AppArmor or SELinux rule "
+        f"against them) and Landlock are both unavailable, so submitted code would run with your "
+        f"user's rights, able to read your files and use the network. Grade anyway, at your own risk, "
+        f"with {WEAK_FLAG}."
+    )
 
 
 class Sandbox:
@@ -139,8 +143,13 @@ class Sandbox:
     def _spawn_zygote(self) -> None:
         """Start the zygote's process; it imports NumPy and probes the walls while we go on."""
         self.walls = None
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # set on some CPUs so OpenBLAS is right there
             if key in os.environ:
                 env[key] = os.environ[key]
@@ -149,8 +158,14 @@ class Sandbox:
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-I", str(ZYGOTE), str(theirs.fileno()), self._wanted],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=env, cwd="/",
-                pass_fds=(theirs.fileno(),), start_new_session=True)  # terminal signals go to the grader alone
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                env=env,
+                cwd="/",
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
+            )  # terminal signals go to the grader alone
         except OSError as error:
             ours.close()
             raise GraderFault(f"cannot start the sandbox: {error}") from None
@@ -203,7 +218,7 @@ class Sandbox:
         """
         return self.submit(job, answer).collect()
 
-    def submit(self, job: dict, answer: Callable[[dict, int], dict] | None = None, share: int = 0) -> "_Job":
+    def submit(self, job: dict, answer: Callable[[dict, int], dict] | None = None, share: int = 0) -> _Job:
         """Start one job and return at once; its `collect()` gives the result (as `run`).
 
         The job runs while the caller does other work (judging the previous check), on the other core:
@@ -220,8 +235,9 @@ class Sandbox:
             if os.environ.get(PER_PROCESS_ENV, "") == "1":
                 share = 0  # as before issue 24: for comparison, and the fallback
             session = self._session
-            if session is not None and (not share or self._process is None or self._process.poll() is not None
-                                        or not session.usable()):
+            if session is not None and (
+                not share or self._process is None or self._process.poll() is not None or not session.usable()
+            ):
                 self._end_session()
                 session = None
             self._ready()
@@ -247,7 +263,7 @@ class Sandbox:
             count = self._payload(job)[1]
         return {**job, "cases": {"mapped": len(job["cases"])}, "case_count": count}, mapped
 
-    def _fork_job(self, job: dict, answer, share: int) -> "_Job":
+    def _fork_job(self, job: dict, answer, share: int) -> _Job:
         """A job in a new walled process (the zygote forks it); with `share`, the first of a session's.
 
         A shared process gets a Unix socket besides its pipes: each later check's sealed memfd comes
@@ -265,7 +281,9 @@ class Sandbox:
         _widen(res_r, RESULT_PIPE)
         extra = [channel[1].fileno()] if channel else ([mapped] if mapped is not None else [])
         try:
-            socket.send_fds(self._control, [json.dumps({"op": "job", "limits": limits}).encode()], [job_r, res_w, ans_r] + extra)
+            socket.send_fds(
+                self._control, [json.dumps({"op": "job", "limits": limits}).encode()], [job_r, res_w, ans_r] + extra
+            )
         except OSError as error:
             for fd in (job_w, res_r, ans_w):
                 os.close(fd)
@@ -310,7 +328,7 @@ class Sandbox:
             except OSError:
                 pass
 
-    def _await_exit(self, session: "_Session") -> None:
+    def _await_exit(self, session: _Session) -> None:
         """Wait for the zygote's word that the shared process has exited; kill it if it does not."""
         deadline, killed = time.monotonic() + SESSION_END_SECONDS, False
         if session.broken:
@@ -353,7 +371,12 @@ class Sandbox:
             count = len(cases["cases"] if isinstance(cases, dict) else cases)
         program = self._compile(job["program"])
         held = (job.get("helpers"), job.get("chain"))  # the pack's, made once per grader: known by identity
-        key = (self._compiled[0], tuple(job.get("denied") or ()), tuple(job.get("stand_in_modules") or ()), tuple(map(id, held)))
+        key = (
+            self._compiled[0],
+            tuple(job.get("denied") or ()),
+            tuple(job.get("stand_in_modules") or ()),
+            tuple(map(id, held)),
+        )
         if self._shared[0] != key:
             shared = {"program": program, **{k: job[k] for k in SHARED[1:] if job.get(k) is not None}}
             self._shared = (key, held, wire.encode(shared))
@@ -407,8 +430,10 @@ class Sandbox:
         try:
             view = memoryview(cases)
             while view:
-                view = view[os.write(fd, view):]
-            fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL)
+                view = view[os.write(fd, view) :]
+            fcntl.fcntl(
+                fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL
+            )
         except OSError:
             os.close(fd)
             return None
@@ -435,14 +460,16 @@ class Sandbox:
                 self._process.wait()
             self._process = None
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
-End = int | socket.socket  # a pipe's fd (the zygote's jobs) or a socket (portable.py's relays: Windows selects only those)
+End = (
+    int | socket.socket
+)  # a pipe's fd (the zygote's jobs) or a socket (portable.py's relays: Windows selects only those)
 
 
 def _send(end: End, data: bytes) -> int:
@@ -498,8 +525,18 @@ class _Job:
     `job_w` and `ans_w` may be one end: the portable backend sends the job's data and then the answers
     down the same pipe."""
 
-    def __init__(self, box: Sandbox, limits: dict, count: int, payload: bytes, job_w: End, res_r: End,
-                 ans_w: End, answer: Callable[[dict, int], dict] | None, session: _Session | None = None):
+    def __init__(
+        self,
+        box: Sandbox,
+        limits: dict,
+        count: int,
+        payload: bytes,
+        job_w: End,
+        res_r: End,
+        ans_w: End,
+        answer: Callable[[dict, int], dict] | None,
+        session: _Session | None = None,
+    ):
         self.box, self.limits, self.count, self.answer = box, limits, count, answer
         self.session = session  # the shared process this job runs in, if any (shared.py)
         self.ended = False  # its E frame came: every result in, the process fit for another check
@@ -548,7 +585,11 @@ class _Job:
                     self._stop("timeout")
                 elif self.reason is None and self.case_deadline is not None and now >= self.case_deadline:
                     index = len(self.result.cases)
-                    self.result.cases[index] = {"i": index, "status": "timeout", "seconds": float(self.limits["case_seconds"])}
+                    self.result.cases[index] = {
+                        "i": index,
+                        "status": "timeout",
+                        "seconds": float(self.limits["case_seconds"]),
+                    }
                     self._stop("timeout")
                 elif self.reason is None and self.end_deadline is not None and now >= self.end_deadline:
                     self._stop("corrupt", "no end of the check after its last result")
@@ -556,10 +597,16 @@ class _Job:
                     killed_at = now
                 if killed_at is not None and now - killed_at > 10:
                     raise GraderFault("the sandbox's fork server did not end a job it was asked to kill")
-                limit = killed_at + 10 if killed_at is not None else min(filter(None, (self.deadline, self.case_deadline, self.end_deadline)))
+                limit = (
+                    killed_at + 10
+                    if killed_at is not None
+                    else min(filter(None, (self.deadline, self.case_deadline, self.end_deadline)))
+                )
                 readers = [fd for fd in (self.res_r,) if fd is not None] + ([control] if self.exit is None else [])
                 writers = [fd for fd, data in self.out.items() if data]
-                ready_r, ready_w, _ = select.select(readers, writers, [], max(0.0, limit - now) if self.exit is None else 5.0)
+                ready_r, ready_w, _ = select.select(
+                    readers, writers, [], max(0.0, limit - now) if self.exit is None else 5.0
+                )
                 if not ready_r and not ready_w and self.exit is not None:
                     break  # the job is gone and its pipe is still open: something it left holds it
                 for fd in ready_w:
@@ -621,7 +668,7 @@ class _Job:
     def _write(self, fd: End) -> None:
         data = self.out[fd]
         try:
-            data[:_send(fd, data)] = b""
+            data[: _send(fd, data)] = b""
         except BlockingIOError:
             return
         except OSError:  # the job is gone or closed its end: nobody to tell
@@ -643,7 +690,9 @@ class _Job:
         if reply.get("op") != "exit":
             return
         if reply.get("wall_error"):
-            raise GraderFault(f"the sandbox could not wall a job in ({reply['wall_error']}); nothing of the submission ran")
+            raise GraderFault(
+                f"the sandbox could not wall a job in ({reply['wall_error']}); nothing of the submission ran"
+            )
         self.exit = reply
 
     def _read(self) -> None:
@@ -665,14 +714,17 @@ class _Job:
             elif self.ended:
                 self._stop("corrupt", "a frame after the end of the check")
             elif size > self.limits["result_bytes"] + (1 << 20):
-                self._stop("overflow", f"a frame of {size:,} bytes, over the {int(self.limits['result_bytes']):,} one result may have")
+                self._stop(
+                    "overflow",
+                    f"a frame of {size:,} bytes, over the {int(self.limits['result_bytes']):,} one result may have",
+                )
             elif self.taken + size > self.cap:
                 self._over(budgets.job_over_bytes())
             elif self.budget is not None and self.budget.over(size):
                 self._over(self.budget.over(size), submission=True)
             elif len(self.buffer) >= 5 + size:
-                payload = bytes(self.buffer[5:5 + size])
-                del self.buffer[:5 + size]
+                payload = bytes(self.buffer[5 : 5 + size])
+                del self.buffer[: 5 + size]
                 self.taken += size
                 self._frame(kind, payload)
             else:
@@ -690,12 +742,15 @@ class _Job:
         submission_left = self.budget.elements_left if self.budget is not None else job_left
         left = min(budgets.FRAME_ELEMENTS, job_left, submission_left)
         try:
-            message, elements = wire.decode_counted(payload, max_elements=left,
-                                                    max_header=budgets.header_bytes(int(self.limits["output_chars"])))
+            message, elements = wire.decode_counted(
+                payload, max_elements=left, max_header=budgets.header_bytes(int(self.limits["output_chars"]))
+            )
         except wire.WireTooLarge as error:
             if error.elements and left < budgets.FRAME_ELEMENTS:  # an allowance ran out, not the frame's own cap
                 if left == submission_left < job_left:
-                    return self._over(budgets.elements_over("this submission's results", budgets.SUBMISSION_ELEMENTS), submission=True)
+                    return self._over(
+                        budgets.elements_over("this submission's results", budgets.SUBMISSION_ELEMENTS), submission=True
+                    )
                 return self._over(budgets.elements_over("this check's results", budgets.JOB_ELEMENTS))
             return self._stop("overflow", f"a frame over the grader's caps ({error})")
         except (wire.WireError, RecursionError) as error:
@@ -724,7 +779,9 @@ class _Job:
         elif self.result.load is None:
             return self._stop("corrupt", "a result before the load report")
         elif kind == b"E":
-            if len(self.result.cases) < self.count or any(c.get("status") == "timeout" for c in self.result.cases.values()):
+            if len(self.result.cases) < self.count or any(
+                c.get("status") == "timeout" for c in self.result.cases.values()
+            ):
                 return self._stop("corrupt", "an end of the check before its last result")
             return self._end(message["clean"])
         elif kind == b"C":
@@ -760,8 +817,12 @@ class _Job:
         done = self.result.done
         exit = self.exit or ({"exit_code": 0} if self.kept else {})
         done.update(seconds=time.monotonic() - self.started, exit_code=exit.get("exit_code"), signal=exit.get("signal"))
-        ran_all = len(self.result.cases) == self.count or any(c.get("status") == "timeout" for c in self.result.cases.values())
-        done["finished"] = self.reason is None and exit.get("exit_code") == 0 and self.result.load is not None and ran_all
+        ran_all = len(self.result.cases) == self.count or any(
+            c.get("status") == "timeout" for c in self.result.cases.values()
+        )
+        done["finished"] = (
+            self.reason is None and exit.get("exit_code") == 0 and self.result.load is not None and ran_all
+        )
         done["reason"] = None if done["finished"] else self.reason or "crash"
         return self.result
 

@@ -79,8 +79,14 @@ def _traceback(value) -> list:
         frame = _list(frame, "a traceback entry")
         if len(frame) != 4:
             raise FrameError("a traceback entry is not [file, line, function, text]")
-        out.append([_text(frame[0], "a traceback's file", FILENAME_CHARS), _int(frame[1], "a traceback's line"),
-                    _text(frame[2], "a traceback's function", NAME_CHARS), _text(frame[3], "a traceback's text", LINE_CHARS)])
+        out.append(
+            [
+                _text(frame[0], "a traceback's file", FILENAME_CHARS),
+                _int(frame[1], "a traceback's line"),
+                _text(frame[2], "a traceback's function", NAME_CHARS),
+                _text(frame[3], "a traceback's text", LINE_CHARS),
+            ]
+        )
     return out
 
 
@@ -88,9 +94,11 @@ def error(value) -> dict:
     """An exception as the report shows it: {type, message, traceback}."""
     if type(value) is not dict:
         raise FrameError("its error is not a record")
-    return {"type": _text(_field(value, "type", "error"), "the error's type", NAME_CHARS),
-            "message": _text(_field(value, "message", "error"), "the error's message", MESSAGE_CHARS),
-            "traceback": _traceback(value.get("traceback", []))}
+    return {
+        "type": _text(_field(value, "type", "error"), "the error's type", NAME_CHARS),
+        "message": _text(_field(value, "message", "error"), "the error's message", MESSAGE_CHARS),
+        "traceback": _traceback(value.get("traceback", [])),
+    }
 
 
 def _output(message: dict, output_chars: int) -> tuple[str, int]:
@@ -105,9 +113,13 @@ def load_report(message: dict, output_chars: int) -> dict:
     for item in errors:
         if type(item) is not dict:
             raise FrameError("a load error is not a record")
-        out["errors"].append({"filename": _text(_field(item, "filename", "load error"), "a load error's file", FILENAME_CHARS),
-                              "lineno": _int(_field(item, "lineno", "load error"), "a load error's line"),
-                              **error(item)})
+        out["errors"].append(
+            {
+                "filename": _text(_field(item, "filename", "load error"), "a load error's file", FILENAME_CHARS),
+                "lineno": _int(_field(item, "lineno", "load error"), "a load error's line"),
+                **error(item),
+            }
+        )
     out["output"], out["output_chars"] = _output(message, output_chars)
     return out
 
@@ -120,7 +132,10 @@ def _calls(value) -> list:
         matched = call.get("matched")
         if matched is not None:
             matched = _text(matched, "a stand-in call's match", NAME_CHARS)
-        entry = {"helper": _text(_field(call, "helper", "stand-in call"), "a stand-in call's helper", NAME_CHARS), "matched": matched}
+        entry = {
+            "helper": _text(_field(call, "helper", "stand-in call"), "a stand-in call's helper", NAME_CHARS),
+            "matched": matched,
+        }
         if "args" in call and kept < CALLS_WITH_ARGS:
             entry["args"], kept = call["args"], kept + 1
         out.append(entry)
@@ -132,8 +147,11 @@ def case_result(message: dict, output_chars: int) -> dict:
     status = _field(message, "status", "result")
     if type(status) is not str or status not in STATUSES:
         raise FrameError(f"its status is not one of {', '.join(STATUSES)}")
-    out = {"i": _int(_field(message, "i", "result"), "its case number"), "status": status,
-           "seconds": _seconds(message.get("seconds", 0.0), "its seconds")}
+    out = {
+        "i": _int(_field(message, "i", "result"), "its case number"),
+        "status": status,
+        "seconds": _seconds(message.get("seconds", 0.0), "its seconds"),
+    }
     if "value" in message:
         out["value"] = message["value"]
     if status == "error":
@@ -152,8 +170,11 @@ def question(message: dict) -> dict:
     args = _field(message, "args", "question")
     if type(args) is not tuple:
         raise FrameError("its question's arguments are not a tuple")
-    return {"i": _int(_field(message, "i", "question"), "its question's case number"),
-            "helper": _text(_field(message, "helper", "question"), "its question's helper", NAME_CHARS), "args": args}
+    return {
+        "i": _int(_field(message, "i", "question"), "its question's case number"),
+        "helper": _text(_field(message, "helper", "question"), "its question's helper", NAME_CHARS),
+        "args": args,
+    }
 
 
 def end_of_check(message: dict) -> dict:

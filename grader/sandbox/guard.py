@@ -18,10 +18,30 @@ import sys
 import types
 
 DEFAULT_DENIED = (
-    "torch", "grader", "reference", "jax", "tensorflow",
-    "subprocess", "multiprocessing", "concurrent", "threading", "_thread", "asyncio",
-    "socket", "ssl", "http", "urllib", "requests",
-    "ctypes", "_ctypes", "cffi", "_posixsubprocess", "pty", "signal", "resource", "importlib",
+    "torch",
+    "grader",
+    "reference",
+    "jax",
+    "tensorflow",
+    "subprocess",
+    "multiprocessing",
+    "concurrent",
+    "threading",
+    "_thread",
+    "asyncio",
+    "socket",
+    "ssl",
+    "http",
+    "urllib",
+    "requests",
+    "ctypes",
+    "_ctypes",
+    "cffi",
+    "_posixsubprocess",
+    "pty",
+    "signal",
+    "resource",
+    "importlib",
 )
 # Plotting, data and notebook modules that any course notebook imports; an assignment pack adds its own
 # course test modules (`Pack.stand_in_modules`) and the names its helper module is imported by.
@@ -106,11 +126,19 @@ class DeniedFinder:
 class ImportGuard:
     """The __import__ that submission code sees."""
 
-    def __init__(self, denied, helpers: types.ModuleType | None, submission_name: str,
-                 helper_names: tuple[str, ...] = (), stand_ins: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        denied,
+        helpers: types.ModuleType | None,
+        submission_name: str,
+        helper_names: tuple[str, ...] = (),
+        stand_ins: tuple[str, ...] = (),
+    ):
         self.denied = frozenset(denied)
         self.helpers = helpers
-        self.helper_names = frozenset(helper_names)  # answered by `helpers` while there is one (a shared process sets it per check)
+        self.helper_names = frozenset(
+            helper_names
+        )  # answered by `helpers` while there is one (a shared process sets it per check)
         self.stand_in_names = frozenset(STAND_INS) | frozenset(stand_ins)
         self.submission_name = submission_name
         self.real_import = builtins.__import__
@@ -142,16 +170,49 @@ class ImportGuard:
             raise
 
 
-def install(denied, helpers: types.ModuleType | None, submission_name: str,
-            helper_names: tuple[str, ...] = (), stand_ins: tuple[str, ...] = ()) -> ImportGuard:
+def install(
+    denied,
+    helpers: types.ModuleType | None,
+    submission_name: str,
+    helper_names: tuple[str, ...] = (),
+    stand_ins: tuple[str, ...] = (),
+) -> ImportGuard:
     """Put the guard in place for the rest of this (child) process's life."""
     guard = ImportGuard(denied, helpers, submission_name, helper_names, stand_ins)
     builtins.__import__ = guard
     sys.meta_path.insert(0, DeniedFinder(denied))
-    for name in ("fork", "forkpty", "system", "popen", "kill", "killpg", "setsid", "setpgid", "setuid",
-                 "setgid", "abort", "register_at_fork", "posix_spawn", "posix_spawnp", "execv", "execve",
-                 "execl", "execle", "execlp", "execlpe", "execvp", "execvpe", "spawnl", "spawnle", "spawnlp",
-                 "spawnlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe"):
+    for name in (
+        "fork",
+        "forkpty",
+        "system",
+        "popen",
+        "kill",
+        "killpg",
+        "setsid",
+        "setpgid",
+        "setuid",
+        "setgid",
+        "abort",
+        "register_at_fork",
+        "posix_spawn",
+        "posix_spawnp",
+        "execv",
+        "execve",
+        "execl",
+        "execle",
+        "execlp",
+        "execlpe",
+        "execvp",
+        "execvpe",
+        "spawnl",
+        "spawnle",
+        "spawnlp",
+        "spawnlpe",
+        "spawnv",
+        "spawnve",
+        "spawnvp",
+        "spawnvpe",
+    ):
         if hasattr(os, name):
             setattr(os, name, _deny(f"os.{name}"))
     os._exit = _exit

@@ -42,16 +42,37 @@ class {name}(float, metaclass=_CourseFloatType):
 # name -> (the expression, evaluated with `np` the numpy module and `_float` the class above, that NumPy 1.x
 # gave it; when NumPy removed it)
 REMOVED: dict[str, tuple[str, str]] = {
-    "float": ("_float", "1.24"), "int": ("int", "1.24"), "object": ("object", "1.24"), "complex": ("complex", "1.24"),
-    "str": ("str", "1.24"), "long": ("int", "1.24"), "unicode": ("str", "1.24"),
+    "float": ("_float", "1.24"),
+    "int": ("int", "1.24"),
+    "object": ("object", "1.24"),
+    "complex": ("complex", "1.24"),
+    "str": ("str", "1.24"),
+    "long": ("int", "1.24"),
+    "unicode": ("str", "1.24"),
     "asscalar": ("lambda a: a.item()", "1.23"),
-    "float_": ("np.float64", "2.0"), "complex_": ("np.complex128", "2.0"), "unicode_": ("np.str_", "2.0"),
-    "string_": ("np.bytes_", "2.0"), "NaN": ("np.nan", "2.0"), "NAN": ("np.nan", "2.0"), "Inf": ("np.inf", "2.0"),
-    "Infinity": ("np.inf", "2.0"), "infty": ("np.inf", "2.0"), "PINF": ("np.inf", "2.0"), "NINF": ("-np.inf", "2.0"),
-    "product": ("np.prod", "2.0"), "cumproduct": ("np.cumprod", "2.0"), "sometrue": ("np.any", "2.0"),
-    "alltrue": ("np.all", "2.0"), "round_": ("np.round", "2.0"), "in1d": ("np.isin", "2.4"),
-    "asfarray": ("lambda a, dtype=np.float64: np.asarray(a, dtype=dtype if np.dtype(dtype).kind in 'fc' else np.float64)", "2.0"),
-    "msort": ("lambda a: np.sort(a, axis=0)", "2.0"), "trapz": ("np.trapezoid", "2.4"),
+    "float_": ("np.float64", "2.0"),
+    "complex_": ("np.complex128", "2.0"),
+    "unicode_": ("np.str_", "2.0"),
+    "string_": ("np.bytes_", "2.0"),
+    "NaN": ("np.nan", "2.0"),
+    "NAN": ("np.nan", "2.0"),
+    "Inf": ("np.inf", "2.0"),
+    "Infinity": ("np.inf", "2.0"),
+    "infty": ("np.inf", "2.0"),
+    "PINF": ("np.inf", "2.0"),
+    "NINF": ("-np.inf", "2.0"),
+    "product": ("np.prod", "2.0"),
+    "cumproduct": ("np.cumprod", "2.0"),
+    "sometrue": ("np.any", "2.0"),
+    "alltrue": ("np.all", "2.0"),
+    "round_": ("np.round", "2.0"),
+    "in1d": ("np.isin", "2.4"),
+    "asfarray": (
+        "lambda a, dtype=np.float64: np.asarray(a, dtype=dtype if np.dtype(dtype).kind in 'fc' else np.float64)",
+        "2.0",
+    ),
+    "msort": ("lambda a: np.sort(a, axis=0)", "2.0"),
+    "trapz": ("np.trapezoid", "2.4"),
 }
 FUNCTION = "__grader_numpy_compat__"
 
@@ -87,8 +108,13 @@ def used_names(sources: list[str]) -> list[str]:
     found: list[str] = []
     for tree in trees:
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                    and node.attr in REMOVED and node.attr not in found):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and node.attr in REMOVED
+                and node.attr not in found
+            ):
                 found.append(node.attr)
     return sorted(found, key=list(REMOVED).index)
 
@@ -97,22 +123,26 @@ def statement(names: list[str]) -> str:
     """Source that sets exactly `names` on the numpy module where the running NumPy lacks them."""
     table = ", ".join(f"{n!r}: lambda: {REMOVED[n][0]}" for n in names)
     body = FLOAT_CLASS.format(name="_float").replace("\n", "\n    ")
-    return (f"def {FUNCTION}():\n    import numpy as np\n    {body}\n"
-            f"    for name, value in {{{table}}}.items():\n"
-            "        if name not in np.__dict__:\n"
-            "            try:\n"
-            "                setattr(np, name, value())\n"
-            "            except AttributeError:\n"
-            "                pass\n"
-            f"{FUNCTION}()\ndel {FUNCTION}\n")
+    return (
+        f"def {FUNCTION}():\n    import numpy as np\n    {body}\n"
+        f"    for name, value in {{{table}}}.items():\n"
+        "        if name not in np.__dict__:\n"
+        "            try:\n"
+        "                setattr(np, name, value())\n"
+        "            except AttributeError:\n"
+        "                pass\n"
+        f"{FUNCTION}()\ndel {FUNCTION}\n"
+    )
 
 
 def note(names: list[str]) -> str:
     shown = ", ".join(f"np.{n} (removed in NumPy {REMOVED[n][1]})" for n in names)
-    return (f"your code uses {shown}, which the course's NumPy 1.x had and the NumPy this grader runs "
-            f"no longer does: the grader serves {'it' if len(names) == 1 else 'them'} as NumPy 1.x defined "
-            f"{'it' if len(names) == 1 else 'them'} (np.float is Python's float, np.int Python's int, ...) so that "
-            "the code runs as it did in the course")
+    return (
+        f"your code uses {shown}, which the course's NumPy 1.x had and the NumPy this grader runs "
+        f"no longer does: the grader serves {'it' if len(names) == 1 else 'them'} as NumPy 1.x defined "
+        f"{'it' if len(names) == 1 else 'them'} (np.float is Python's float, np.int Python's int, ...) so that "
+        "the code runs as it did in the course"
+    )
 
 
 def supply(sources: list[str]) -> tuple[list[str], list[str]]:

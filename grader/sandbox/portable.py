@@ -26,8 +26,8 @@ import sys
 import tempfile
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from grader.errors import GraderFault
 from grader.sandbox.client import Collected, JobResult, Limits, Sandbox, Walls, _Job
@@ -40,8 +40,14 @@ JOIN_SECONDS = 5.0
 
 
 def _environment() -> dict[str, str]:
-    env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "VECLIB_MAXIMUM_THREADS": "1",
+    }
     for key in ("SYSTEMROOT", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # Windows needs SYSTEMROOT to start at all
         if key in os.environ:
             env[key] = os.environ[key]
@@ -56,9 +62,16 @@ class _Spawned:
         flags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW if WINDOWS else 0
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", str(SPAWNED), *arguments], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=stderr, env=_environment(), cwd=cwd, bufsize=0, creationflags=flags,
-                start_new_session=not WINDOWS)  # its own group, killed whole; terminal signals stay with us
+                [sys.executable, "-I", str(SPAWNED), *arguments],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                env=_environment(),
+                cwd=cwd,
+                bufsize=0,
+                creationflags=flags,
+                start_new_session=not WINDOWS,
+            )  # its own group, killed whole; terminal signals stay with us
         except OSError as error:
             raise GraderFault(f"the portable sandbox cannot start Python: {error}") from None
         self.job_object = None
@@ -75,8 +88,10 @@ class _Spawned:
         self.results, drain = socket.socketpair()  # what _Job reads: frames
         self.control, report = socket.socketpair()  # the exit report, as the zygote would send it
         self.ready = threading.Event()  # the handshake is over, one way or the other
-        self.threads = [threading.Thread(target=target, args=(end,), daemon=True)
-                        for target, end in ((self._feed, feed), (self._drain, drain), (self._wait, report))]
+        self.threads = [
+            threading.Thread(target=target, args=(end,), daemon=True)
+            for target, end in ((self._feed, feed), (self._drain, drain), (self._wait, report))
+        ]
         for thread in self.threads:
             thread.start()
 
@@ -96,7 +111,9 @@ class _Spawned:
         if self.held is None:
             self.wall_error = self.wall_error or "the job's process ended before it was ready"
         elif not self.wall_error and set(self.expected) - set(self.held):
-            self.wall_error = f"limits that held at start did not hold: {', '.join(sorted(set(self.expected) - set(self.held)))}"
+            self.wall_error = (
+                f"limits that held at start did not hold: {', '.join(sorted(set(self.expected) - set(self.held)))}"
+            )
         return rest
 
     def _drain(self, end: socket.socket) -> None:
@@ -123,7 +140,7 @@ class _Spawned:
             while self.wall_error is None and (data := end.recv(1 << 16)):
                 view = memoryview(data)
                 while view:
-                    view = view[self.process.stdin.write(view):]
+                    view = view[self.process.stdin.write(view) :]
         except OSError:  # the job is gone: _Job learns it from the exit report
             pass
         finally:
@@ -195,8 +212,11 @@ class PortableSandbox(Sandbox):
 
     def __init__(self, worker: int = 0, why: str = ""):
         super().__init__(worker, walls="none")
-        self.why = why or (f"namespaces, Landlock and seccomp: Linux only, and this is {sys.platform}" if not LINUX
-                           else "namespaces, Landlock and seccomp: not used (the portable backend was asked for)")
+        self.why = why or (
+            f"namespaces, Landlock and seccomp: Linux only, and this is {sys.platform}"
+            if not LINUX
+            else "namespaces, Landlock and seccomp: not used (the portable backend was asked for)"
+        )
         self._folder: str | None = None
         self._remove_folder: weakref.finalize | None = None  # also when close() is never called
         self._held: list[str] = []  # the rlimits every job must hold, as the probe found them
@@ -232,8 +252,10 @@ class PortableSandbox(Sandbox):
             refused.append(f"Job Object: {probe.wall_error}")
             probe, memory = self._probe(False)
         if probe.held is None or probe.wall_error:
-            raise GraderFault(f"the portable sandbox could not start a job ({probe.wall_error or 'no answer'}); "
-                              f"run with GRADER_SANDBOX_DEBUG=1 to see why")
+            raise GraderFault(
+                f"the portable sandbox could not start a job ({probe.wall_error or 'no answer'}); "
+                f"run with GRADER_SANDBOX_DEBUG=1 to see why"
+            )
         self._job_object = probe.job_object is not None
         self._held = [name for name in probe.held if name != "memory" or memory]
         walls = ["own process per job"]
@@ -241,7 +263,9 @@ class PortableSandbox(Sandbox):
         if shown:
             walls.append(f"rlimits ({', '.join(shown)})")
         if self._job_object:
-            walls.append("Job Object (memory, CPU, no second process)" if memory else "Job Object (CPU, no second process)")
+            walls.append(
+                "Job Object (memory, CPU, no second process)" if memory else "Job Object (CPU, no second process)"
+            )
         walls.append("its process tree killed at the deadline")
         if not memory:
             refused.append("memory: this OS offers no limit here that holds")
@@ -282,7 +306,11 @@ class PortableSandbox(Sandbox):
     def _take(self, limits: dict) -> _Spawned:
         """The spare process when it was started with these limits and still waits; else a new one."""
         spare, self._spare = self._spare, None
-        if spare is not None and (spare.limits, spare.expected) == (limits, self._held) and spare.process.poll() is None:
+        if (
+            spare is not None
+            and (spare.limits, spare.expected) == (limits, self._held)
+            and spare.process.poll() is None
+        ):
             return spare
         if spare is not None:
             spare.end()

@@ -63,12 +63,43 @@ def _module_state(module, keep: list | None = None) -> tuple:
 # the modules that hold what they call, the standard library it imports, builtins) and this harness.
 # Not every module: reading a module's every value touches it, and in a process forked from the zygote
 # each page so touched is copied; all 330 modules cost 20-35 ms per process, more than a fork.
-WATCHED = ("builtins", "os", "posix", "sys", "math", "cmath", "random", "time", "functools", "itertools",
-           "operator", "copy", "collections", "re", "json", "warnings", "traceback", "linecache", "gc",
-           "numpy", "numpy.random", "numpy.random.mtrand", "numpy.linalg", "numpy.fft", "numpy.ma",
-           "numpy.lib.stride_tricks", "numpy._core.numeric", "numpy._core.fromnumeric",
-           "numpy._core.multiarray", "numpy._core.umath", "numpy._core._methods", "numpy._core.shape_base",
-           "numpy._core._ufunc_config", "numpy._core.arrayprint", "numpy.linalg._linalg")
+WATCHED = (
+    "builtins",
+    "os",
+    "posix",
+    "sys",
+    "math",
+    "cmath",
+    "random",
+    "time",
+    "functools",
+    "itertools",
+    "operator",
+    "copy",
+    "collections",
+    "re",
+    "json",
+    "warnings",
+    "traceback",
+    "linecache",
+    "gc",
+    "numpy",
+    "numpy.random",
+    "numpy.random.mtrand",
+    "numpy.linalg",
+    "numpy.fft",
+    "numpy.ma",
+    "numpy.lib.stride_tricks",
+    "numpy._core.numeric",
+    "numpy._core.fromnumeric",
+    "numpy._core.multiarray",
+    "numpy._core.umath",
+    "numpy._core._methods",
+    "numpy._core.shape_base",
+    "numpy._core._ufunc_config",
+    "numpy._core.arrayprint",
+    "numpy.linalg._linalg",
+)
 HARNESS = "_backprop_sandbox"  # the sandbox's own package (zygote.py), every module of it watched
 
 
@@ -77,8 +108,11 @@ def _watched(name: str) -> bool:
 
 
 def _snapshot(modules: dict, keep: list) -> list:
-    return [(name, module, _module_state(module, keep)) for name, module in list(modules.items())
-            if _watched(name) and isinstance(module, types.ModuleType)]
+    return [
+        (name, module, _module_state(module, keep))
+        for name, module in list(modules.items())
+        if _watched(name) and isinstance(module, types.ModuleType)
+    ]
 
 
 def _peak_kb() -> int:
@@ -145,4 +179,3 @@ class State:
     def _memory(self, memory_mb: float) -> str:
         grown = _peak_kb() - self.peak
         return f"peak memory grew by {grown} KiB" if grown * 1024 > 0.25 * float(memory_mb) * 2**20 else ""
-

@@ -24,8 +24,9 @@ os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS
 def _load_harness():
     """The sandbox's own modules under the zygote's private package name (see zygote._load_harness):
     student code cannot import `wire`, `child` or `guard` by their plain names."""
-    spec = importlib.util.spec_from_file_location("_backprop_sandbox", os.path.join(FOLDER, "__init__.py"),
-                                                  submodule_search_locations=[FOLDER])
+    spec = importlib.util.spec_from_file_location(
+        "_backprop_sandbox", os.path.join(FOLDER, "__init__.py"), submodule_search_locations=[FOLDER]
+    )
     package = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = package
     spec.loader.exec_module(package)

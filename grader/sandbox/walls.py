@@ -39,24 +39,64 @@ CAPABILITY_V3 = 0x20080522
 _ARCH = platform.machine()
 # name: (x86_64, aarch64) system call numbers
 _SYSCALLS = {
-    "pivot_root": (155, 41), "landlock_create_ruleset": (444, 444), "landlock_restrict_self": (446, 446),
+    "pivot_root": (155, 41),
+    "landlock_create_ruleset": (444, 444),
+    "landlock_restrict_self": (446, 446),
 }
 _DENIED = {  # what a sandboxed job never needs, with numbers for x86_64 and aarch64
-    "socket": (41, 198), "socketpair": (53, 199), "connect": (42, 203), "bind": (49, 200),
-    "ptrace": (101, 117), "process_vm_readv": (310, 270), "process_vm_writev": (311, 271),
-    "fork": (57, None), "vfork": (58, None), "clone": (56, 220), "clone3": (435, 435),
-    "unshare": (272, 97), "setns": (308, 268), "mount": (165, 40), "umount2": (166, 39),
-    "pivot_root": (155, 41), "chroot": (161, 51), "bpf": (321, 280), "perf_event_open": (298, 241),
-    "userfaultfd": (323, 282), "io_uring_setup": (425, 425), "keyctl": (250, 219), "add_key": (248, 217),
-    "request_key": (249, 218), "setsid": (112, 157), "setpgid": (109, 154), "kcmp": (312, 272),
-    "pidfd_open": (434, 434), "pidfd_getfd": (438, 438), "open_by_handle_at": (304, 265),
-    "fanotify_init": (300, 262), "mknodat": (259, 33), "mknod": (133, None),
+    "socket": (41, 198),
+    "socketpair": (53, 199),
+    "connect": (42, 203),
+    "bind": (49, 200),
+    "ptrace": (101, 117),
+    "process_vm_readv": (310, 270),
+    "process_vm_writev": (311, 271),
+    "fork": (57, None),
+    "vfork": (58, None),
+    "clone": (56, 220),
+    "clone3": (435, 435),
+    "unshare": (272, 97),
+    "setns": (308, 268),
+    "mount": (165, 40),
+    "umount2": (166, 39),
+    "pivot_root": (155, 41),
+    "chroot": (161, 51),
+    "bpf": (321, 280),
+    "perf_event_open": (298, 241),
+    "userfaultfd": (323, 282),
+    "io_uring_setup": (425, 425),
+    "keyctl": (250, 219),
+    "add_key": (248, 217),
+    "request_key": (249, 218),
+    "setsid": (112, 157),
+    "setpgid": (109, 154),
+    "kcmp": (312, 272),
+    "pidfd_open": (434, 434),
+    "pidfd_getfd": (438, 438),
+    "open_by_handle_at": (304, 265),
+    "fanotify_init": (300, 262),
+    "mknodat": (259, 33),
+    "mknod": (133, None),
     # System V IPC and POSIX message queues: objects that would outlive the job where no IPC namespace
     # is its own (Landlock does not cover them)
-    "shmget": (29, 194), "shmat": (30, 196), "shmctl": (31, 195), "shmdt": (67, 197), "semget": (64, 190),
-    "semop": (65, 193), "semctl": (66, 191), "semtimedop": (220, 192), "msgget": (68, 186), "msgsnd": (69, 189),
-    "msgrcv": (70, 188), "msgctl": (71, 187), "mq_open": (240, 180), "mq_unlink": (241, 181),
-    "mq_timedsend": (242, 182), "mq_timedreceive": (243, 183), "mq_notify": (244, 184), "mq_getsetattr": (245, 185),
+    "shmget": (29, 194),
+    "shmat": (30, 196),
+    "shmctl": (31, 195),
+    "shmdt": (67, 197),
+    "semget": (64, 190),
+    "semop": (65, 193),
+    "semctl": (66, 191),
+    "semtimedop": (220, 192),
+    "msgget": (68, 186),
+    "msgsnd": (69, 189),
+    "msgrcv": (70, 188),
+    "msgctl": (71, 187),
+    "mq_open": (240, 180),
+    "mq_unlink": (241, 181),
+    "mq_timedsend": (242, 182),
+    "mq_timedreceive": (243, 183),
+    "mq_notify": (244, 184),
+    "mq_getsetattr": (245, 185),
 }
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 
@@ -119,8 +159,12 @@ def empty_root() -> None:
     """Make an empty read-only tmpfs the whole file system of this mount namespace."""
     _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
     target = b"/tmp" if os.path.isdir("/tmp") else b"/"
-    _check(_libc.mount(b"sandbox", target, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                       b"size=4k,nr_inodes=4,mode=555"), "mount tmpfs")
+    _check(
+        _libc.mount(
+            b"sandbox", target, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,nr_inodes=4,mode=555"
+        ),
+        "mount tmpfs",
+    )
     os.chdir(target)
     _check(_libc.syscall(_number("pivot_root"), b".", b"."), "pivot_root")
     _check(_libc.umount2(b".", MNT_DETACH), "umount the old root")
@@ -180,8 +224,12 @@ def landlock_deny_all() -> int:
     net = 0b11 if abi >= 4 else 0
     scoped = 0b11 if abi >= 6 else 0
     attr = struct.pack("QQQ", fs, net, scoped)[: 8 if abi < 4 else 16 if abi < 6 else 24]
-    fd = _check(_libc.syscall(_number("landlock_create_ruleset"), ctypes.c_char_p(attr),
-                              ctypes.c_size_t(len(attr)), ctypes.c_uint32(0)), "landlock_create_ruleset")
+    fd = _check(
+        _libc.syscall(
+            _number("landlock_create_ruleset"), ctypes.c_char_p(attr), ctypes.c_size_t(len(attr)), ctypes.c_uint32(0)
+        ),
+        "landlock_create_ruleset",
+    )
     try:
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
         _check(_libc.syscall(_number("landlock_restrict_self"), fd, ctypes.c_uint32(0)), "landlock_restrict_self")
@@ -208,8 +256,12 @@ class SeccompFilter:
         def op(code: int, jt: int, jf: int, k: int) -> bytes:
             return struct.pack("HBBI", code, jt, jf, k)
 
-        program = [op(ld | k_abs, 0, 0, 4), op(jeq, 1, 0, _AUDIT_ARCH[_ARCH]), op(ret, 0, 0, kill),
-                   op(ld | k_abs, 0, 0, 0)]
+        program = [
+            op(ld | k_abs, 0, 0, 4),
+            op(jeq, 1, 0, _AUDIT_ARCH[_ARCH]),
+            op(ret, 0, 0, kill),
+            op(ld | k_abs, 0, 0, 0),
+        ]
         if _ARCH == "x86_64":  # the x32 ABI's numbers have bit 30 set: refuse them all
             program.append(op(0x35, 0, 1, 0x40000000))  # jge
             program.append(op(ret, 0, 0, eperm))
@@ -219,7 +271,9 @@ class SeccompFilter:
         program.append(op(ret, 0, 0, allow))
         program.append(op(ret, 0, 0, eperm))
         self._filters = ctypes.create_string_buffer(b"".join(program))  # kept alive as long as we are
-        self._fprog = ctypes.create_string_buffer(struct.pack("HxxxxxxP", len(program), ctypes.addressof(self._filters)))
+        self._fprog = ctypes.create_string_buffer(
+            struct.pack("HxxxxxxP", len(program), ctypes.addressof(self._filters))
+        )
 
     def install(self) -> None:
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
@@ -253,7 +307,11 @@ def probe(mode: str) -> str | None:
                             os._exit(0 if os.getpid() == 1 else 1)
                         back_to_pid_namespace(own)
                         _, status = os.waitpid(job, 0)
-                        message = b"ok" if os.waitstatus_to_exitcode(status) == 0 else b"a job was not pid 1 of its own namespace"
+                        message = (
+                            b"ok"
+                            if os.waitstatus_to_exitcode(status) == 0
+                            else b"a job was not pid 1 of its own namespace"
+                        )
                     except OSError as error:
                         message = str(error).encode()[:500]
                     os.write(write, message)
@@ -302,8 +360,13 @@ def describe(mode: str, root: bool, seccomp: bool | None = None) -> list[str]:
     the filter is installed (default: wherever the architecture has one)."""
     walls = []
     if mode == "namespaces":
-        walls += ["empty root", "no network", "own pid namespace", "own IPC namespace",
-                  "private uid" if root else "user namespace without capabilities"]
+        walls += [
+            "empty root",
+            "no network",
+            "own pid namespace",
+            "own IPC namespace",
+            "private uid" if root else "user namespace without capabilities",
+        ]
     elif mode == "landlock":
         walls += ["Landlock (no file, no TCP, no signal out)"]
     if mode != "namespaces" and root:

@@ -18,7 +18,7 @@ import struct
 import numpy as np
 
 MAX_DEPTH = 32
-RESULT_ELEMENTS = 50_000  # list, tuple and dict elements in one result a job sends (grader/budget.py)
+RESULT_ELEMENTS = 50_000  # list, tuple and dict elements in one result a job sends (grader/judge/budget.py)
 TYPE_NAME_CHARS = 200  # an Opaque's type name: a class name is the student's to choose, and may be megabytes
 _DTYPE_KINDS = "biufc"  # bool, int, uint, float, complex
 _LEN = struct.Struct(">I")
@@ -59,8 +59,13 @@ def _encode(obj, buffers: list, depth: int, count: list):
     if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind in _DTYPE_KINDS:
         array = np.asarray(obj)
         buffers.append(array.tobytes())
-        return {"~": "nd", "i": len(buffers) - 1, "dtype": array.dtype.str, "shape": list(array.shape),
-                "scalar": isinstance(obj, np.generic)}
+        return {
+            "~": "nd",
+            "i": len(buffers) - 1,
+            "dtype": array.dtype.str,
+            "shape": list(array.shape),
+            "scalar": isinstance(obj, np.generic),
+        }
     if isinstance(obj, int):
         return obj if abs(obj) < 2**53 else {"~": "bigint", "v": str(obj)}
     if isinstance(obj, float):
@@ -70,7 +75,10 @@ def _encode(obj, buffers: list, depth: int, count: list):
         return {"~": "bytes", "i": len(buffers) - 1}
     if isinstance(obj, (tuple, list)):
         count[0] += len(obj)
-        return {"~": "tuple" if isinstance(obj, tuple) else "list", "v": [_encode(x, buffers, depth + 1, count) for x in obj]}
+        return {
+            "~": "tuple" if isinstance(obj, tuple) else "list",
+            "v": [_encode(x, buffers, depth + 1, count) for x in obj],
+        }
     if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
         count[0] += len(obj)
         return {"~": "dict", "v": [[k, _encode(v, buffers, depth + 1, count)] for k, v in obj.items()]}
@@ -82,12 +90,18 @@ def _encode(obj, buffers: list, depth: int, count: list):
 def same(before, after) -> bool:
     """Bit for bit the same plain data (used to tell whether a function changed its arguments)."""
     if isinstance(before, np.ndarray):  # exactly an ndarray: a subclass may override tobytes() to lie
-        return (type(after) is np.ndarray and after.shape == before.shape and after.dtype == before.dtype
-                and after.tobytes() == before.tobytes())
+        return (
+            type(after) is np.ndarray
+            and after.shape == before.shape
+            and after.dtype == before.dtype
+            and after.tobytes() == before.tobytes()
+        )
     if isinstance(before, (tuple, list)):
         return isinstance(after, (tuple, list)) and len(after) == len(before) and all(map(same, before, after))
     if isinstance(before, dict):
-        return isinstance(after, dict) and after.keys() == before.keys() and all(same(before[k], after[k]) for k in before)
+        return (
+            isinstance(after, dict) and after.keys() == before.keys() and all(same(before[k], after[k]) for k in before)
+        )
     return type(before) is type(after) and before == after
 
 
@@ -98,7 +112,9 @@ def encode(obj, max_bytes: int | None = None, max_elements: int | None = None) -
     count = [0]
     tree = _encode(obj, buffers, 0, count)
     if max_elements is not None and count[0] > max_elements:
-        raise WireTooLarge(f"a value of {count[0]:,} list, tuple and dict elements is over the cap of {max_elements:,}", True)
+        raise WireTooLarge(
+            f"a value of {count[0]:,} list, tuple and dict elements is over the cap of {max_elements:,}", True
+        )
     header = json.dumps(tree, separators=(",", ":"), allow_nan=False).encode()
     parts = [_LEN.pack(len(header)), header]
     for buffer in buffers:
@@ -161,7 +177,9 @@ def _decode(node, buffers: list, depth: int = 0, copy: bool = True, left: list |
         return int(node["v"])
     if tag == "bytes":
         data = buffers[node["i"]]
-        return data if copy or len(data) < 4096 else memoryview(data)  # a large blob stays in place: read, never changed
+        return (
+            data if copy or len(data) < 4096 else memoryview(data)
+        )  # a large blob stays in place: read, never changed
     if tag == "opaque":
         name = node.get("type", "?")
         return Opaque(name if isinstance(name, str) else "?")
@@ -180,8 +198,9 @@ def decode(message: bytes, copy: bool = True, max_elements: int | None = None, m
     return decode_counted(message, copy, max_elements, max_header)[0]
 
 
-def decode_counted(message: bytes, copy: bool = True, max_elements: int | None = None,
-                   max_header: int | None = None) -> tuple[object, int]:
+def decode_counted(
+    message: bytes, copy: bool = True, max_elements: int | None = None, max_header: int | None = None
+) -> tuple[object, int]:
     """`decode`, and how many list, tuple and dict elements the value holds (counted only with a cap)."""
     left = None if max_elements is None else [max_elements]
     try:
@@ -189,13 +208,13 @@ def decode_counted(message: bytes, copy: bool = True, max_elements: int | None =
         (n,) = _LEN.unpack_from(view, 0)
         if max_header is not None and n > max_header:
             raise WireTooLarge(f"a header of {n:,} bytes is over the cap of {max_header:,}")
-        header = json.loads(bytes(view[4:4 + n]))
+        header = json.loads(bytes(view[4 : 4 + n]))
         buffers, offset = [], 4 + n
         while offset < len(view):
             (k,) = _LEN.unpack_from(view, offset)
             if offset + 4 + k > len(view):
                 raise WireError("a buffer runs past the end of the message")
-            piece = view[offset + 4:offset + 4 + k]
+            piece = view[offset + 4 : offset + 4 + k]
             buffers.append(bytes(piece) if copy or k < 4096 else piece)
             offset += 4 + k
         value = _decode(header, buffers, 0, copy, left)

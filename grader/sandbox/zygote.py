@@ -41,11 +41,46 @@ import numpy  # noqa: E402,F401 - paid for once, here
 
 # Behind the walls the job sees no file at all: import now whatever a submission, or NumPy on its
 # behalf, may import lazily.
-for _name in ("secrets", "random", "math", "cmath", "copy", "functools", "itertools", "collections",
-              "numbers", "fractions", "decimal", "statistics", "operator", "string", "re", "json", "time",
-              "datetime", "typing", "dataclasses", "warnings", "traceback", "linecache", "os.path", "pprint",
-              "textwrap", "heapq", "bisect", "enum", "abc", "numpy.linalg", "numpy.random", "numpy.fft",
-              "numpy.polynomial", "numpy.lib.stride_tricks", "numpy.ma", "encodings.idna", "unicodedata"):
+for _name in (
+    "secrets",
+    "random",
+    "math",
+    "cmath",
+    "copy",
+    "functools",
+    "itertools",
+    "collections",
+    "numbers",
+    "fractions",
+    "decimal",
+    "statistics",
+    "operator",
+    "string",
+    "re",
+    "json",
+    "time",
+    "datetime",
+    "typing",
+    "dataclasses",
+    "warnings",
+    "traceback",
+    "linecache",
+    "os.path",
+    "pprint",
+    "textwrap",
+    "heapq",
+    "bisect",
+    "enum",
+    "abc",
+    "numpy.linalg",
+    "numpy.random",
+    "numpy.fft",
+    "numpy.polynomial",
+    "numpy.lib.stride_tricks",
+    "numpy.ma",
+    "encodings.idna",
+    "unicodedata",
+):
     try:
         __import__(_name)
     except ImportError:
@@ -56,8 +91,9 @@ def _load_harness():
     """The sandbox's own modules under a private package name: student code cannot import `wire`,
     `child` or `guard` by their plain names, and no folder of ours is left on sys.path."""
     folder = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location("_backprop_sandbox", os.path.join(folder, "__init__.py"),
-                                                  submodule_search_locations=[folder])
+    spec = importlib.util.spec_from_file_location(
+        "_backprop_sandbox", os.path.join(folder, "__init__.py"), submodule_search_locations=[folder]
+    )
     package = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = package
     spec.loader.exec_module(package)
@@ -147,8 +183,9 @@ class Server:
     namespace (namespaces mode), the empty folder (root without namespaces), the address space a job
     starts with."""
 
-    def __init__(self, mode: str, root: bool, empty: str | None, devnull: int, own_pid_ns: int | None, status: int,
-                 seccomp: bool):
+    def __init__(
+        self, mode: str, root: bool, empty: str | None, devnull: int, own_pid_ns: int | None, status: int, seccomp: bool
+    ):
         self.mode, self.root, self.empty, self.devnull, self.own_pid_ns = mode, root, empty, devnull, own_pid_ns
         self.status = status  # our /proc/self/status, read before each fork (see _vm_size)
         self.seccomp = walls.SeccompFilter() if seccomp else None  # in every mode: it needs no other wall
@@ -181,7 +218,9 @@ def _job(server: Server, limits: dict, fds: list[int], report: int, vm: int) -> 
             walls.drop_privileges(None)  # uid 0 of our own user namespace, without its capabilities
         address_space = vm + limits["memory_mb"] * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-        cpu = (int(limits["total_seconds"]) + 2) * max(1, int(limits.get("jobs", 1)))  # a shared process's checks, each held to its own deadline by the grader
+        cpu = (int(limits["total_seconds"]) + 2) * max(
+            1, int(limits.get("jobs", 1))
+        )  # a shared process's checks, each held to its own deadline by the grader
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -339,7 +378,10 @@ def serve(fd: int, wanted: str) -> None:
     os.set_blocking(ended_w, False)
     signal.set_wakeup_fd(ended_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so that a job's end wakes `ended_r`
-    _reply(control, {"op": "hello", "mode": mode, "refused": refused, "walls": walls.describe(mode, root, seccomp), "root": root})
+    _reply(
+        control,
+        {"op": "hello", "mode": mode, "refused": refused, "walls": walls.describe(mode, root, seccomp), "root": root},
+    )
     gc.collect()
     gc.freeze()  # what is here now is never collected, so forked children do not copy it page by page
     try:

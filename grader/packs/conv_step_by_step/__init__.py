@@ -3,7 +3,7 @@
 Written only through the pack API of grader/pack.py. What is here: the course's contract as verified in
 public copies of the notebook (CONTRACT.md), the graded functions' interface (interface.py), seeded
 cases (cases.py, chain.py; NumPy only), PyTorch float64 answers (oracle.py, the only torch import, reached
-only from `make_oracle`; its answers are kept by grader/kept_answers.py), the checks and stand-in tables (checks.py, case_inputs.py), the end-to-end chain
+only from `make_oracle`; its answers are kept by grader/judge/kept_answers.py), the checks and stand-in tables (checks.py, case_inputs.py), the end-to-end chain
 the sandbox runs (end_to_end.py), the misconceptions (misconceptions.py) and their evidence (diagnosis.py),
 the notebook editions (versions.py: the 2017 one adds the bias inside conv_single_step's sum; its answers
 are kept beside the current ones, case_inputs.VersionedInput) and the notes that name the real mistake
@@ -39,8 +39,14 @@ from grader.packs.conv_step_by_step.interface import LATEST, ORDER
 HERE = Path(__file__).parent
 
 POINTS = {
-    "zero_pad": 6, "conv_single_step": 8, "conv_forward": 18, "pool_forward": 12,  # graded by the course: 44
-    "conv_backward": 20, "create_mask_from_window": 5, "distribute_value": 5, "pool_backward": 14,  # optional: 44
+    "zero_pad": 6,
+    "conv_single_step": 8,
+    "conv_forward": 18,
+    "pool_forward": 12,  # graded by the course: 44
+    "conv_backward": 20,
+    "create_mask_from_window": 5,
+    "distribute_value": 5,
+    "pool_backward": 14,  # optional: 44
     END_TO_END: 12,
 }
 
@@ -53,15 +59,22 @@ class ConvPack(Pack):
     default_points = POINTS
     stand_in_modules = ("public_tests", "test_utils")  # the 2021 notebook's `from public_tests import *`
     end_to_end_file = HERE / "end_to_end.py"
-    short_names = {"zero_pad": "pad", "conv_single_step": "step", "conv_forward": "conv_fwd", "pool_forward": "pool_fwd",
-                   "conv_backward": "conv_bwd", "create_mask_from_window": "mask", "distribute_value": "distrib",
-                   "pool_backward": "pool_bwd"}
+    short_names = {
+        "zero_pad": "pad",
+        "conv_single_step": "step",
+        "conv_forward": "conv_fwd",
+        "pool_forward": "pool_fwd",
+        "conv_backward": "conv_bwd",
+        "create_mask_from_window": "mask",
+        "distribute_value": "distrib",
+        "pool_backward": "pool_bwd",
+    }
 
     def checks(self) -> dict[str, Check]:
         return dict(CHECKS)
 
     def build_inputs(self, seed: int, counts: dict[str, int], oracle) -> dict[str, list[CaseInput]]:
-        """The cases, with answers from the oracle or from the answer cache (grader/kept_answers.py)."""
+        """The cases, with answers from the oracle or from the answer cache (grader/judge/kept_answers.py)."""
         from grader.packs.conv_step_by_step.case_inputs import build
 
         return build(seed, counts, oracle)

@@ -1,7 +1,7 @@
 """Pack 2's `CaseInput`s: each case's arguments, autograd's answer, and the stand-in tables that isolate it.
 
 A checked function that calls a graded helper gets, inside the sandbox, a stand-in that answers only the
-calls a correct caller makes on that case (grader/standins.py), with the helper's correct output:
+calls a correct caller makes on that case (grader/judge/standins.py), with the helper's correct output:
 
 - conv_forward: `zero_pad(A_prev, pad)`, and `conv_single_step(a_slice_prev, W[:, :, :, c], b_c)` for every
   example, output position and filter, with the bias in both forms the notebooks pass it: `b[:, :, :, c]`
@@ -72,7 +72,7 @@ def conv_forward_table(case: C.ConvCase, Z: np.ndarray, A_prev_pad: np.ndarray) 
     m, n_H, n_W, n_C = Z.shape
     for i in range(m):
         for h, w, vs, hs in _corners(n_H, n_W, stride):
-            a_slice = np.ascontiguousarray(A_prev_pad[i, vs:vs + f, hs:hs + f, :])
+            a_slice = np.ascontiguousarray(A_prev_pad[i, vs : vs + f, hs : hs + f, :])
             for c in range(n_C):
                 answer, label = np.float64(Z[i, h, w, c]), f"example {i}, output ({h}, {w}), filter {c}"
                 for bias in (np.ascontiguousarray(case.b[:, :, :, c]), case.b[0, 0, 0, c]):
@@ -83,7 +83,9 @@ def conv_forward_table(case: C.ConvCase, Z: np.ndarray, A_prev_pad: np.ndarray) 
 
 def conv_backward_table(case: C.ConvCase, A_prev_pad: np.ndarray, zeros_pad: np.ndarray) -> dict:
     zeros = np.zeros(case.A_prev.shape)
-    return {"zero_pad": [((case.A_prev, case.pad), A_prev_pad, "A_prev"), ((zeros, case.pad), zeros_pad, "dA_prev (zeros)")]}
+    return {
+        "zero_pad": [((case.A_prev, case.pad), A_prev_pad, "A_prev"), ((zeros, case.pad), zeros_pad, "dA_prev (zeros)")]
+    }
 
 
 def pool_backward_table(case: C.PoolCase, oracle) -> dict:
@@ -97,7 +99,7 @@ def pool_backward_table(case: C.PoolCase, oracle) -> dict:
             for c in range(n_C):
                 label = f"example {i}, output ({h}, {w}), channel {c}"
                 if case.mode == "max":
-                    x = np.ascontiguousarray(case.A_prev[i, vs:vs + f, hs:hs + f, c])
+                    x = np.ascontiguousarray(case.A_prev[i, vs : vs + f, hs : hs + f, c])
                     if x.tobytes() not in masks:
                         mask = oracle.create_mask_from_window(C.WindowCase(0, label, x))["mask"]
                         masks[x.tobytes()] = ((x,), mask, label)
@@ -106,7 +108,11 @@ def pool_backward_table(case: C.PoolCase, oracle) -> dict:
                     if dz not in shares:
                         share = oracle.distribute_value(C.DistributeCase(0, label, dz, (f, f)))["a"]
                         shares[dz] = ((dz, (f, f)), share, label)
-    return {"create_mask_from_window": list(masks.values())} if case.mode == "max" else {"distribute_value": list(shares.values())}
+    return (
+        {"create_mask_from_window": list(masks.values())}
+        if case.mode == "max"
+        else {"distribute_value": list(shares.values())}
+    )
 
 
 def function_inputs(function: str, seed: int, n: int, oracle) -> list[CaseInput]:
@@ -131,9 +137,22 @@ def function_inputs(function: str, seed: int, n: int, oracle) -> list[CaseInput]
             standins = pool_backward_table(case, oracle)
         if function == "conv_single_step":
             by_rule = {BIAS_IN_SUM: np.asarray(oracle.under("v1-2017", function, case)["Z"], dtype=np.float64)}
-            out.append(VersionedInput(case.index, case.label, _describe(function, case), spec.arguments(case), expected, standins, case, by_rule=by_rule))
+            out.append(
+                VersionedInput(
+                    case.index,
+                    case.label,
+                    _describe(function, case),
+                    spec.arguments(case),
+                    expected,
+                    standins,
+                    case,
+                    by_rule=by_rule,
+                )
+            )
             continue
-        out.append(CaseInput(case.index, case.label, _describe(function, case), spec.arguments(case), expected, standins, case))
+        out.append(
+            CaseInput(case.index, case.label, _describe(function, case), spec.arguments(case), expected, standins, case)
+        )
     return out
 
 
@@ -148,13 +167,24 @@ def chain_inputs(seed: int, n: int, oracle) -> list[CaseInput]:
         old = oracle.under("v1-2017", END_TO_END, chain)  # the 2017 notebook's chain: its Z carries f*f*n_C_prev * b
         old_pool = C.PoolCase(chain.index, chain.label, old["Z"], chain.hparameters_pool, chain.mode, chain.dA)
         by_rule = {BIAS_IN_SUM: old, BIAS_IN_SUM + ":case": (chain, conv, old_pool)}
-        out.append(VersionedInput(chain.index, chain.label, chain.describe(), chain.args, expected, {}, (chain, conv, pool), by_rule=by_rule))
+        out.append(
+            VersionedInput(
+                chain.index,
+                chain.label,
+                chain.describe(),
+                chain.args,
+                expected,
+                {},
+                (chain, conv, pool),
+                by_rule=by_rule,
+            )
+        )
     return out
 
 
 def build(seed: int, counts: dict[str, int], oracle) -> dict[str, list[CaseInput]]:
     """Every requested unit's cases with the answers `oracle` gives (`ConvPack.build_inputs`: autograd's,
-    or kept ones replayed through the same questions by grader/kept_answers.py)."""
+    or kept ones replayed through the same questions by grader/judge/kept_answers.py)."""
     inputs = {}
     for unit, n in counts.items():
         if unit == END_TO_END:

@@ -30,8 +30,17 @@ POOL_STEP = 2.0**-5  # max-pool inputs: distinct integers times this, so maxima 
 MAX_M, MAX_SIDE, MAX_CHANNELS, MAX_F, MAX_STRIDE, MAX_PAD = 4, 9, 4, 4, 3, 3
 
 # One salt per generator, so cases of different functions under the same seed are independent draws.
-_SALT = {"zero_pad": 1, "conv_single_step": 2, "conv": 3, "conv_backward": 4, "pool": 5, "pool_ties": 6,
-         "window": 7, "window_ties": 8, "distribute": 9}
+_SALT = {
+    "zero_pad": 1,
+    "conv_single_step": 2,
+    "conv": 3,
+    "conv_backward": 4,
+    "pool": 5,
+    "pool_ties": 6,
+    "window": 7,
+    "window_ties": 8,
+    "distribute": 9,
+}
 
 
 def output_size(n: int, f: int, stride: int, pad: int = 0) -> int:
@@ -169,20 +178,34 @@ class DistributeCase:
 # --- generators ---------------------------------------------------------------------------------------
 def zero_pad_cases(seed: int, n: int) -> list[PadCase]:
     rng = _rng(seed, "zero_pad")
-    edges = [("pad 0", (2, 3, 4, 2), 0), ("m = 1, one channel", (1, 4, 4, 1), 2),
-             ("pad larger than the image", (2, 2, 3, 3), 4), ("non-square", (3, 2, 5, 2), 1)]
-    specs = edges + [(f"random {i}", tuple(int(v) for v in rng.integers(1, [MAX_M + 1, 7, 7, MAX_CHANNELS + 1])),
-                      int(rng.integers(0, MAX_PAD + 1))) for i in range(max(0, n - len(edges)))]
+    edges = [
+        ("pad 0", (2, 3, 4, 2), 0),
+        ("m = 1, one channel", (1, 4, 4, 1), 2),
+        ("pad larger than the image", (2, 2, 3, 3), 4),
+        ("non-square", (3, 2, 5, 2), 1),
+    ]
+    specs = edges + [
+        (
+            f"random {i}",
+            tuple(int(v) for v in rng.integers(1, [MAX_M + 1, 7, 7, MAX_CHANNELS + 1])),
+            int(rng.integers(0, MAX_PAD + 1)),
+        )
+        for i in range(max(0, n - len(edges)))
+    ]
     return [PadCase(i, label, _draw(rng, shape), pad) for i, (label, shape, pad) in enumerate(specs[:n])]
 
 
 def conv_single_step_cases(seed: int, n: int) -> list[StepCase]:
     rng = _rng(seed, "conv_single_step")
     edges = [("f = 1, one channel", 1, 1), ("the course's shape", 4, 3), ("f = 5", 5, 2)]
-    specs = edges + [(f"random {i}", int(rng.integers(1, 6)), int(rng.integers(1, MAX_CHANNELS + 1)))
-                     for i in range(max(0, n - len(edges)))]
-    return [StepCase(i, label, _draw(rng, (f, f, c)), _draw(rng, (f, f, c)), _draw(rng, (1, 1, 1)))
-            for i, (label, f, c) in enumerate(specs[:n])]
+    specs = edges + [
+        (f"random {i}", int(rng.integers(1, 6)), int(rng.integers(1, MAX_CHANNELS + 1)))
+        for i in range(max(0, n - len(edges)))
+    ]
+    return [
+        StepCase(i, label, _draw(rng, (f, f, c)), _draw(rng, (f, f, c)), _draw(rng, (1, 1, 1)))
+        for i, (label, f, c) in enumerate(specs[:n])
+    ]
 
 
 # (label, m, n_H_prev, n_W_prev, n_C_prev, n_C, f, stride, pad)
@@ -214,8 +237,17 @@ def conv_cases(seed: int, n: int, *, backward: bool = False) -> list[ConvCase]:
     cases = []
     for i, (label, m, n_H_prev, n_W_prev, n_C_prev, n_C, f, stride, pad) in enumerate(specs[:n]):
         n_H, n_W = output_size(n_H_prev, f, stride, pad), output_size(n_W_prev, f, stride, pad)
-        cases.append(ConvCase(i, label, _draw(rng, (m, n_H_prev, n_W_prev, n_C_prev)), _draw(rng, (f, f, n_C_prev, n_C)),
-                              _draw(rng, (1, 1, 1, n_C)), {"stride": stride, "pad": pad}, _draw(rng, (m, n_H, n_W, n_C))))
+        cases.append(
+            ConvCase(
+                i,
+                label,
+                _draw(rng, (m, n_H_prev, n_W_prev, n_C_prev)),
+                _draw(rng, (f, f, n_C_prev, n_C)),
+                _draw(rng, (1, 1, 1, n_C)),
+                {"stride": stride, "pad": pad},
+                _draw(rng, (m, n_H, n_W, n_C)),
+            )
+        )
     return cases
 
 
@@ -249,7 +281,11 @@ def pool_cases(seed: int, n: int, mode: str) -> list[PoolCase]:
     rng = _rng(seed, "pool")
     cases = []
     for i, (label, m, n_H_prev, n_W_prev, n_C, f, stride) in enumerate(_pool_specs(rng, n)):
-        A_prev = _distinct_planes(rng, m, n_H_prev, n_W_prev, n_C) if mode == "max" else _draw(rng, (m, n_H_prev, n_W_prev, n_C))
+        A_prev = (
+            _distinct_planes(rng, m, n_H_prev, n_W_prev, n_C)
+            if mode == "max"
+            else _draw(rng, (m, n_H_prev, n_W_prev, n_C))
+        )
         dA = _draw(rng, (m, output_size(n_H_prev, f, stride), output_size(n_W_prev, f, stride), n_C))
         cases.append(PoolCase(i, label, A_prev, {"stride": stride, "f": f}, mode, dA))
     return cases
@@ -273,7 +309,9 @@ def window_cases(seed: int, n: int, *, ties: bool = False) -> list[WindowCase]:
     """Windows for create_mask_from_window: a unique maximum, or (ties=True) a maximum held at least twice."""
     rng = _rng(seed, "window_ties" if ties else "window")
     edges = [] if ties else [("1x1", (1, 1)), ("the course's shape (2, 3)", (2, 3)), ("a row", (1, 4))]
-    specs = edges + [(f"random {i}", tuple(int(v) for v in rng.integers(1, 6, size=2))) for i in range(max(0, n - len(edges)))]
+    specs = edges + [
+        (f"random {i}", tuple(int(v) for v in rng.integers(1, 6, size=2))) for i in range(max(0, n - len(edges)))
+    ]
     cases = []
     for i, (label, shape) in enumerate(specs[:n]):
         if not ties:
@@ -291,11 +329,19 @@ def window_cases(seed: int, n: int, *, ties: bool = False) -> list[WindowCase]:
 
 def distribute_cases(seed: int, n: int) -> list[DistributeCase]:
     rng = _rng(seed, "distribute")
-    edges = [("the course's example", np.float64(2.0), (2, 2)), ("1x1", None, (1, 1)), ("non-square", None, (2, 3)),
-             ("f = 3 (not a power of two)", None, (3, 3))]
-    specs = edges + [(f"random {i}", None, tuple(int(v) for v in rng.integers(1, 6, size=2))) for i in range(max(0, n - len(edges)))]
-    return [DistributeCase(i, label, dz if dz is not None else np.float64(_draw(rng, ())), shape)
-            for i, (label, dz, shape) in enumerate(specs[:n])]
+    edges = [
+        ("the course's example", np.float64(2.0), (2, 2)),
+        ("1x1", None, (1, 1)),
+        ("non-square", None, (2, 3)),
+        ("f = 3 (not a power of two)", None, (3, 3)),
+    ]
+    specs = edges + [
+        (f"random {i}", None, tuple(int(v) for v in rng.integers(1, 6, size=2))) for i in range(max(0, n - len(edges)))
+    ]
+    return [
+        DistributeCase(i, label, dz if dz is not None else np.float64(_draw(rng, ())), shape)
+        for i, (label, dz, shape) in enumerate(specs[:n])
+    ]
 
 
 def digest(cases) -> str:

@@ -41,8 +41,10 @@ class ChainCase:
 
     def describe(self) -> str:
         conv, pool = self.hparameters, self.hparameters_pool
-        return (f"A_prev {self.A_prev.shape}, W {self.W.shape}, conv stride {conv['stride']} pad {conv['pad']}, "
-                f"then {self.mode} pooling f {pool['f']} stride {pool['stride']}")
+        return (
+            f"A_prev {self.A_prev.shape}, W {self.W.shape}, conv stride {conv['stride']} pad {conv['pad']}, "
+            f"then {self.mode} pooling f {pool['f']} stride {pool['stride']}"
+        )
 
 
 def conv_z(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, pad: int) -> np.ndarray:
@@ -50,13 +52,17 @@ def conv_z(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, pad: i
     f = W.shape[0]
     X = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
     n_H, n_W = output_size(A_prev.shape[1], f, stride, pad), output_size(A_prev.shape[2], f, stride, pad)
-    win = sliding_window_view(X, (f, f), axis=(1, 2))[:, : (n_H - 1) * stride + 1 : stride, : (n_W - 1) * stride + 1 : stride]
+    win = sliding_window_view(X, (f, f), axis=(1, 2))[
+        :, : (n_H - 1) * stride + 1 : stride, : (n_W - 1) * stride + 1 : stride
+    ]
     return np.einsum("mhwcij,ijcn->mhwn", win, W) + b.reshape(1, 1, 1, -1)
 
 
 def has_tied_maximum(Z: np.ndarray, f: int, stride: int) -> bool:
     n_H, n_W = output_size(Z.shape[1], f, stride), output_size(Z.shape[2], f, stride)
-    win = sliding_window_view(Z, (f, f), axis=(1, 2))[:, : (n_H - 1) * stride + 1 : stride, : (n_W - 1) * stride + 1 : stride]
+    win = sliding_window_view(Z, (f, f), axis=(1, 2))[
+        :, : (n_H - 1) * stride + 1 : stride, : (n_W - 1) * stride + 1 : stride
+    ]
     return bool(np.any((win == win.max(axis=(4, 5), keepdims=True)).sum(axis=(4, 5)) > 1))
 
 
@@ -78,10 +84,25 @@ def chain_cases(seed: int, n: int) -> list[ChainCase]:
         n_H, n_W = output_size(n_H_prev, f, stride, pad), output_size(n_W_prev, f, stride, pad)
         pool_f = int(rng.integers(1, min(3, n_H, n_W) + 1))
         pool_stride = int(rng.integers(1, 3))
-        A_prev, W, b = _draw(rng, (m, n_H_prev, n_W_prev, n_C_prev)), _draw(rng, (f, f, n_C_prev, n_C)), _draw(rng, (1, 1, 1, n_C))
+        A_prev, W, b = (
+            _draw(rng, (m, n_H_prev, n_W_prev, n_C_prev)),
+            _draw(rng, (f, f, n_C_prev, n_C)),
+            _draw(rng, (1, 1, 1, n_C)),
+        )
         if mode == "max" and has_tied_maximum(conv_z(A_prev, W, b, stride, pad), pool_f, pool_stride):
             continue  # a tie: draw this case again
         dA = _draw(rng, (m, output_size(n_H, pool_f, pool_stride), output_size(n_W, pool_f, pool_stride), n_C))
-        cases.append(ChainCase(k, f"{mode} pooling {k // 2}", A_prev, W, b, {"stride": stride, "pad": pad},
-                               {"stride": pool_stride, "f": pool_f}, mode, dA))
+        cases.append(
+            ChainCase(
+                k,
+                f"{mode} pooling {k // 2}",
+                A_prev,
+                W,
+                b,
+                {"stride": stride, "pad": pad},
+                {"stride": pool_stride, "f": pool_f},
+                mode,
+                dA,
+            )
+        )
     return cases

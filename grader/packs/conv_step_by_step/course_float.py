@@ -22,9 +22,11 @@ from grader.sandbox.numpy_compat import FLOAT_CLASS
 
 STATEMENT = FLOAT_CLASS.format(name="float")  # the engine's class (grader/sandbox/numpy_compat.py), bound as float
 
-NOTE = ("your code calls float(), which the template uses for the bias (`Z = Z + float(b)`, b of shape (1, 1, 1)); "
-        "NumPy 2 refuses float() of an array that is not 0-d, the course's NumPy 1.x accepts one element: "
-        "the grader gives float() NumPy 1.x's rule so that this line works as it does in the course")
+NOTE = (
+    "your code calls float(), which the template uses for the bias (`Z = Z + float(b)`, b of shape (1, 1, 1)); "
+    "NumPy 2 refuses float() of an array that is not 0-d, the course's NumPy 1.x accepts one element: "
+    "the grader gives float() NumPy 1.x's rule so that this line works as it does in the course"
+)
 
 
 def _calls_and_binds(sources: list[str]) -> tuple[bool, bool]:

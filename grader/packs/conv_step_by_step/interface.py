@@ -9,8 +9,8 @@ The arguments are the case's own arrays: an engine must hand a submission copies
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from grader.packs.conv_step_by_step import cases as C
@@ -28,22 +28,49 @@ class FunctionSpec:
 def _both_modes(seed: int, n: int) -> list[C.PoolCase]:
     """Max and average pooling cases, alternating, max first."""
     maxes, averages = C.pool_cases(seed, (n + 1) // 2, "max"), C.pool_cases(seed, n // 2, "average")
-    mixed = [case for pair in zip(maxes, averages) for case in pair] + maxes[len(averages):]
+    mixed = [case for pair in zip(maxes, averages) for case in pair] + maxes[len(averages) :]
     return [replace(case, index=k) for k, case in enumerate(mixed[:n])]
 
 
-FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (
-    FunctionSpec("zero_pad", "zero_pad(X, pad)", ("X_pad",), lambda c: (c.X, c.pad), True),
-    FunctionSpec("conv_single_step", "conv_single_step(a_slice_prev, W, b)", ("Z",), lambda c: (c.a_slice_prev, c.W, c.b), True),
-    FunctionSpec("conv_forward", "conv_forward(A_prev, W, b, hparameters)", ("Z", "cache"),
-                 lambda c: (c.A_prev, c.W, c.b, c.hparameters), True),
-    FunctionSpec("pool_forward", 'pool_forward(A_prev, hparameters, mode = "max")', ("A", "cache"),
-                 lambda c: (c.A_prev, c.hparameters, c.mode), True),
-    FunctionSpec("conv_backward", "conv_backward(dZ, cache)", ("dA_prev", "dW", "db"), lambda c: (c.dZ, c.cache), False),
-    FunctionSpec("create_mask_from_window", "create_mask_from_window(x)", ("mask",), lambda c: (c.x,), False),
-    FunctionSpec("distribute_value", "distribute_value(dz, shape)", ("a",), lambda c: (c.dz, c.shape), False),
-    FunctionSpec("pool_backward", 'pool_backward(dA, cache, mode = "max")', ("dA_prev",), lambda c: (c.dA, c.cache, c.mode), False),
-)}
+FUNCTIONS: dict[str, FunctionSpec] = {
+    spec.name: spec
+    for spec in (
+        FunctionSpec("zero_pad", "zero_pad(X, pad)", ("X_pad",), lambda c: (c.X, c.pad), True),
+        FunctionSpec(
+            "conv_single_step",
+            "conv_single_step(a_slice_prev, W, b)",
+            ("Z",),
+            lambda c: (c.a_slice_prev, c.W, c.b),
+            True,
+        ),
+        FunctionSpec(
+            "conv_forward",
+            "conv_forward(A_prev, W, b, hparameters)",
+            ("Z", "cache"),
+            lambda c: (c.A_prev, c.W, c.b, c.hparameters),
+            True,
+        ),
+        FunctionSpec(
+            "pool_forward",
+            'pool_forward(A_prev, hparameters, mode = "max")',
+            ("A", "cache"),
+            lambda c: (c.A_prev, c.hparameters, c.mode),
+            True,
+        ),
+        FunctionSpec(
+            "conv_backward", "conv_backward(dZ, cache)", ("dA_prev", "dW", "db"), lambda c: (c.dZ, c.cache), False
+        ),
+        FunctionSpec("create_mask_from_window", "create_mask_from_window(x)", ("mask",), lambda c: (c.x,), False),
+        FunctionSpec("distribute_value", "distribute_value(dz, shape)", ("a",), lambda c: (c.dz, c.shape), False),
+        FunctionSpec(
+            "pool_backward",
+            'pool_backward(dA, cache, mode = "max")',
+            ("dA_prev",),
+            lambda c: (c.dA, c.cache, c.mode),
+            False,
+        ),
+    )
+}
 
 ORDER = tuple(FUNCTIONS)  # the notebook's order
 

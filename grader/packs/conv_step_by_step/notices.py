@@ -11,14 +11,13 @@ where the real mistake is when the end-to-end chain shows it somewhere else.
 
 from __future__ import annotations
 
-
 from grader import END_TO_END
-from grader.compare import Tolerance, compare
+from grader.judge.compare import Tolerance, compare
+from grader.judge.results import TestResult
 from grader.pack import CaseInput, Check
 from grader.packs.conv_step_by_step.case_inputs import VersionedInput, under
 from grader.packs.conv_step_by_step.checks import CACHE_OF, expected_caches
 from grader.packs.conv_step_by_step.interface import BIAS_IN_SUM
-from grader.results import TestResult
 
 SEQUENCE = "setting an array element with a sequence"
 RAGGED = "inhomogeneous"
@@ -42,15 +41,19 @@ def version_notices(check: Check, inputs: list[CaseInput], test: TestResult, ver
     if check.unit not in ("conv_single_step", END_TO_END) or not hasattr(version, "bias_in_sum"):
         return []
     if version.bias_in_sum:
-        return [f"Graded as the {version.name} notebook ({version.because(brief=True)}): {version.contract()}, so its "
-                "Z carries f*f*n_C_prev times b, and so do conv_forward's Z and the chain's."]
+        return [
+            f"Graded as the {version.name} notebook ({version.because(brief=True)}): {version.contract()}, so its "
+            "Z carries f*f*n_C_prev times b, and so do conv_forward's Z and the chain's."
+        ]
     if check.unit == "conv_single_step" and version.source != "rubric" and "v1-2017" in version.candidates:
         n = _follows_2017(inputs, test)
         if n:
-            return [f"On {n} failing case(s) your conv_single_step returned the 2017 notebook's answer (the bias added "
-                    "inside the sum, Z = sum(a_slice_prev * W + b)). Nothing in the submission says it is the 2017 "
-                    "notebook, so it was graded by the later one (b added once); if it is the 2017 notebook, "
-                    "a rubric can say so: [grading] version = \"v1-2017\"."]
+            return [
+                f"On {n} failing case(s) your conv_single_step returned the 2017 notebook's answer (the bias added "
+                "inside the sum, Z = sum(a_slice_prev * W + b)). Nothing in the submission says it is the 2017 "
+                "notebook, so it was graded by the later one (b added once); if it is the 2017 notebook, "
+                'a rubric can say so: [grading] version = "v1-2017".'
+            ]
     return []
 
 
@@ -67,14 +70,20 @@ def _wrong_cache_before(value: dict, stage: str, inp: CaseInput) -> tuple[str, s
 
 def chain_notices(inputs: list[CaseInput], test: TestResult) -> list[str]:
     out: list[str] = []
-    shapes = {tuple(c.value["step_returned"]) for c in test.cases if isinstance(c.value, dict) and c.value.get("step_returned")}
+    shapes = {
+        tuple(c.value["step_returned"])
+        for c in test.cases
+        if isinstance(c.value, dict) and c.value.get("step_returned")
+    }
     if shapes:
         shape = sorted(shapes)[0]
-        out.append(f"Your conv_single_step returns an array of shape {shape}, not a scalar; conv_forward stores it into "
-                   "one element of Z. The course's NumPy 1.x did that (with a DeprecationWarning), NumPy 2 refuses "
-                   "(\"setting an array element with a sequence\"), so the chain read it as its one value, as NumPy 1.x "
-                   "did. conv_single_step loses its points for the shape in its own check; return a scalar "
-                   "(np.sum(s) + b.item(), or float(b)).")
+        out.append(
+            f"Your conv_single_step returns an array of shape {shape}, not a scalar; conv_forward stores it into "
+            "one element of Z. The course's NumPy 1.x did that (with a DeprecationWarning), NumPy 2 refuses "
+            '("setting an array element with a sequence"), so the chain read it as its one value, as NumPy 1.x '
+            "did. conv_single_step loses its points for the shape in its own check; return a scalar "
+            "(np.sum(s) + b.item(), or float(b))."
+        )
     caches: dict[str, list[str]] = {}
     for inp, case in zip(inputs, test.cases):
         if case.status != "error" or not isinstance(case.value, dict) or not case.error:
@@ -104,13 +113,17 @@ def numpy2_notices(check: Check, test: TestResult) -> list[str]:
     out = []
     for stage, kind in seen:
         if kind == "ragged":
-            out.append(f"{stage} raised \"{SEQUENCE}\" on an inhomogeneous list: NumPy 1.24 and later refuse to make "
-                       "an array of a ragged list (such as [Z, b] with b of shape (1, 1, 1)), which the course's NumPy "
-                       "made into an object array; add the values themselves (Z + b.item()).")
+            out.append(
+                f'{stage} raised "{SEQUENCE}" on an inhomogeneous list: NumPy 1.24 and later refuse to make '
+                "an array of a ragged list (such as [Z, b] with b of shape (1, 1, 1)), which the course's NumPy "
+                "made into an object array; add the values themselves (Z + b.item())."
+            )
         else:
-            out.append(f"{stage} raised \"{SEQUENCE}\": NumPy 2 refuses to store an array of more than zero dimensions "
-                       "(such as b[:, :, :, c], of shape (1, 1, 1), or a (1, 1, 1) result) into one element, which the "
-                       "course's NumPy 1.x accepted with a DeprecationWarning; store its value (.item() or float()).")
+            out.append(
+                f'{stage} raised "{SEQUENCE}": NumPy 2 refuses to store an array of more than zero dimensions '
+                "(such as b[:, :, :, c], of shape (1, 1, 1), or a (1, 1, 1) result) into one element, which the "
+                "course's NumPy 1.x accepted with a DeprecationWarning; store its value (.item() or float())."
+            )
     return out
 
 

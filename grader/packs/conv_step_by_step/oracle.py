@@ -37,7 +37,9 @@ def _to_nhwc(x: torch.Tensor) -> torch.Tensor:
 def conv2d_nhwc(A_prev: torch.Tensor, W: torch.Tensor, b: torch.Tensor, stride: int, pad: int) -> torch.Tensor:
     """The course's conv_forward Z, channels last, by torch's conv2d."""
     # contiguous(): float64 conv2d on CPU (slow_conv2d) refuses a permuted, strided weight in backward
-    Z = F.conv2d(_to_nchw(A_prev).contiguous(), W.permute(3, 2, 0, 1).contiguous(), b.reshape(-1), stride=stride, padding=pad)
+    Z = F.conv2d(
+        _to_nchw(A_prev).contiguous(), W.permute(3, 2, 0, 1).contiguous(), b.reshape(-1), stride=stride, padding=pad
+    )
     return _to_nhwc(Z)
 
 
@@ -65,7 +67,9 @@ def resolve_device(name: str = "auto") -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise GraderError(f"--device cuda was asked for, but CUDA is not available to torch {torch.__version__} on this machine; use --device cpu or auto")
+        raise GraderError(
+            f"--device cuda was asked for, but CUDA is not available to torch {torch.__version__} on this machine; use --device cpu or auto"
+        )
     if name not in ("cpu", "cuda"):
         raise GraderError(f"unknown device {name!r}: use auto, cpu or cuda")
     return name
@@ -85,7 +89,9 @@ class ConvOracle:
         return int(np.prod(W_shape[:3])) if self.version in BIAS_IN_SUM_VERSIONS else 1
 
     def _t(self, array, grad: bool = False) -> torch.Tensor:
-        return torch.tensor(np.asarray(array, dtype=np.float64), dtype=torch.float64, device=self.device, requires_grad=grad)
+        return torch.tensor(
+            np.asarray(array, dtype=np.float64), dtype=torch.float64, device=self.device, requires_grad=grad
+        )
 
     @staticmethod
     def _np(tensor: torch.Tensor) -> np.ndarray:
@@ -96,7 +102,9 @@ class ConvOracle:
         return {"X_pad": self._np(F.pad(self._t(case.X), (0, 0, p, p, p, p)))}  # C untouched, then W, then H
 
     def conv_single_step(self, case: StepCase) -> dict:
-        Z = torch.sum(self._t(case.a_slice_prev) * self._t(case.W)) + self._bias_factor(case.W.shape) * self._t(case.b).reshape(())
+        Z = torch.sum(self._t(case.a_slice_prev) * self._t(case.W)) + self._bias_factor(case.W.shape) * self._t(
+            case.b
+        ).reshape(())
         return {"Z": np.float64(Z.item())}
 
     def conv_forward(self, case: ConvCase) -> dict:
@@ -116,7 +124,11 @@ class ConvOracle:
 
     def pool_backward(self, case: PoolCase) -> dict:
         if case.mode == "max" and case.ties:
-            return {"dA_prev": self._np(_course_max_pool_backward(self._t(case.A_prev), self._t(case.dA), case.f, case.stride))}
+            return {
+                "dA_prev": self._np(
+                    _course_max_pool_backward(self._t(case.A_prev), self._t(case.dA), case.f, case.stride)
+                )
+            }
         A_prev = self._t(case.A_prev, True)
         A = pool2d_nhwc(A_prev, case.f, case.stride, case.mode)
         torch.sum(A * self._t(case.dA)).backward()
@@ -142,8 +154,14 @@ class ConvOracle:
         Z.retain_grad()
         A = pool2d_nhwc(Z, case.hparameters_pool["f"], case.hparameters_pool["stride"], case.mode)
         torch.sum(A * self._t(case.dA)).backward()
-        return {"Z": self._np(Z), "A": self._np(A), "dZ": self._np(Z.grad), "dA_prev": self._np(A_prev.grad),
-                "dW": self._np(W.grad), "db": self._np(b.grad)}
+        return {
+            "Z": self._np(Z),
+            "A": self._np(A),
+            "dZ": self._np(Z.grad),
+            "dA_prev": self._np(A_prev.grad),
+            "dW": self._np(W.grad),
+            "db": self._np(b.grad),
+        }
 
     def under(self, version: str, function: str, case) -> dict:
         """The answers of `function` ("end_to_end" too) on `case` by another version's contract."""
@@ -156,4 +174,3 @@ class ConvOracle:
         if function not in ORDER:
             raise KeyError(f"pack 2 has no graded function {function!r}")
         return getattr(self, function)(case)
-

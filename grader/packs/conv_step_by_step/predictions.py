@@ -8,12 +8,21 @@ checks each against a hand-written buggy loop version and against the right answ
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from grader.packs.conv_step_by_step.cases import ConvCase, DistributeCase, PadCase, PoolCase, StepCase, WindowCase, output_size
+from grader.packs.conv_step_by_step.cases import (
+    ConvCase,
+    DistributeCase,
+    PadCase,
+    PoolCase,
+    StepCase,
+    WindowCase,
+    output_size,
+)
+
 
 # --- vectorised building blocks (channels last) -----------------------------------------------------
 def _pad(X: np.ndarray, pad: int) -> np.ndarray:
@@ -187,7 +196,7 @@ def _da_prev_not_accumulated(case: ConvCase) -> dict:
         for h in range(n_H):
             for w in range(n_W):
                 for c in range(n_C):
-                    X[i, h * s:h * s + f, w * s:w * s + f, :] = case.W[..., c] * case.dZ[i, h, w, c]
+                    X[i, h * s : h * s + f, w * s : w * s + f, :] = case.W[..., c] * case.dZ[i, h, w, c]
     return {"dA_prev": _unpad(X, case), "dW": dW, "db": db}
 
 
@@ -221,9 +230,11 @@ def _pool_backward_not_accumulated(case: PoolCase) -> dict:
         for h in range(n_H):
             for w in range(n_W):
                 for c in range(n_C):
-                    x = case.A_prev[i, h * s:h * s + f, w * s:w * s + f, c]
-                    share = (x == x.max()) * case.dA[i, h, w, c] if case.mode == "max" else case.dA[i, h, w, c] / (f * f)
-                    out[i, h * s:h * s + f, w * s:w * s + f, c] = share
+                    x = case.A_prev[i, h * s : h * s + f, w * s : w * s + f, c]
+                    share = (
+                        (x == x.max()) * case.dA[i, h, w, c] if case.mode == "max" else case.dA[i, h, w, c] / (f * f)
+                    )
+                    out[i, h * s : h * s + f, w * s : w * s + f, c] = share
     return {"dA_prev": out}
 
 
@@ -255,8 +266,11 @@ def _strided(case) -> bool:
     def reads_input(h: int, w: int) -> bool:
         return reads(h, n_H_prev) and reads(w, n_W_prev)
 
-    return any((h, w) != (0, 0) and (reads_input(h * case.stride, w * case.stride) or reads_input(h, w))
-               for h in range(n_H) for w in range(n_W))
+    return any(
+        (h, w) != (0, 0) and (reads_input(h * case.stride, w * case.stride) or reads_input(h, w))
+        for h in range(n_H)
+        for w in range(n_W)
+    )
 
 
 def _pool_forward_right(case: PoolCase) -> dict:

@@ -34,13 +34,29 @@ _2017 = frozenset(BIAS_IN_SUM_VERSIONS)
 _2021 = frozenset({"v1-2021"})
 
 _FILE = (  # (pattern on the file's stem, versions, what it is)
-    (re.compile(r"convolution[ +]model[ +]-[ +]step[ +]by[ +]step[ +]-[ +]v1\b", re.I), _2017, "the file name '... - Step by Step - v1' (2017)"),
-    (re.compile(r"convolution[ +]model[ +]-[ +]step[ +]by[ +]step[ +]-[ +]v2\b", re.I), frozenset({"v2-2018"}), "the file name '... - Step by Step - v2' (2018)"),
-    (re.compile(r"convolution_model_step_by_step_v2a\b", re.I), frozenset({"v2a-2019"}), "the file name ..._Step_by_Step_v2a (2019-2020)"),
+    (
+        re.compile(r"convolution[ +]model[ +]-[ +]step[ +]by[ +]step[ +]-[ +]v1\b", re.I),
+        _2017,
+        "the file name '... - Step by Step - v1' (2017)",
+    ),
+    (
+        re.compile(r"convolution[ +]model[ +]-[ +]step[ +]by[ +]step[ +]-[ +]v2\b", re.I),
+        frozenset({"v2-2018"}),
+        "the file name '... - Step by Step - v2' (2018)",
+    ),
+    (
+        re.compile(r"convolution_model_step_by_step_v2a\b", re.I),
+        frozenset({"v2a-2019"}),
+        "the file name ..._Step_by_Step_v2a (2019-2020)",
+    ),
     (re.compile(r"convolution_model_step_by_step_v1\b", re.I), _2021, "the file name ..._Step_by_Step_v1 (2021)"),
 )
 _MARKERS = (
-    (re.compile(r"^[ \t]*from[ \t]+public_tests[ \t]+import", re.M), _2021, "the course's test import from public_tests"),
+    (
+        re.compile(r"^[ \t]*from[ \t]+public_tests[ \t]+import", re.M),
+        _2021,
+        "the course's test import from public_tests",
+    ),
     (re.compile(r"#\s*YOUR CODE STARTS HERE"), _2021, "the template marker # YOUR CODE STARTS HERE"),
     (re.compile(r"^\s*#\s*UNQ_C\d+", re.M), _2021, "a # UNQ_C cell marker"),
 )
@@ -94,8 +110,14 @@ class ConvVersion(Version):
         return "conv_single_step adds b once (Z = sum(a_slice_prev * W) + b), as every notebook since 2018 does"
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "candidates": [v for v in VERSIONS if v in self.candidates], "source": self.source,
-                "contract": self.contract(), "because": self.because(), "evidence": [e.to_dict() for e in self.evidence]}
+        return {
+            "name": self.name,
+            "candidates": [v for v in VERSIONS if v in self.candidates],
+            "source": self.source,
+            "contract": self.contract(),
+            "because": self.because(),
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
 
 
 def make(candidates: frozenset[str], evidence: tuple[Evidence, ...] = (), source: str = "recognised") -> ConvVersion:
@@ -152,10 +174,20 @@ def recognise(texts: list[tuple[str, str]], filename: str = "") -> ConvVersion:
 
 def pinned(version: str) -> ConvVersion:
     """The edition a rubric names (`[grading] version = "v1-2017"`); "2017" and the years also work."""
-    aliases = {**{v: v for v in VERSIONS}, "2017": "v1-2017", "2018": "v2-2018", "v2": "v2-2018", "2019": "v2a-2019",
-               "2020": "v2a-2019", "v2a": "v2a-2019", "2021": "v1-2021"}
+    aliases = {
+        **{v: v for v in VERSIONS},
+        "2017": "v1-2017",
+        "2018": "v2-2018",
+        "v2": "v2-2018",
+        "2019": "v2a-2019",
+        "2020": "v2a-2019",
+        "v2a": "v2a-2019",
+        "2021": "v1-2021",
+    }
     if version not in aliases:
-        raise GraderError(f"unknown notebook version {version!r} for conv_step_by_step; known: auto, {', '.join(VERSIONS)}")
+        raise GraderError(
+            f"unknown notebook version {version!r} for conv_step_by_step; known: auto, {', '.join(VERSIONS)}"
+        )
     return make(frozenset({aliases[version]}), source="rubric")
 
 

@@ -15,13 +15,15 @@ from pathlib import Path
 
 from grader import END_TO_END
 from grader.autograd_pack import AutogradPack, Graded, Randomness
-from grader.chain_check import Stage
+from grader.judge.chain_check import Stage
 from grader.packs.regularization.misconceptions import MISCONCEPTIONS
 
 HERE = Path(__file__).parent
 FORWARD, BACKWARD = "forward_propagation_with_dropout", "backward_propagation_with_dropout"
-DRAWS = ("np.random.seed(1) at the top of the function, then D1 = np.random.rand(A1.shape[0], A1.shape[1]) after "
-         "A1 = relu(Z1), then D2 = np.random.rand(A2.shape[0], A2.shape[1]) after A2 = relu(Z2), each D = D < keep_prob")
+DRAWS = (
+    "np.random.seed(1) at the top of the function, then D1 = np.random.rand(A1.shape[0], A1.shape[1]) after "
+    "A1 = relu(Z1), then D2 = np.random.rand(A2.shape[0], A2.shape[1]) after A2 = relu(Z2), each D = D < keep_prob"
+)
 
 
 class RegularizationPack(AutogradPack):
@@ -30,19 +32,33 @@ class RegularizationPack(AutogradPack):
     graded = (
         Graded("compute_cost_with_regularization", ("A3", "Y", "parameters", "lambd"), "cost"),
         Graded("backward_propagation_with_regularization", ("X", "Y", "cache", "lambd"), "gradients"),
-        Graded(FORWARD, ("X", "parameters", "keep_prob"), ("A3", "cache"), masks=("cache[1]", "cache[6]"),
-               random=Randomness(seed=1, draws=DRAWS)),
+        Graded(
+            FORWARD,
+            ("X", "parameters", "keep_prob"),
+            ("A3", "cache"),
+            masks=("cache[1]", "cache[6]"),
+            random=Randomness(seed=1, draws=DRAWS),
+        ),
         Graded(BACKWARD, ("X", "Y", "cache", "keep_prob"), "gradients"),
     )
     stages = (Stage(FORWARD), Stage(BACKWARD))
-    default_points = {"compute_cost_with_regularization": 20, "backward_propagation_with_regularization": 25,
-                      FORWARD: 20, BACKWARD: 25, END_TO_END: 10}
+    default_points = {
+        "compute_cost_with_regularization": 20,
+        "backward_propagation_with_regularization": 25,
+        FORWARD: 20,
+        BACKWARD: 25,
+        END_TO_END: 10,
+    }
     misconceptions = MISCONCEPTIONS
     course_modules = ("reg_utils",)
     course_module_file = HERE / "reg_utils.py"
     stand_in_modules = ("testCases", "public_tests", "test_utils", "sklearn", "scipy")
-    short_names = {"compute_cost_with_regularization": "l2_cost", "backward_propagation_with_regularization": "l2_bwd",
-                   FORWARD: "drop_fwd", BACKWARD: "drop_bwd"}
+    short_names = {
+        "compute_cost_with_regularization": "l2_cost",
+        "backward_propagation_with_regularization": "l2_bwd",
+        FORWARD: "drop_fwd",
+        BACKWARD: "drop_bwd",
+    }
 
     def cases(self, unit: str, seed: int, n: int, oracle) -> list:
         from grader.packs.regularization.cases import cases

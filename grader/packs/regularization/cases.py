@@ -9,8 +9,13 @@ import numpy as np
 from grader import END_TO_END
 from grader.autograd_pack import Case
 
-UNITS = ("compute_cost_with_regularization", "backward_propagation_with_regularization",
-         "forward_propagation_with_dropout", "backward_propagation_with_dropout", END_TO_END)
+UNITS = (
+    "compute_cost_with_regularization",
+    "backward_propagation_with_regularization",
+    "forward_propagation_with_dropout",
+    "backward_propagation_with_dropout",
+    END_TO_END,
+)
 COURSE_A3 = np.array([[0.40682402, 0.01629284, 0.16722898, 0.10118111, 0.40682402]])  # testCases' a3
 COURSE_Y = np.array([[1, 1, 0, 1, 0]])
 
@@ -42,13 +47,31 @@ def cases(unit: str, seed: int, n: int, oracle) -> list[Case]:
     out: list[Case] = []
     if n and unit == "compute_cost_with_regularization":
         _, parameters = _course_network(with_x=False)
-        out.append(Case("the course's", "the course's test case, lambd = 0.1", {"A3": COURSE_A3, "Y": COURSE_Y, "parameters": parameters, "lambd": 0.1}))
+        out.append(
+            Case(
+                "the course's",
+                "the course's test case, lambd = 0.1",
+                {"A3": COURSE_A3, "Y": COURSE_Y, "parameters": parameters, "lambd": 0.1},
+            )
+        )
     elif n and unit == "backward_propagation_with_regularization":
         X, parameters = _course_network(with_x=True)
-        out.append(Case("the course's", "the course's test case, lambd = 0.7", {"X": X, "Y": COURSE_Y, "cache": oracle.forward(X, parameters)[1], "lambd": 0.7}))
+        out.append(
+            Case(
+                "the course's",
+                "the course's test case, lambd = 0.7",
+                {"X": X, "Y": COURSE_Y, "cache": oracle.forward(X, parameters)[1], "lambd": 0.7},
+            )
+        )
     elif n and unit == "forward_propagation_with_dropout":
         X, parameters = _course_network(with_x=True)
-        out.append(Case("the course's", "the course's test case, keep_prob = 0.7", {"X": X, "parameters": parameters, "keep_prob": 0.7}))
+        out.append(
+            Case(
+                "the course's",
+                "the course's test case, keep_prob = 0.7",
+                {"X": X, "parameters": parameters, "keep_prob": 0.7},
+            )
+        )
     while len(out) < n:
         k = len(out)
         X, parameters, Y, dims = _network(rng)
@@ -56,14 +79,46 @@ def cases(unit: str, seed: int, n: int, oracle) -> list[Case]:
         keep_prob = float(rng.choice([0.5, 0.6, 0.7, 0.8, 0.86]))
         if unit == "compute_cost_with_regularization":
             A3 = 1 / (1 + np.exp(-rng.standard_normal(Y.shape) * 2))
-            out.append(Case(f"network {k}", _about(X, dims, lambd=lambd), {"A3": A3, "Y": Y, "parameters": parameters, "lambd": lambd}))
+            out.append(
+                Case(
+                    f"network {k}",
+                    _about(X, dims, lambd=lambd),
+                    {"A3": A3, "Y": Y, "parameters": parameters, "lambd": lambd},
+                )
+            )
         elif unit == "backward_propagation_with_regularization":
-            out.append(Case(f"network {k}", _about(X, dims, lambd=lambd), {"X": X, "Y": Y, "cache": oracle.forward(X, parameters)[1], "lambd": lambd}))
+            out.append(
+                Case(
+                    f"network {k}",
+                    _about(X, dims, lambd=lambd),
+                    {"X": X, "Y": Y, "cache": oracle.forward(X, parameters)[1], "lambd": lambd},
+                )
+            )
         elif unit == "forward_propagation_with_dropout":
-            out.append(Case(f"network {k}", _about(X, dims, keep_prob=keep_prob), {"X": X, "parameters": parameters, "keep_prob": keep_prob}))
+            out.append(
+                Case(
+                    f"network {k}",
+                    _about(X, dims, keep_prob=keep_prob),
+                    {"X": X, "parameters": parameters, "keep_prob": keep_prob},
+                )
+            )
         elif unit == "backward_propagation_with_dropout":
-            _, cache = oracle.answer("forward_propagation_with_dropout", (X, parameters, keep_prob), int(rng.integers(1 << 31)))
-            out.append(Case(f"network {k}", _about(X, dims, keep_prob=keep_prob), {"X": X, "Y": Y, "cache": cache, "keep_prob": keep_prob}))
+            _, cache = oracle.answer(
+                "forward_propagation_with_dropout", (X, parameters, keep_prob), int(rng.integers(1 << 31))
+            )
+            out.append(
+                Case(
+                    f"network {k}",
+                    _about(X, dims, keep_prob=keep_prob),
+                    {"X": X, "Y": Y, "cache": cache, "keep_prob": keep_prob},
+                )
+            )
         else:
-            out.append(Case(f"network {k}", _about(X, dims, keep_prob=keep_prob), {"X": X, "parameters": parameters, "keep_prob": keep_prob, "Y": Y}))
+            out.append(
+                Case(
+                    f"network {k}",
+                    _about(X, dims, keep_prob=keep_prob),
+                    {"X": X, "parameters": parameters, "keep_prob": keep_prob, "Y": Y},
+                )
+            )
     return out

@@ -1,11 +1,11 @@
 """Pack 3's misconceptions: each a wrong formula, computed on the case (NumPy), that the engine compares
-with what came back (grader/misconception_data.py)."""
+with what came back (grader/judge/misconception_data.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from grader.misconception_data import AnyOf, Misconception
+from grader.judge.misconception_data import AnyOf, Misconception
 
 CACHE = ("Z1", "D1", "A1", "W1", "b1", "Z2", "D2", "A2", "W2", "b2", "Z3", "A3", "W3", "b3")
 
@@ -59,28 +59,58 @@ def _forward(**how):
 
 FORWARD, BACKWARD = "forward_propagation_with_dropout", "backward_propagation_with_dropout"
 MISCONCEPTIONS = (
-    Misconception("L2_MISSING_IN_DW", "backward_propagation_with_regularization", "the L2 term is missing from one dW",
-                  "One of dW1, dW2, dW3 is the plain backprop gradient: the regularisation term's own gradient, "
-                  "lambd / m * W, was not added to it (every dW gets it, each with its own W).",
-                  "dW_l = 1/m * dZ_l · A_{l-1}.T + lambd / m * W_l, for l = 1, 2, 3", _l2_missing),
-    Misconception("L2_COST_NOT_HALVED", "compute_cost_with_regularization", "the L2 term of the cost is not halved",
-                  "The regularisation term is lambd / m times the sum of the squared weights; the course's is half "
-                  "that (the 1/2 makes its gradient lambd / m * W).",
-                  "cost = cross-entropy + (1/m) * (lambd/2) * (sum W1² + sum W2² + sum W3²)", _cost_not_halved),
-    Misconception("DROPOUT_FORWARD_NOT_SCALED", FORWARD, "the kept activations are not divided by keep_prob",
-                  "After A = A * D the activations must be divided by keep_prob (inverted dropout), so that their "
-                  "expected value stays what it is without dropout.", "A1 = A1 * D1 / keep_prob, and the same for A2",
-                  _forward(scaled=False)),
-    Misconception("DROPOUT_MASK_INVERTED", FORWARD, "the dropout mask keeps the wrong neurons",
-                  "D = np.random.rand(...) > keep_prob keeps a neuron with probability 1 - keep_prob: the mask must be "
-                  "True where the draw is below keep_prob.", "D1 = np.random.rand(A1.shape[0], A1.shape[1]) < keep_prob",
-                  _forward(inverted=True)),
-    Misconception("DROPOUT_BACKWARD_NO_MASK", BACKWARD, "the backward pass does not apply the dropout masks",
-                  "The neurons shut down in the forward pass get no gradient: multiply dA2 by D2 and dA1 by D1 "
-                  "(the masks in the cache) before dividing by keep_prob.", "dA2 = dA2 * D2 / keep_prob; dA1 = dA1 * D1 / keep_prob",
-                  lambda args, right, seed: _dropout_backward(args, masked=False)),
-    Misconception("DROPOUT_BACKWARD_NOT_SCALED", BACKWARD, "the backward pass does not divide by keep_prob",
-                  "The forward pass divided the kept activations by keep_prob, so their gradient must be divided by "
-                  "keep_prob too.", "dA2 = dA2 * D2 / keep_prob; dA1 = dA1 * D1 / keep_prob",
-                  lambda args, right, seed: _dropout_backward(args, scaled=False)),
+    Misconception(
+        "L2_MISSING_IN_DW",
+        "backward_propagation_with_regularization",
+        "the L2 term is missing from one dW",
+        "One of dW1, dW2, dW3 is the plain backprop gradient: the regularisation term's own gradient, "
+        "lambd / m * W, was not added to it (every dW gets it, each with its own W).",
+        "dW_l = 1/m * dZ_l · A_{l-1}.T + lambd / m * W_l, for l = 1, 2, 3",
+        _l2_missing,
+    ),
+    Misconception(
+        "L2_COST_NOT_HALVED",
+        "compute_cost_with_regularization",
+        "the L2 term of the cost is not halved",
+        "The regularisation term is lambd / m times the sum of the squared weights; the course's is half "
+        "that (the 1/2 makes its gradient lambd / m * W).",
+        "cost = cross-entropy + (1/m) * (lambd/2) * (sum W1² + sum W2² + sum W3²)",
+        _cost_not_halved,
+    ),
+    Misconception(
+        "DROPOUT_FORWARD_NOT_SCALED",
+        FORWARD,
+        "the kept activations are not divided by keep_prob",
+        "After A = A * D the activations must be divided by keep_prob (inverted dropout), so that their "
+        "expected value stays what it is without dropout.",
+        "A1 = A1 * D1 / keep_prob, and the same for A2",
+        _forward(scaled=False),
+    ),
+    Misconception(
+        "DROPOUT_MASK_INVERTED",
+        FORWARD,
+        "the dropout mask keeps the wrong neurons",
+        "D = np.random.rand(...) > keep_prob keeps a neuron with probability 1 - keep_prob: the mask must be "
+        "True where the draw is below keep_prob.",
+        "D1 = np.random.rand(A1.shape[0], A1.shape[1]) < keep_prob",
+        _forward(inverted=True),
+    ),
+    Misconception(
+        "DROPOUT_BACKWARD_NO_MASK",
+        BACKWARD,
+        "the backward pass does not apply the dropout masks",
+        "The neurons shut down in the forward pass get no gradient: multiply dA2 by D2 and dA1 by D1 "
+        "(the masks in the cache) before dividing by keep_prob.",
+        "dA2 = dA2 * D2 / keep_prob; dA1 = dA1 * D1 / keep_prob",
+        lambda args, right, seed: _dropout_backward(args, masked=False),
+    ),
+    Misconception(
+        "DROPOUT_BACKWARD_NOT_SCALED",
+        BACKWARD,
+        "the backward pass does not divide by keep_prob",
+        "The forward pass divided the kept activations by keep_prob, so their gradient must be divided by "
+        "keep_prob too.",
+        "dA2 = dA2 * D2 / keep_prob; dA1 = dA1 * D1 / keep_prob",
+        lambda args, right, seed: _dropout_backward(args, scaled=False),
+    ),
 )

@@ -1,6 +1,6 @@
 """Pack 3's answers: the course's three-layer network and its cost in torch, written once, and the
 course's conventions as a table. The only module of the pack that imports torch (through
-grader/autograd_answers.py), reached only from `make_oracle`.
+grader/judge/autograd_answers.py), reached only from `make_oracle`.
 
 LINEAR -> RELU -> DROPOUT -> LINEAR -> RELU -> DROPOUT -> LINEAR -> SIGMOID; L2 regularisation is the
 same network with keep_prob 1 (all-True masks) and lambd > 0, dropout the same with lambd 0.
@@ -10,16 +10,41 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.autograd_answers import Grad, resolve_device, run
+from grader.judge.autograd_answers import Grad, resolve_device, run
 
-CACHE = ("Z1", "D1", "A1", "W1", "b1", "Z2", "D2", "A2", "W2", "b2", "Z3", "A3", "W3", "b3")  # forward_propagation_with_dropout's
+CACHE = (
+    "Z1",
+    "D1",
+    "A1",
+    "W1",
+    "b1",
+    "Z2",
+    "D2",
+    "A2",
+    "W2",
+    "b2",
+    "Z3",
+    "A3",
+    "W3",
+    "b3",
+)  # forward_propagation_with_dropout's
 PLAIN_CACHE = tuple(n for n in CACHE if not n.startswith("D"))  # forward_propagation's (reg_utils), without masks
 PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
 # The course's backward quantities: dZ and dA are per example (m times autograd's dJ/d), dW and db are
 # dJ/d itself; with dropout, dA is the gradient of the ReLU's output (the mask and 1/keep_prob applied).
-GRADIENTS = {"dZ3": Grad("Z3", "m"), "dW3": Grad("W3"), "db3": Grad("b3"), "dA2": Grad("R2", "m"),
-             "dZ2": Grad("Z2", "m"), "dW2": Grad("W2"), "db2": Grad("b2"), "dA1": Grad("R1", "m"),
-             "dZ1": Grad("Z1", "m"), "dW1": Grad("W1"), "db1": Grad("b1")}
+GRADIENTS = {
+    "dZ3": Grad("Z3", "m"),
+    "dW3": Grad("W3"),
+    "db3": Grad("b3"),
+    "dA2": Grad("R2", "m"),
+    "dZ2": Grad("Z2", "m"),
+    "dW2": Grad("W2"),
+    "db2": Grad("b2"),
+    "dA1": Grad("R1", "m"),
+    "dZ1": Grad("Z1", "m"),
+    "dW1": Grad("W1"),
+    "db1": Grad("b1"),
+}
 
 
 def forward(torch, t: dict) -> dict:
@@ -56,9 +81,23 @@ class Oracle:
         self.device = resolve_device(device)
 
     def _run(self, X, Y, parameters: dict, masks, keep_prob: float, lambd: float):
-        inputs = {"X": X, "Y": np.zeros((1, X.shape[1])) if Y is None else Y, **{k: parameters[k] for k in PARAMETERS},
-                  "D1": masks[0], "D2": masks[1], "keep_prob": float(keep_prob), "lambd": float(lambd)}
-        return run(inputs, forward, cost if Y is not None else None, GRADIENTS if Y is not None else None, X.shape[1], self.device)
+        inputs = {
+            "X": X,
+            "Y": np.zeros((1, X.shape[1])) if Y is None else Y,
+            **{k: parameters[k] for k in PARAMETERS},
+            "D1": masks[0],
+            "D2": masks[1],
+            "keep_prob": float(keep_prob),
+            "lambd": float(lambd),
+        }
+        return run(
+            inputs,
+            forward,
+            cost if Y is not None else None,
+            GRADIENTS if Y is not None else None,
+            X.shape[1],
+            self.device,
+        )
 
     def forward(self, X, parameters: dict) -> tuple:
         """reg_utils.forward_propagation's (a3, cache): to build backward_propagation_with_regularization's cases."""

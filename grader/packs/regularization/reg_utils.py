@@ -22,7 +22,7 @@ def relu(x):
 def compute_cost(a3, Y):
     m = Y.shape[1]
     logprobs = np.multiply(-np.log(a3), Y) + np.multiply(-np.log(1 - a3), 1 - Y)
-    return 1. / m * np.nansum(logprobs)
+    return 1.0 / m * np.nansum(logprobs)
 
 
 def initialize_parameters(layer_dims):
@@ -49,18 +49,29 @@ def backward_propagation(X, Y, cache):
     m = X.shape[1]
     (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) = cache
     dZ3 = A3 - Y
-    dW3 = 1. / m * np.dot(dZ3, A2.T)
-    db3 = 1. / m * np.sum(dZ3, axis=1, keepdims=True)
+    dW3 = 1.0 / m * np.dot(dZ3, A2.T)
+    db3 = 1.0 / m * np.sum(dZ3, axis=1, keepdims=True)
     dA2 = np.dot(W3.T, dZ3)
     dZ2 = np.multiply(dA2, np.int64(A2 > 0))
-    dW2 = 1. / m * np.dot(dZ2, A1.T)
-    db2 = 1. / m * np.sum(dZ2, axis=1, keepdims=True)
+    dW2 = 1.0 / m * np.dot(dZ2, A1.T)
+    db2 = 1.0 / m * np.sum(dZ2, axis=1, keepdims=True)
     dA1 = np.dot(W2.T, dZ2)
     dZ1 = np.multiply(dA1, np.int64(A1 > 0))
-    dW1 = 1. / m * np.dot(dZ1, X.T)
-    db1 = 1. / m * np.sum(dZ1, axis=1, keepdims=True)
-    return {"dZ3": dZ3, "dW3": dW3, "db3": db3, "dA2": dA2, "dZ2": dZ2, "dW2": dW2, "db2": db2,
-            "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
+    dW1 = 1.0 / m * np.dot(dZ1, X.T)
+    db1 = 1.0 / m * np.sum(dZ1, axis=1, keepdims=True)
+    return {
+        "dZ3": dZ3,
+        "dW3": dW3,
+        "db3": db3,
+        "dA2": dA2,
+        "dZ2": dZ2,
+        "dW2": dW2,
+        "db2": db2,
+        "dA1": dA1,
+        "dZ1": dZ1,
+        "dW1": dW1,
+        "db1": db1,
+    }
 
 
 def update_parameters(parameters, grads, learning_rate):
@@ -74,7 +85,7 @@ def update_parameters(parameters, grads, learning_rate):
 def predict(X, y, parameters):
     a3, _ = forward_propagation(X, parameters)
     p = (a3 > 0.5).astype(int)
-    print("Accuracy: " + str(np.mean((p[0, :] == y[0, :]))))
+    print("Accuracy: " + str(np.mean(p[0, :] == y[0, :])))
     return p
 
 

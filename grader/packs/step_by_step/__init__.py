@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader import END_TO_END
-from grader.chain_check import Stage
+from grader.judge.chain_check import Stage
 from grader.pack import Check, Pack, Version
 
 from . import course_names, layer_map
@@ -56,16 +56,27 @@ class StepByStep(Pack):
     stand_in_modules = course_names.COURSE_STAND_INS
     # The end-to-end chain; each stage's output is recorded as it was when that stage returned, so that a
     # later stage that writes into it (an update that changes grads) cannot make an earlier one look wrong.
-    stages = (Stage("L_model_forward", ("X", "parameters"), ("AL", "caches"), judged=("AL",)),
-              Stage("compute_cost", ("AL", "Y"), "cost", copied=False),
-              Stage("L_model_backward", ("AL", "Y", "caches"), "grads"),
-              Stage("update_parameters", ("parameters", "grads", "learning_rate"), "parameters", copied=False))
+    stages = (
+        Stage("L_model_forward", ("X", "parameters"), ("AL", "caches"), judged=("AL",)),
+        Stage("compute_cost", ("AL", "Y"), "cost", copied=False),
+        Stage("L_model_backward", ("AL", "Y", "caches"), "grads"),
+        Stage("update_parameters", ("parameters", "grads", "learning_rate"), "parameters", copied=False),
+    )
     chain_args = ("X", "Y", "parameters", "learning_rate")
     layer_cells = layer_map.CELLS
-    short_names = {"initialize_parameters": "init", "initialize_parameters_deep": "init_deep", "linear_forward": "lin_fwd",
-                   "linear_activation_forward": "act_fwd", "L_model_forward": "L_fwd", "compute_cost": "cost",
-                   "linear_backward": "lin_bwd", "linear_activation_backward": "act_bwd", "L_model_backward": "L_bwd",
-                   "update_parameters": "update", END_TO_END: "e2e"}
+    short_names = {
+        "initialize_parameters": "init",
+        "initialize_parameters_deep": "init_deep",
+        "linear_forward": "lin_fwd",
+        "linear_activation_forward": "act_fwd",
+        "L_model_forward": "L_fwd",
+        "compute_cost": "cost",
+        "linear_backward": "lin_bwd",
+        "linear_activation_backward": "act_bwd",
+        "L_model_backward": "L_bwd",
+        "update_parameters": "update",
+        END_TO_END: "e2e",
+    }
 
     def checks(self) -> dict[str, Check]:
         from .checks import CHECKS
@@ -104,11 +115,16 @@ class StepByStep(Pack):
 
         notices = []
         if check.unit in ("L_model_backward", END_TO_END):
-            legacy = any(uses_legacy_keys(*grads_of(check.unit, case, outcome.value)) for case, outcome in zip(inputs, test.cases))
+            legacy = any(
+                uses_legacy_keys(*grads_of(check.unit, case, outcome.value))
+                for case, outcome in zip(inputs, test.cases)
+            )
             notice = version.keys_notice(legacy)
             if notice:
                 notices.append(notice)
-        return notices + change_notes(check.unit, check.arg_names, inputs, result.cases, sub.sources.get(check.function))
+        return notices + change_notes(
+            check.unit, check.arg_names, inputs, result.cases, sub.sources.get(check.function)
+        )
 
     def diagnose(self, test, check, inputs, version) -> None:
         from .diagnose import diagnose
@@ -116,7 +132,7 @@ class StepByStep(Pack):
         diagnose(test, check, inputs, version.grads_keys)
 
     def summarize(self, test, check) -> str:
-        from grader.feedback import summarize
+        from grader.report.feedback import summarize
 
         return summarize(test, check, self.layer_cells, layer_map.explain, self.chain_outputs)
 

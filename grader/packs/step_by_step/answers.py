@@ -1,4 +1,4 @@
-"""Pack 1's answers as plain data for the answer cache (grader/answer_cache.py), and back.
+"""Pack 1's answers as plain data for the answer cache (grader/judge/answer_cache.py), and back.
 
 The cache itself (where, verified how, the file format) belongs to the engine; what one assignment's
 answers are, how a case is identified, and how a stored answer is checked against its case belong here.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.answer_cache import StaleAnswers, cache_folder, device_without_torch, file_for, make_key, read, write
+from grader.judge.answer_cache import StaleAnswers, cache_folder, device_without_torch, file_for, make_key, read, write
 
 from .cases import LayerCase, NetworkCase, NetworkTruth
 
@@ -35,7 +35,16 @@ def case_digest(case: NetworkCase | LayerCase) -> str:
 
 # --- answers as plain data, and back ---------------------------------------------------------------
 def _truth_to_plain(t: NetworkTruth) -> dict:
-    return {"Z": t.Z, "A": t.A, "AL": t.AL, "cost": t.cost, "dZ": t.dZ, "dAL": t.dAL, "grads": t.grads, "updated": t.updated}
+    return {
+        "Z": t.Z,
+        "A": t.A,
+        "AL": t.AL,
+        "cost": t.cost,
+        "dZ": t.dZ,
+        "dAL": t.dAL,
+        "grads": t.grads,
+        "updated": t.updated,
+    }
 
 
 def _array(value) -> np.ndarray:
@@ -63,10 +72,17 @@ def _truth_from_plain(data, case: NetworkCase) -> NetworkTruth:
         raise StaleAnswers("a network answer is not a dict")
     L = case.L
     truth = NetworkTruth(
-        Z=_arrays(data.get("Z"), first_none=True), A=_arrays(data.get("A")), AL=_array(data.get("AL")),
-        cost=_array(data.get("cost")), dZ=_arrays(data.get("dZ"), first_none=True), dAL=_array(data.get("dAL")),
-        grads=_array_dict(data.get("grads"), [f"{p}{l - 1 if p == 'dA' else l}" for l in range(1, L + 1) for p in ("dA", "dW", "db")]),
-        updated=_array_dict(data.get("updated"), list(case.parameters)))
+        Z=_arrays(data.get("Z"), first_none=True),
+        A=_arrays(data.get("A")),
+        AL=_array(data.get("AL")),
+        cost=_array(data.get("cost")),
+        dZ=_arrays(data.get("dZ"), first_none=True),
+        dAL=_array(data.get("dAL")),
+        grads=_array_dict(
+            data.get("grads"), [f"{p}{l - 1 if p == 'dA' else l}" for l in range(1, L + 1) for p in ("dA", "dW", "db")]
+        ),
+        updated=_array_dict(data.get("updated"), list(case.parameters)),
+    )
     if len(truth.Z) != L + 1 or len(truth.A) != L + 1 or len(truth.dZ) != L + 1:
         raise StaleAnswers("a network answer with another number of layers")
     if truth.AL.shape != case.Y.shape or truth.cost.shape != () or truth.dAL.shape != case.Y.shape:
@@ -76,7 +92,10 @@ def _truth_from_plain(data, case: NetworkCase) -> NetworkTruth:
         if truth.Z[l].shape != (n, case.m) or truth.dZ[l].shape != (n, case.m) or truth.A[l].shape != (n, case.m):
             raise StaleAnswers(f"layer {l}'s answer has another shape")
         for k in (f"W{l}", f"b{l}"):
-            if truth.updated[k].shape != case.parameters[k].shape or truth.grads["d" + k].shape != case.parameters[k].shape:
+            if (
+                truth.updated[k].shape != case.parameters[k].shape
+                or truth.grads["d" + k].shape != case.parameters[k].shape
+            ):
                 raise StaleAnswers(f"{k}'s answer has another shape")
         if truth.grads[f"dA{l - 1}"].shape != (case.layer_dims[l - 1], case.m):
             raise StaleAnswers(f"dA{l - 1} has another shape")
@@ -88,9 +107,17 @@ LAYER_KEYS = ("Z", "A", "linear.dA_prev", "linear.dW", "linear.db", "dZ", "dA_pr
 
 def _layer_from_plain(data, case: LayerCase) -> dict:
     truth = _array_dict(data, list(LAYER_KEYS))
-    shapes = {"Z": case.Z.shape, "A": case.Z.shape, "dZ": case.Z.shape, "linear.dA_prev": case.A_prev.shape,
-              "dA_prev": case.A_prev.shape, "linear.dW": case.W.shape, "dW": case.W.shape, "linear.db": case.b.shape,
-              "db": case.b.shape}
+    shapes = {
+        "Z": case.Z.shape,
+        "A": case.Z.shape,
+        "dZ": case.Z.shape,
+        "linear.dA_prev": case.A_prev.shape,
+        "dA_prev": case.A_prev.shape,
+        "linear.dW": case.W.shape,
+        "dW": case.W.shape,
+        "linear.db": case.b.shape,
+        "db": case.b.shape,
+    }
     if any(truth[k].shape != shape for k, shape in shapes.items()):
         raise StaleAnswers("a layer answer of another shape")
     return truth
@@ -116,15 +143,21 @@ class Recording:
         return truth
 
     def payload(self) -> dict:
-        return {"networks": [{"case": d, "answer": _truth_to_plain(t)} for _, (d, t) in sorted(self.networks.items())],
-                "layers": [{"case": d, "answer": t} for _, (d, t) in sorted(self.layers.items())]}
+        return {
+            "networks": [{"case": d, "answer": _truth_to_plain(t)} for _, (d, t) in sorted(self.networks.items())],
+            "layers": [{"case": d, "answer": t} for _, (d, t) in sorted(self.layers.items())],
+        }
 
 
 class Stored:
     """Answers read from disk, handed out only for the very cases they were computed for."""
 
     def __init__(self, device: str, payload):
-        if not isinstance(payload, dict) or not isinstance(payload.get("networks"), list) or not isinstance(payload.get("layers"), list):
+        if (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get("networks"), list)
+            or not isinstance(payload.get("layers"), list)
+        ):
             raise StaleAnswers("not an answers payload")
         self.device, self._networks, self._layers = device, payload["networks"], payload["layers"]
 
@@ -144,8 +177,9 @@ class Stored:
         return _layer_from_plain(self._entry(self._layers, case), case)
 
 
-def case_set_for(seed: int, counts: dict[str, int], device: str = "cpu", folder: str | Path | None = None,
-                 pending: bool = False):
+def case_set_for(
+    seed: int, counts: dict[str, int], device: str = "cpu", folder: str | Path | None = None, pending: bool = False
+):
     """The CaseSet for (seed, counts, device): from the cache when a verified copy is there, otherwise
     computed with autograd (importing torch) and stored for next time. Returns (case_set, how), where
     how is "cached" (read back and verified), "computed" (and stored) or "computed, not stored".
@@ -174,6 +208,7 @@ def case_set_for(seed: int, counts: dict[str, int], device: str = "cpu", folder:
                 except OSError:
                     pass  # a read-only image
                 return case_set, "cached"
+
     def compute():
         from .oracle import Oracle
 
@@ -189,5 +224,3 @@ def case_set_for(seed: int, counts: dict[str, int], device: str = "cpu", folder:
 
         return PendingCaseSet(seed, resolved, compute, early_jobs(seed, counts)), "computing"
     return compute()
-
-

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from grader.judge.compare import Mismatch, compare
+
 from .checks import CaseInput
-from grader.compare import Mismatch, compare
 
 ARG_NAMES = {
     "linear_forward": ("A", "W", "b"),
@@ -23,7 +24,9 @@ ORDER = {"linear_forward": 1, "linear_activation_forward": 1, "linear_backward":
 
 def _intended(calls: list, helper: str, table: list) -> tuple | None:
     """The table entry the refused call was meant to be: the next layer after the matched ones."""
-    labels = [label for _, _, label in table]  # a layer may have several entries (checks._entries): its first is autograd's
+    labels = [
+        label for _, _, label in table
+    ]  # a layer may have several entries (checks._entries): its first is autograd's
     distinct = list(dict.fromkeys(labels))
     done = [c["matched"] for c in calls if c.get("helper") == helper and c.get("matched") in labels]
     if len(distinct) == 1:
@@ -49,10 +52,18 @@ def refused_call_mismatches(calls: list, inp: CaseInput) -> list[Mismatch]:
     want_args, _, label = entry
     names = ARG_NAMES.get(helper, tuple(f"argument {i}" for i in range(len(want_args))))
     if len(args) != len(want_args):
-        return [Mismatch(f"{helper} call", "call", f"{helper} takes {len(want_args)} arguments here ({', '.join(names)}); "
-                                                     f"your call passed {len(args)}")]
+        return [
+            Mismatch(
+                f"{helper} call",
+                "call",
+                f"{helper} takes {len(want_args)} arguments here ({', '.join(names)}); your call passed {len(args)}",
+            )
+        ]
     where = "" if label == "this layer" else f" for {label}"
     found = []
     for name, got, want in zip(names, args, want_args):
-        found += [replace(m, message=f"in the call to {helper}{where}, the argument {m.message}") for m in compare(name, got, want)]
+        found += [
+            replace(m, message=f"in the call to {helper}{where}, the argument {m.message}")
+            for m in compare(name, got, want)
+        ]
     return found

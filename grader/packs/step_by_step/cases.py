@@ -171,8 +171,13 @@ def make_network_case(rng: np.random.Generator, index: int, layer_dims, m: int, 
     return NetworkCase(index, label, layer_dims, X, Y, parameters, learning_rate, caches, A_prev)
 
 
-def make_layer_case(rng: np.random.Generator, index: int, n: int, n_prev: int, m: int, activation: str, label: str = "random") -> LayerCase:
-    A_prev = _grid(np.abs(rng.standard_normal((n_prev, m))) if rng.random() < 0.5 else rng.standard_normal((n_prev, m)), _INPUT_GRID)
+def make_layer_case(
+    rng: np.random.Generator, index: int, n: int, n_prev: int, m: int, activation: str, label: str = "random"
+) -> LayerCase:
+    A_prev = _grid(
+        np.abs(rng.standard_normal((n_prev, m))) if rng.random() < 0.5 else rng.standard_normal((n_prev, m)),
+        _INPUT_GRID,
+    )
     W, b, Z = _draw_layer(rng, A_prev, n, activation)
     Z = _grid(Z, _DERIVED_GRID)
     dA = _grid(rng.standard_normal((n, m)), _INPUT_GRID)
@@ -187,7 +192,10 @@ _NETWORK_EDGES = (
     ("edge: m = 1", lambda r: (_random_dims(r, r.integers(1, 5)), 1)),
     ("edge: width 1", lambda r: ((1,) * int(r.integers(2, 5)) + (1,), int(r.integers(2, 17)))),
     ("edge: L = 1", lambda r: ((int(r.integers(1, MAX_WIDTH + 1)), 1), int(r.integers(2, 65)))),
-    ("edge: deep and narrow", lambda r: (tuple(int(d) for d in r.integers(1, 3, MAX_L)) + (1,), int(r.integers(2, 33)))),
+    (
+        "edge: deep and narrow",
+        lambda r: (tuple(int(d) for d in r.integers(1, 3, MAX_L)) + (1,), int(r.integers(2, 33))),
+    ),
     ("edge: wide and shallow", lambda r: ((MAX_WIDTH, MAX_WIDTH, 1), MAX_M)),
 )
 _LAYER_EDGES = (
@@ -228,7 +236,10 @@ def layer_cases(seed: int, count: int) -> list[LayerCase]:
             n, n_prev, m = draw(rng)
         else:
             label = "random"
-            n, n_prev, m = (int(v) for v in (rng.integers(1, MAX_WIDTH + 1), rng.integers(1, MAX_WIDTH + 1), rng.integers(1, MAX_M + 1)))
+            n, n_prev, m = (
+                int(v)
+                for v in (rng.integers(1, MAX_WIDTH + 1), rng.integers(1, MAX_WIDTH + 1), rng.integers(1, MAX_M + 1))
+            )
         activation = "relu" if rng.random() < 0.5 else "sigmoid"
         cases.append(make_layer_case(rng, index, n, n_prev, m, activation, label))
     return cases

@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from grader import END_TO_END
+from grader.judge.compare import Mismatch, Tolerance, compare, describe, names
 from grader.pack import CaseInput, Check
 from grader.pack import CaseSet as _CaseSet
 
 from . import dnn_utils, init_check
 from .cases import LayerCase, NetworkCase, layer_cases, network_cases
-from grader.compare import Mismatch, Tolerance, compare, describe, names
 
 CHAIN = ("L_model_forward", "compute_cost", "L_model_backward", "update_parameters")
 LAYER_OUTPUTS = ("dA_prev", "dW", "db")
@@ -31,30 +31,102 @@ class InitCheck(Check):
     def judge(self, case: CaseInput, value, tol: Tolerance, keys: str = "current") -> list[Mismatch]:
         shapes: dict = case.expected
         if not isinstance(value, dict):
-            return [Mismatch("parameters", "type", f"parameters should be a dict with keys {', '.join(shapes)}, got {describe(value)}")]
+            return [
+                Mismatch(
+                    "parameters",
+                    "type",
+                    f"parameters should be a dict with keys {', '.join(shapes)}, got {describe(value)}",
+                )
+            ]
         if set(value) != set(shapes):
-            return [Mismatch("parameters", "keys", f"parameters should have exactly the keys {', '.join(shapes)}; got {names(value)}")]
+            return [
+                Mismatch(
+                    "parameters",
+                    "keys",
+                    f"parameters should have exactly the keys {', '.join(shapes)}; got {names(value)}",
+                )
+            ]
         found = []
         for key, shape in shapes.items():
             got = value[key]
             path = f"parameters[{key!r}]"
             if not isinstance(got, np.ndarray):
-                found.append(Mismatch(path, "type", f"{path} should be an array of shape {shape}, got {describe(got)}", list(shape)))
+                found.append(
+                    Mismatch(
+                        path, "type", f"{path} should be an array of shape {shape}, got {describe(got)}", list(shape)
+                    )
+                )
             elif got.shape != shape:
-                found.append(Mismatch(path, "shape", f"{path} should have shape {shape}, got {tuple(got.shape)}", list(shape), list(got.shape)))
+                found.append(
+                    Mismatch(
+                        path,
+                        "shape",
+                        f"{path} should have shape {shape}, got {tuple(got.shape)}",
+                        list(shape),
+                        list(got.shape),
+                    )
+                )
             elif got.dtype.kind != "f" or not np.all(np.isfinite(got)):
-                found.append(Mismatch(path, "dtype", f"{path} should hold finite floats, got dtype {got.dtype}", list(shape), list(shape)))
+                found.append(
+                    Mismatch(
+                        path,
+                        "dtype",
+                        f"{path} should hold finite floats, got dtype {got.dtype}",
+                        list(shape),
+                        list(shape),
+                    )
+                )
             elif key.startswith("b") and np.any(got != 0):
-                found.append(Mismatch(path, "value", f"{path} should be all zeros (b = np.zeros(({shape[0]}, 1)))", list(shape), list(shape)))
+                found.append(
+                    Mismatch(
+                        path,
+                        "value",
+                        f"{path} should be all zeros (b = np.zeros(({shape[0]}, 1)))",
+                        list(shape),
+                        list(shape),
+                    )
+                )
             elif key.startswith("W"):
                 if not np.any(got):
-                    found.append(Mismatch(path, "value", f"{path} is all zeros: every unit of the layer would learn the same thing; use np.random.randn(...) * 0.01", list(shape), list(shape)))
+                    found.append(
+                        Mismatch(
+                            path,
+                            "value",
+                            f"{path} is all zeros: every unit of the layer would learn the same thing; use np.random.randn(...) * 0.01",
+                            list(shape),
+                            list(shape),
+                        )
+                    )
                 elif float(np.max(np.abs(got))) > 0.1:
-                    found.append(Mismatch(path, "value", f"{path} should be small (np.random.randn(...) * 0.01); its largest entry is {float(np.max(np.abs(got))):.3g}", list(shape), list(shape)))
+                    found.append(
+                        Mismatch(
+                            path,
+                            "value",
+                            f"{path} should be small (np.random.randn(...) * 0.01); its largest entry is {float(np.max(np.abs(got))):.3g}",
+                            list(shape),
+                            list(shape),
+                        )
+                    )
                 elif got.size > 1 and np.unique(got).size == 1:
-                    found.append(Mismatch(path, "value", f"{path} holds one value copied everywhere: units must start different (random)", list(shape), list(shape)))
+                    found.append(
+                        Mismatch(
+                            path,
+                            "value",
+                            f"{path} holds one value copied everywhere: units must start different (random)",
+                            list(shape),
+                            list(shape),
+                        )
+                    )
                 elif got.shape[0] > 1 and all(np.array_equal(got[0], row) for row in got[1:]):
-                    found.append(Mismatch(path, "value", f"{path} gives every unit the same weights: each row must be drawn at random", list(shape), list(shape)))
+                    found.append(
+                        Mismatch(
+                            path,
+                            "value",
+                            f"{path} gives every unit the same weights: each row must be drawn at random",
+                            list(shape),
+                            list(shape),
+                        )
+                    )
         if not found:
             seeded = init_check.seeded_match(self.function, case.args, value)
             if seeded and seeded[0] == "rand":
@@ -101,9 +173,15 @@ def judge_grads(path: str, grads, expected: dict, L: int, tol: Tolerance, keys: 
     if keys in ("legacy", "either") and uses_legacy_keys(grads, L):
         grads = from_legacy_keys(grads, L)
     elif keys == "legacy" and isinstance(grads, dict) and set(grads) == set(expected):
-        return [Mismatch(path, "keys", f"{path} should have the keys dA1..dA{L}, dW1..dW{L}, db1..db{L} of the notebook "
-                         f"version graded by (grads['dA' + str(l)] is the gradient of A[l-1]); got dA0..dA{L - 1}, "
-                         "the keys of the notebooks from 2018 on")]
+        return [
+            Mismatch(
+                path,
+                "keys",
+                f"{path} should have the keys dA1..dA{L}, dW1..dW{L}, db1..db{L} of the notebook "
+                f"version graded by (grads['dA' + str(l)] is the gradient of A[l-1]); got dA0..dA{L - 1}, "
+                "the keys of the notebooks from 2018 on",
+            )
+        ]
     return compare(path, grads, expected, tol)
 
 
@@ -115,19 +193,22 @@ def from_legacy_keys(grads: dict, L: int) -> dict:
     return {(f"dA{int(k[2:]) - 1}" if k in legacy else k): v for k, v in grads.items()}
 
 
-CHECKS: dict[str, Check] = {c.function: c for c in (
-    InitCheck("initialize_parameters", ("n_x", "n_h", "n_y"), "parameters", "init"),
-    InitCheck("initialize_parameters_deep", ("layer_dims",), "parameters", "init"),
-    Check("linear_forward", ("A", "W", "b"), ("Z", "cache"), "layer"),
-    Check("linear_activation_forward", ("A_prev", "W", "b", "activation"), ("A", "cache"), "layer"),
-    Check("L_model_forward", ("X", "parameters"), ("AL", "caches"), "network"),
-    Check("compute_cost", ("AL", "Y"), "cost", "network"),
-    Check("linear_backward", ("dZ", "cache"), LAYER_OUTPUTS, "layer"),
-    Check("linear_activation_backward", ("dA", "cache", "activation"), LAYER_OUTPUTS, "layer"),
-    GradsCheck("L_model_backward", ("AL", "Y", "caches"), "grads", "network"),
-    Check("update_parameters", ("parameters", "grads", "learning_rate"), "parameters", "network"),
-    EndToEndCheck(END_TO_END, ("X", "Y", "parameters", "learning_rate"), "end_to_end", "network", CHAIN),
-)}
+CHECKS: dict[str, Check] = {
+    c.function: c
+    for c in (
+        InitCheck("initialize_parameters", ("n_x", "n_h", "n_y"), "parameters", "init"),
+        InitCheck("initialize_parameters_deep", ("layer_dims",), "parameters", "init"),
+        Check("linear_forward", ("A", "W", "b"), ("Z", "cache"), "layer"),
+        Check("linear_activation_forward", ("A_prev", "W", "b", "activation"), ("A", "cache"), "layer"),
+        Check("L_model_forward", ("X", "parameters"), ("AL", "caches"), "network"),
+        Check("compute_cost", ("AL", "Y"), "cost", "network"),
+        Check("linear_backward", ("dZ", "cache"), LAYER_OUTPUTS, "layer"),
+        Check("linear_activation_backward", ("dA", "cache", "activation"), LAYER_OUTPUTS, "layer"),
+        GradsCheck("L_model_backward", ("AL", "Y", "caches"), "grads", "network"),
+        Check("update_parameters", ("parameters", "grads", "learning_rate"), "parameters", "network"),
+        EndToEndCheck(END_TO_END, ("X", "Y", "parameters", "learning_rate"), "end_to_end", "network", CHAIN),
+    )
+}
 
 # The order in which this pack's checks may share one walled process (grader/sandbox/shared.py): no
 # check's data is, or opens, an answer of a check after it. The layer checks share their layers, each
@@ -137,9 +218,18 @@ CHECKS: dict[str, Check] = {c.function: c for c in (
 # L_model_backward's grads), and no layer check's layer is a layer of a network (other draws). The
 # end-to-end check reruns every one of those computations on the networks: it is not here, so it runs in
 # a process of its own, as every check did before.
-SHARED_ORDER = ("initialize_parameters", "initialize_parameters_deep", "linear_forward", "linear_activation_forward",
-                "L_model_forward", "compute_cost", "linear_backward", "linear_activation_backward",
-                "L_model_backward", "update_parameters")
+SHARED_ORDER = (
+    "initialize_parameters",
+    "initialize_parameters_deep",
+    "linear_forward",
+    "linear_activation_forward",
+    "L_model_forward",
+    "compute_cost",
+    "linear_backward",
+    "linear_activation_backward",
+    "L_model_backward",
+    "update_parameters",
+)
 
 
 # --- building the cases -------------------------------------------------------------------------
@@ -187,7 +277,11 @@ def _layer_inputs(function: str, c: LayerCase, t: dict) -> tuple[tuple, object, 
     if function == "linear_activation_backward":
         answer = (t["dA_prev"], t["dW"], t["db"])
         dZs = [t["dZ"], *_course_dZ(c.dA, c.Z, c.activation)]
-        return (c.dA, c.cache, c.activation), answer, {"linear_backward": _entries([(dZ, lin) for dZ in dZs], answer, "this layer")}
+        return (
+            (c.dA, c.cache, c.activation),
+            answer,
+            {"linear_backward": _entries([(dZ, lin) for dZ in dZs], answer, "this layer")},
+        )
     raise KeyError(function)
 
 
@@ -196,9 +290,14 @@ def _network_inputs(function: str, c: NetworkCase, T) -> tuple[tuple, object, di
     if function == "L_model_forward":
         caches = T.caches(p)
         table = {
-            "linear_activation_forward": [((T.A[l - 1], p[f"W{l}"], p[f"b{l}"], act), (T.A[l], caches[l - 1]), f"layer {l}")
-                                          for l, act in zip(range(1, L + 1), c.activations)],
-            "linear_forward": [((T.A[l - 1], p[f"W{l}"], p[f"b{l}"]), (T.Z[l], caches[l - 1][0]), f"layer {l}") for l in range(1, L + 1)],
+            "linear_activation_forward": [
+                ((T.A[l - 1], p[f"W{l}"], p[f"b{l}"], act), (T.A[l], caches[l - 1]), f"layer {l}")
+                for l, act in zip(range(1, L + 1), c.activations)
+            ],
+            "linear_forward": [
+                ((T.A[l - 1], p[f"W{l}"], p[f"b{l}"]), (T.Z[l], caches[l - 1][0]), f"layer {l}")
+                for l in range(1, L + 1)
+            ],
         }
         return (c.X, p), (T.AL, caches), table
     if function == "compute_cost":
@@ -213,7 +312,11 @@ def _network_inputs(function: str, c: NetworkCase, T) -> tuple[tuple, object, di
         for l, act in zip(range(1, L + 1), c.activations):
             cache = c.caches[l - 1]
             table["linear_activation_backward"] += _entries([(d, cache, act) for d in dAs[l]], answers[l], f"layer {l}")
-            dZs = [T.dZ[l]] + [dZ for d in dAs[l] for dZ in _course_dZ(d, cache[1], act)] + ([c.AL - c.Y] if l == L else [])
+            dZs = (
+                [T.dZ[l]]
+                + [dZ for d in dAs[l] for dZ in _course_dZ(d, cache[1], act)]
+                + ([c.AL - c.Y] if l == L else [])
+            )
             table["linear_backward"] += _entries([(dZ, cache[0]) for dZ in dZs], answers[l], f"layer {l}")
         return (c.AL, c.Y, c.caches), g, table
     if function == "update_parameters":
@@ -258,17 +361,28 @@ class CaseSet(_CaseSet):
             if check.source == "init":
                 inputs[function] = _init_cases(function, seed, count)
             elif check.source == "layer":
-                inputs[function] = [CaseInput(c.index, c.label, c.describe(), *_layer_inputs(function, c, t), case=c)
-                                    for c, t in zip(layers[:count], layer_truths)]
+                inputs[function] = [
+                    CaseInput(c.index, c.label, c.describe(), *_layer_inputs(function, c, t), case=c)
+                    for c, t in zip(layers[:count], layer_truths)
+                ]
             else:
-                inputs[function] = [CaseInput(c.index, c.label, c.describe(), *_network_inputs(function, c, T), case=(c, T))
-                                    for c, T in zip(nets[:count], truths)]
+                inputs[function] = [
+                    CaseInput(c.index, c.label, c.describe(), *_network_inputs(function, c, T), case=(c, T))
+                    for c, T in zip(nets[:count], truths)
+                ]
         super().__init__(seed, oracle.device, inputs)
 
 
 # The units whose arguments come from the seed alone and whose cases hold no stand-in answers: their
 # sandbox jobs can run while autograd's answers are still being computed (grader.pack.PendingCaseSet).
-EARLY = ("initialize_parameters", "initialize_parameters_deep", "linear_forward", "compute_cost", "linear_backward", END_TO_END)
+EARLY = (
+    "initialize_parameters",
+    "initialize_parameters_deep",
+    "linear_forward",
+    "compute_cost",
+    "linear_backward",
+    END_TO_END,
+)
 
 
 class _NoAnswer:
@@ -294,9 +408,13 @@ def early_jobs(seed: int, counts: dict[str, int]) -> dict[str, tuple[int, bytes]
         if check.source == "init":
             inputs[function] = _init_cases(function, seed, count)
         elif check.source == "layer":
-            inputs[function] = [CaseInput(c.index, c.label, "", *_layer_inputs(function, c, nothing)) for c in layers[:count]]
+            inputs[function] = [
+                CaseInput(c.index, c.label, "", *_layer_inputs(function, c, nothing)) for c in layers[:count]
+            ]
         else:
-            inputs[function] = [CaseInput(c.index, c.label, "", *_network_inputs(function, c, nothing)) for c in nets[:count]]
+            inputs[function] = [
+                CaseInput(c.index, c.label, "", *_network_inputs(function, c, nothing)) for c in nets[:count]
+            ]
         assert all(not case.standins for case in inputs[function]), f"{function} has stand-ins: it cannot run early"
     early = _CaseSet(seed, "cpu", inputs)
     return {unit: (len(cases), early.job_cases(unit)) for unit, cases in inputs.items() if unit in counts}

@@ -28,17 +28,33 @@ from grader.sandbox.guard import STAND_INS as GENERIC_STAND_INS
 
 COURSE_HELPERS = ("dnn_utils", "dnn_utils_v2", "dnn_utils_v3")  # served as the pack's dnn_utils.py
 COURSE_STAND_INS = (  # the course's test and data modules: harmless stand-ins in the sandbox
-    "testCases", "testCases_v2", "testCases_v3", "testCases_v4", "testCases_v4a", "public_tests",
-    "test_utils", "lr_utils", "planar_utils", "dnn_app_utils", "dnn_app_utils_v2", "dnn_app_utils_v3",
+    "testCases",
+    "testCases_v2",
+    "testCases_v3",
+    "testCases_v4",
+    "testCases_v4a",
+    "public_tests",
+    "test_utils",
+    "lr_utils",
+    "planar_utils",
+    "dnn_app_utils",
+    "dnn_app_utils_v2",
+    "dnn_app_utils_v3",
 )
 STAND_INS = COURSE_STAND_INS + GENERIC_STAND_INS
 
 HELPERS = ("sigmoid", "relu", "sigmoid_backward", "relu_backward")
 SOURCE = "<course helpers>"  # the filename of the grader's own statements (never a student's file)
 _RUN = re.compile(r"^%run\s+(?:-\w+\s+)*(['\"]?)(?P<path>[^'\"\s]+)\1\s*(?:#.*)?$")
-_RUN_CALL = re.compile(r"""^get_ipython\(\)\.(?:run_line_magic\(\s*u?['"]run['"]\s*,\s*u?['"](?P<a>[^'"]+)['"]\s*\)"""
-                       r"""|magic\(\s*u?['"]run\s+(?P<b>[^'"]+)['"]\s*\))\s*(?:#.*)?$""")
-_PROVIDED = {"np": "import numpy as np", "numpy": "import numpy", "copy": "import copy"}  # the course's first cell (copy: v1.2)
+_RUN_CALL = re.compile(
+    r"""^get_ipython\(\)\.(?:run_line_magic\(\s*u?['"]run['"]\s*,\s*u?['"](?P<a>[^'"]+)['"]\s*\)"""
+    r"""|magic\(\s*u?['"]run\s+(?P<b>[^'"]+)['"]\s*\))\s*(?:#.*)?$"""
+)
+_PROVIDED = {
+    "np": "import numpy as np",
+    "numpy": "import numpy",
+    "copy": "import copy",
+}  # the course's first cell (copy: v1.2)
 
 
 def _module_of(path: str) -> str:
@@ -54,14 +70,23 @@ def translate_runs(text: str, where: str) -> tuple[str, list[tuple[int, str]]]:
         match = _RUN.match(stripped) if stripped.startswith("%run") else _RUN_CALL.match(stripped)
         if not match or line[:1].isspace():
             continue
-        path = match.group("path") if "path" in match.groupdict() and match.group("path") else (match.group("a") or match.group("b") or "").split()[-1]
+        path = (
+            match.group("path")
+            if "path" in match.groupdict() and match.group("path")
+            else (match.group("a") or match.group("b") or "").split()[-1]
+        )
         module = _module_of(path)
         if module in COURSE_HELPERS or module in STAND_INS:
             lines[i] = f"from {module} import *"
             notes.append((i + 1, f"{stripped} runs the course's {module}: graded as `from {module} import *`"))
         else:
-            notes.append((i + 1, f"{stripped} was not run: the grader runs only the submission itself, "
-                                 "so whatever it defines is missing unless the submission defines it too"))
+            notes.append(
+                (
+                    i + 1,
+                    f"{stripped} was not run: the grader runs only the submission itself, "
+                    "so whatever it defines is missing unless the submission defines it too",
+                )
+            )
     return "\n".join(lines) + ("\n" if text.endswith("\n") else ""), notes
 
 
@@ -132,11 +157,15 @@ def supply(statements: list[str]) -> tuple[list[str], list[str]]:
     if missing:
         first.append(f"from dnn_utils import {', '.join(missing)}")
         why = failing[0] if failing else "a deleted or failed import cell, or a %run the grader does not run"
-        notes.append(f"your code uses {', '.join(missing)} without an import of {'them' if len(missing) > 1 else 'it'} that "
-                     f"survived ({why}): the grader supplied the course's own from dnn_utils (`{first[-1]}`)")
+        notes.append(
+            f"your code uses {', '.join(missing)} without an import of {'them' if len(missing) > 1 else 'it'} that "
+            f"survived ({why}): the grader supplied the course's own from dnn_utils (`{first[-1]}`)"
+        )
     for name, statement in _PROVIDED.items():
         if name in used and name not in bound:
             first.append(statement)
-            notes.append(f"your code uses {name} without importing it (an import cell that was deleted or did not run): "
-                         f"the grader added `{statement}`")
+            notes.append(
+                f"your code uses {name} without importing it (an import cell that was deleted or did not run): "
+                f"the grader added `{statement}`"
+            )
     return first, notes

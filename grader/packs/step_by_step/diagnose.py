@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from grader import END_TO_END
+from grader.judge.results import CaseResult, TestResult
+
 from . import evidence_backward as back
 from . import evidence_forward as fwd
 from . import layer_map
@@ -18,7 +20,6 @@ from .call_details import refused_call_mismatches
 from .checks import CaseInput, Check
 from .evidence_backward import CaseEvidence
 from .misconceptions import CATALOGUE, make_diagnosis
-from grader.results import CaseResult, TestResult
 
 MAJORITY = 2 / 3
 SOLE = frozenset({"LEGACY_GRADS_KEYS"})  # explanations that say nothing else is wrong ("only the keys are shifted")
@@ -36,7 +37,9 @@ def _stage(case: CaseResult) -> str | None:
     return None
 
 
-def case_evidence(unit: str, case: CaseResult, inp: CaseInput, keys: str = "current") -> tuple[CaseEvidence, back.BackwardReading | None]:
+def case_evidence(
+    unit: str, case: CaseResult, inp: CaseInput, keys: str = "current"
+) -> tuple[CaseEvidence, back.BackwardReading | None]:
     """What this failing case shows, and for the backward chain its layer-by-layer reading."""
     ev = fwd.mutated(case.mismatches)
     value, reading = case.value, None
@@ -69,7 +72,9 @@ def case_evidence(unit: str, case: CaseResult, inp: CaseInput, keys: str = "curr
     return ev, reading
 
 
-def _end_to_end(case: CaseResult, inp: CaseInput, value: dict, ev: CaseEvidence, keys: str = "current") -> back.BackwardReading | None:
+def _end_to_end(
+    case: CaseResult, inp: CaseInput, value: dict, ev: CaseEvidence, keys: str = "current"
+) -> back.BackwardReading | None:
     c, T = inp.case
     stage = _stage(case)
     if stage == "AL":
@@ -130,16 +135,22 @@ def _output_key(test: TestResult, by_index: dict, found: dict[int, CaseEvidence]
         if case.passed or case.index not in by_index or not case.error:
             continue
         L = by_index[case.index].case[0].L
-        if L > 1 and case.error.get("type") == "KeyError" and case.error.get("message", "").strip() in (f"'dA{L - 1}'", f'"dA{L - 1}"'):
+        if (
+            L > 1
+            and case.error.get("type") == "KeyError"
+            and case.error.get("message", "").strip() in (f"'dA{L - 1}'", f'"dA{L - 1}"')
+        ):
             missing.append(case.index)
     failing = sum(1 for c in test.cases if not c.passed)
     if not one_layer or not missing or len(one_layer) + len(missing) < MAJORITY * failing:
         return fired
     L = by_index[missing[0]].case[0].L
-    said = (f"the {len(one_layer)} one-layer case{'s' if len(one_layer) != 1 else ''} returned grads with the keys dA1, dW1, "
-            f"db1 and every value right under dA0, dW1, db1; the {len(missing)} case{'s' if len(missing) != 1 else ''} with "
-            f"more layers raised KeyError for grads['dA{{L-1}}'] (case {missing[0]}: 'dA{L - 1}' with L = {L}), which the "
-            f"pre-2019 keys never cause")
+    said = (
+        f"the {len(one_layer)} one-layer case{'s' if len(one_layer) != 1 else ''} returned grads with the keys dA1, dW1, "
+        f"db1 and every value right under dA0, dW1, db1; the {len(missing)} case{'s' if len(missing) != 1 else ''} with "
+        f"more layers raised KeyError for grads['dA{{L-1}}'] (case {missing[0]}: 'dA{L - 1}' with L = {L}), which the "
+        f"pre-2019 keys never cause"
+    )
     for case in test.cases:
         if case.index in one_layer:
             case.diagnoses = [d for d in case.diagnoses if d.code != "LEGACY_GRADS_KEYS"]
@@ -169,7 +180,9 @@ def _majority(found: dict[int, CaseEvidence], unread: int = 0) -> list[str]:
     enough = 2 if unread else 1  # beside cases that crashed, one reading is not enough to be sure
     failing = len(found) + unread
     denied |= {code for code in SOLE if hits.get(code, 0) < failing}  # "only ..." must hold in every failing case
-    fired = [code for code in hits if hits[code] >= MAJORITY * tested[code] and hits[code] >= enough and code not in denied]
+    fired = [
+        code for code in hits if hits[code] >= MAJORITY * tested[code] and hits[code] >= enough and code not in denied
+    ]
     return sorted(fired, key=lambda code: (-hits[code], order.index(code)))
 
 
@@ -178,6 +191,12 @@ def _summary(code: str, found: dict[int, CaseEvidence], test: TestResult) -> str
     testable = sum(1 for ev in found.values() if code in ev.tested)
     unread = sum(1 for c in test.cases if not c.passed and c.index not in found)
     first = next(c for c in test.cases if c.index == shown[0])
-    others = f" ({unread} other failing case{'s' if unread != 1 else ''} raised an error or ran out of time)" if unread else ""
-    return (f"it fits {len(shown)} of the {testable} failing case{'s' if testable != 1 else ''} where it could be checked{others}; "
-            f"in case {first.index} ({first.description}), {found[shown[0]].found[code]}.")
+    others = (
+        f" ({unread} other failing case{'s' if unread != 1 else ''} raised an error or ran out of time)"
+        if unread
+        else ""
+    )
+    return (
+        f"it fits {len(shown)} of the {testable} failing case{'s' if testable != 1 else ''} where it could be checked{others}; "
+        f"in case {first.index} ({first.description}), {found[shown[0]].found[code]}."
+    )

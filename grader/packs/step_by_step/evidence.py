@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.compare import Tolerance
+from grader.judge.compare import Tolerance
 
 TOL = Tolerance()
 _SEPARATION = 10.0  # a hypothesis must differ from the right answer by this many tolerances
@@ -45,7 +45,9 @@ def _floats(value) -> np.ndarray | None:
 def as_array(value) -> np.ndarray | None:
     """A float64 view of a returned number or array, or None if it is not one or holds NaN or inf."""
     array = _floats(value)
-    return array if array is not None and np.isfinite(array).all() else None  # the method: np.all's dispatch was most of this call
+    return (
+        array if array is not None and np.isfinite(array).all() else None
+    )  # the method: np.all's dispatch was most of this call
 
 
 def close(got, want, scale: float = 1.0) -> bool:
@@ -121,7 +123,9 @@ def linear_step(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray) -> dict[str, 
 
 
 # --- the linear part's slips, one output at a time ------------------------------------------------
-def _output_candidates(name: str, right: np.ndarray, dZ: np.ndarray | None, m: int, below_Z=None) -> list[tuple[tuple, np.ndarray]]:
+def _output_candidates(
+    name: str, right: np.ndarray, dZ: np.ndarray | None, m: int, below_Z=None
+) -> list[tuple[tuple, np.ndarray]]:
     shapes: list[tuple[tuple, np.ndarray]] = [((), right)]
     if name == "dW":
         shapes.append((("DW_TRANSPOSED",), right.T))
@@ -131,13 +135,20 @@ def _output_candidates(name: str, right: np.ndarray, dZ: np.ndarray | None, m: i
             shapes.append((("DB_NO_KEEPDIMS",), right.reshape(())))
         if dZ is not None:
             over_units = dZ.sum(axis=0, keepdims=True) / m
-            shapes += [(("DB_WRONG_AXIS",), over_units), (("DB_WRONG_AXIS",), over_units.reshape(-1)),
-                       (("DB_WRONG_AXIS",), np.asarray(dZ.sum() / m))]
+            shapes += [
+                (("DB_WRONG_AXIS",), over_units),
+                (("DB_WRONG_AXIS",), over_units.reshape(-1)),
+                (("DB_WRONG_AXIS",), np.asarray(dZ.sum() / m)),
+            ]
     elif name == "dA_prev":
         shapes.append((("DA_PREV_TRANSPOSED",), right.T))
         if below_Z is not None and below_Z.shape == right.shape:
             shapes.append((("INPUT_MODIFIED_IN_PLACE",), right * (below_Z > 0)))
-    scales = {"dW": ("DW_MISSING_1_OVER_M", m), "db": ("DB_MISSING_1_OVER_M", m), "dA_prev": ("DA_PREV_DIVIDED_BY_M", 1.0 / m)}
+    scales = {
+        "dW": ("DW_MISSING_1_OVER_M", m),
+        "db": ("DB_MISSING_1_OVER_M", m),
+        "dA_prev": ("DA_PREV_DIVIDED_BY_M", 1.0 / m),
+    }
     out = list(shapes)
     if m > 1 and name in scales:
         code, factor = scales[name]
@@ -145,7 +156,9 @@ def _output_candidates(name: str, right: np.ndarray, dZ: np.ndarray | None, m: i
     return out
 
 
-def explain_output(name: str, got, right: np.ndarray, dZ: np.ndarray | None, m: int, below_Z=None) -> tuple[str, ...] | None:
+def explain_output(
+    name: str, got, right: np.ndarray, dZ: np.ndarray | None, m: int, below_Z=None
+) -> tuple[str, ...] | None:
     """() if right; the codes of the slips that turn `right` into `got`; None if no known slip does.
 
     Readings that give the same numbers on this case count once, as the simplest; two different
@@ -240,8 +253,10 @@ def explain_step(got: dict, right: Hypothesis, others: list[Hypothesis] = (), be
     for name in got:
         if not close(got[name], right_outputs[name]):
             fit.tested |= OUTPUT_CODES.get(name, set())
-    readings = [(right, right_dZ)] + [(Hypothesis(code, right.dA, right.cache, right.activation), dZ)
-                                      for code, dZ in dZ_mistakes(right.dA, Z, A_prev, right.activation)]
+    readings = [(right, right_dZ)] + [
+        (Hypothesis(code, right.dA, right.cache, right.activation), dZ)
+        for code, dZ in dZ_mistakes(right.dA, Z, A_prev, right.activation)
+    ]
     for h in others:
         _, Zh = h.cache
         if h.dA.shape == Zh.shape:

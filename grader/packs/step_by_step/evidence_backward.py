@@ -30,7 +30,7 @@ class CaseEvidence:
         self.found.setdefault(code, detail)
         self.tested.add(code)
 
-    def merge(self, other: "CaseEvidence") -> None:
+    def merge(self, other: CaseEvidence) -> None:
         for code, detail in other.found.items():
             self.add(code, detail)
         self.tested |= other.tested
@@ -139,14 +139,19 @@ def _dA_alternatives(c, T, layer: int, dA_in, cache, activation: str) -> list[Hy
     """Wrong inputs a student may have fed layer `layer`'s step instead of the right ones."""
     out = []
     if layer == c.L:
-        out += [Hypothesis("DAL_SIGN", -T.dAL, cache, activation), Hypothesis("DAL_IS_DZ", c.AL - c.Y, cache, activation)]
+        out += [
+            Hypothesis("DAL_SIGN", -T.dAL, cache, activation),
+            Hypothesis("DAL_IS_DZ", c.AL - c.Y, cache, activation),
+        ]
         if c.m > 1:
             out.append(Hypothesis("DAL_DIVIDED_BY_M", T.dAL / c.m, cache, activation))
     else:
         out.append(Hypothesis("DAL_EVERY_LAYER", T.dAL, cache, activation))
     for k, other in enumerate(c.caches):
         if k != layer - 1:
-            out.append(Hypothesis("WRONG_LAYER_CACHE", dA_in, other, activation, f"caches[{k}], the cache of layer {k + 1}"))
+            out.append(
+                Hypothesis("WRONG_LAYER_CACHE", dA_in, other, activation, f"caches[{k}], the cache of layer {k + 1}")
+            )
     return out
 
 
@@ -179,7 +184,10 @@ def network_grads(grads, inp: CaseInput, keys: str = "current") -> BackwardReadi
             ev.tested.add("LEGACY_GRADS_KEYS")
             if shifted is not grads and set(shifted) == set(T.grads):
                 if all(close(shifted[k], T.grads[k]) for k in T.grads):
-                    ev.add("LEGACY_GRADS_KEYS", f"grads has the keys dA1..dA{L}, and grads['dA{L}'] holds what belongs under grads['dA{L - 1}'] (the gradient of A{L - 1}); every value is right")
+                    ev.add(
+                        "LEGACY_GRADS_KEYS",
+                        f"grads has the keys dA1..dA{L}, and grads['dA{L}'] holds what belongs under grads['dA{L - 1}'] (the gradient of A{L - 1}); every value is right",
+                    )
                 else:
                     ev.contradicted.add("LEGACY_GRADS_KEYS")  # shifted keys, but not only that: some value is wrong too
                 grads = shifted
@@ -195,8 +203,12 @@ def network_grads(grads, inp: CaseInput, keys: str = "current") -> BackwardReadi
             dA_in = T.grads[f"dA{layer}"]
         dA_in = as_array(dA_in)
         below = T.Z[layer - 1] if layer > 1 else None
-        fit = explain_step(got, Hypothesis(None, dA_in, cache, activation),
-                           _dA_alternatives(c, T, layer, dA_in, cache, activation), below)
+        fit = explain_step(
+            got,
+            Hypothesis(None, dA_in, cache, activation),
+            _dA_alternatives(c, T, layer, dA_in, cache, activation),
+            below,
+        )
         step = _fit_evidence(fit, got, rights, layer, c.m, activation)
         ev.merge(step)
         own[layer] = (fit.explained and not fit.codes) if fit.explained else None
@@ -210,7 +222,10 @@ def _known(got, want) -> bool | None:
 
 
 def _row(layer: int, L: int, grads: dict, T, fit: StepFit) -> dict:
-    dW, db = _known(grads.get(f"dW{layer}"), T.grads[f"dW{layer}"]), _known(grads.get(f"db{layer}"), T.grads[f"db{layer}"])
+    dW, db = (
+        _known(grads.get(f"dW{layer}"), T.grads[f"dW{layer}"]),
+        _known(grads.get(f"db{layer}"), T.grads[f"db{layer}"]),
+    )
     if layer < L:
         dA = _known(grads.get(f"dA{layer}"), T.grads[f"dA{layer}"])
     elif fit.explained:
@@ -256,13 +271,19 @@ def network_calls(calls: list, inp: CaseInput) -> BackwardReading | None:
                         ev.add(h.cause, _call_detail(h.cause, layer, c.m))
         _cache_evidence(ev, passed_cache, c.caches, layer, "")
         if passed_activation != activation and passed_activation in ("relu", "sigmoid") and same(passed_cache, cache):
-            ev.add("WRONG_ACTIVATION_BACKWARD", f"for layer {layer}, a {activation} layer, your L_model_backward passed activation={passed_activation!r}")
+            ev.add(
+                "WRONG_ACTIVATION_BACKWARD",
+                f"for layer {layer}, a {activation} layer, your L_model_backward passed activation={passed_activation!r}",
+            )
     elif helper == "linear_backward" and len(args) >= 2:
         dZ, passed_linear = args[:2]
         _cache_evidence(ev, passed_linear, [k[0] for k in c.caches], layer, "linear ")
         if as_array(dZ) is not None:
-            fit = explain_step({"dZ": dZ}, Hypothesis(None, dA_right, cache, activation),
-                               [h for h in _dA_alternatives(c, T, layer, dA_right, cache, activation) if h.cause in DAL_CAUSES])
+            fit = explain_step(
+                {"dZ": dZ},
+                Hypothesis(None, dA_right, cache, activation),
+                [h for h in _dA_alternatives(c, T, layer, dA_right, cache, activation) if h.cause in DAL_CAUSES],
+            )
             ev.merge(_fit_evidence(fit, {"dZ": dZ}, {}, layer, c.m, activation))
             dA_ok = fit.explained and fit.cause not in DAL_CAUSES
     rows = []
@@ -291,6 +312,9 @@ def _cache_evidence(ev: CaseEvidence, passed, caches: list, layer: int, kind: st
     for k, other in enumerate(caches):
         if k != layer - 1 and same(passed, other):
             where = f"caches[{k}][0]" if kind else f"caches[{k}]"
-            ev.add("WRONG_LAYER_CACHE", f"for layer {layer} your L_model_backward passed the {kind}cache {where}, "
-                                        f"which belongs to layer {k + 1} (layer {layer}'s is in caches[{layer - 1}])")
+            ev.add(
+                "WRONG_LAYER_CACHE",
+                f"for layer {layer} your L_model_backward passed the {kind}cache {where}, "
+                f"which belongs to layer {k + 1} (layer {layer}'s is in caches[{layer - 1}])",
+            )
             return

@@ -21,18 +21,27 @@ def init(value, inp: CaseInput) -> CaseEvidence:
     if not isinstance(value, dict):
         return ev
     weights = {k: value.get(k) for k in inp.expected if k.startswith("W")}
-    if all(isinstance(w, np.ndarray) and w.shape == tuple(inp.expected[k]) and w.dtype.kind == "f" for k, w in weights.items()):
+    if all(
+        isinstance(w, np.ndarray) and w.shape == tuple(inp.expected[k]) and w.dtype.kind == "f"
+        for k, w in weights.items()
+    ):
         ev.tested.add("INIT_UNIFORM")
         if weights and all(np.all((w > 0) & (w < 0.01)) for w in weights.values()):
             count = sum(w.size for w in weights.values())
             entries = "the only entry" if count == 1 else f"all {count} entries"
-            ev.add("INIT_UNIFORM", f"{entries} of {', '.join(weights)} lie in (0, 0.01), as np.random.rand(...) * 0.01 draws them")
+            ev.add(
+                "INIT_UNIFORM",
+                f"{entries} of {', '.join(weights)} lie in (0, 0.01), as np.random.rand(...) * 0.01 draws them",
+            )
     for key, shape in inp.expected.items():
         got = value.get(key)
         if not key.startswith("W") or not isinstance(got, np.ndarray):
             continue
         if got.shape == tuple(reversed(shape)) and shape[0] != shape[1]:
-            ev.add("INIT_SHAPE_TRANSPOSED", f"{key} has shape {got.shape}, (n[l-1], n[l]), instead of {tuple(shape)}, (n[l], n[l-1])")
+            ev.add(
+                "INIT_SHAPE_TRANSPOSED",
+                f"{key} has shape {got.shape}, (n[l-1], n[l]), instead of {tuple(shape)}, (n[l], n[l-1])",
+            )
         elif got.shape == tuple(shape):
             ev.tested.add("INIT_WEIGHTS_ZERO")
             if got.size and not np.any(got):
@@ -61,8 +70,16 @@ def linear_activation_forward(value, inp: CaseInput) -> CaseEvidence:
         return ev
     Z = inp.expected[1][1]
     for code, wrong, detail in (
-        ("FORWARD_MISSING_BIAS", activate(W @ A_prev, activation), f"A equals {activation}(np.dot(W, A_prev)), without b"),
-        ("WRONG_ACTIVATION_FORWARD", activate(Z, OTHER[activation]), f"A equals {OTHER[activation]}(Z), but activation={activation!r}"),
+        (
+            "FORWARD_MISSING_BIAS",
+            activate(W @ A_prev, activation),
+            f"A equals {activation}(np.dot(W, A_prev)), without b",
+        ),
+        (
+            "WRONG_ACTIVATION_FORWARD",
+            activate(Z, OTHER[activation]),
+            f"A equals {OTHER[activation]}(Z), but activation={activation!r}",
+        ),
     ):
         if distinct(wrong, right):
             ev.tested.add(code)
@@ -89,13 +106,35 @@ def forward_mistakes(c) -> list[tuple[str, np.ndarray | None, str]]:
     L = c.L
     hidden = ("relu",) * (L - 1)
     out = [
-        ("FORWARD_MISSING_BIAS", _forward(c, drop_bias=True), "AL equals the forward pass with Z = W A, without b, in every layer"),
-        ("WRONG_ACTIVATION_FORWARD", _forward(c, activations=hidden + ("relu",)), "AL equals the forward pass with ReLU in the output layer too"),
-        ("WRONG_ACTIVATION_FORWARD", _forward(c, activations=("sigmoid",) * L), "AL equals the forward pass with sigmoid in every layer"),
-        ("WRONG_ACTIVATION_FORWARD", _forward(c, activations=("sigmoid",) * (L - 1) + ("relu",)), "AL equals the forward pass with the activations swapped (sigmoid hidden, ReLU out)"),
+        (
+            "FORWARD_MISSING_BIAS",
+            _forward(c, drop_bias=True),
+            "AL equals the forward pass with Z = W A, without b, in every layer",
+        ),
+        (
+            "WRONG_ACTIVATION_FORWARD",
+            _forward(c, activations=hidden + ("relu",)),
+            "AL equals the forward pass with ReLU in the output layer too",
+        ),
+        (
+            "WRONG_ACTIVATION_FORWARD",
+            _forward(c, activations=("sigmoid",) * L),
+            "AL equals the forward pass with sigmoid in every layer",
+        ),
+        (
+            "WRONG_ACTIVATION_FORWARD",
+            _forward(c, activations=("sigmoid",) * (L - 1) + ("relu",)),
+            "AL equals the forward pass with the activations swapped (sigmoid hidden, ReLU out)",
+        ),
     ]
     if L >= 2:
-        out.append(("LAST_LAYER_LOOP_INDEX", _forward(c, last_from=L - 1), f"AL equals the output of W{L - 1}, b{L - 1} applied again in place of W{L}, b{L}"))
+        out.append(
+            (
+                "LAST_LAYER_LOOP_INDEX",
+                _forward(c, last_from=L - 1),
+                f"AL equals the output of W{L - 1}, b{L - 1} applied again in place of W{L}, b{L}",
+            )
+        )
     return out
 
 
@@ -134,12 +173,18 @@ def network_forward_calls(calls: list, inp: CaseInput) -> CaseEvidence:
     if layer == c.L and c.L >= 2 and not same(W, p[f"W{layer}"]):
         ev.tested.add("LAST_LAYER_LOOP_INDEX")
         if same(W, p[f"W{layer - 1}"]) and same(b, p[f"b{layer - 1}"]):
-            ev.add("LAST_LAYER_LOOP_INDEX", f"for layer {layer}, the output layer, your L_model_forward passed "
-                                            f"W{layer - 1} and b{layer - 1}, the parameters of layer {layer - 1}")
+            ev.add(
+                "LAST_LAYER_LOOP_INDEX",
+                f"for layer {layer}, the output layer, your L_model_forward passed "
+                f"W{layer - 1} and b{layer - 1}, the parameters of layer {layer - 1}",
+            )
     if helper == "linear_activation_forward" and len(args) >= 4 and same(W, p[f"W{layer}"]) and same(b, p[f"b{layer}"]):
         expected = c.activations[layer - 1]  # only a call that is layer `layer`'s in every other way says so
         if args[3] != expected and args[3] in OTHER:
-            ev.add("WRONG_ACTIVATION_FORWARD", f"for layer {layer}, a {expected} layer, your L_model_forward passed activation={args[3]!r}")
+            ev.add(
+                "WRONG_ACTIVATION_FORWARD",
+                f"for layer {layer}, a {expected} layer, your L_model_forward passed activation={args[3]!r}",
+            )
     return ev
 
 
@@ -184,11 +229,21 @@ def update(value, parameters: dict, grads: dict, learning_rate: float, right: di
     ev.tested |= {"UPDATE_SIGN", "UPDATE_SKIPS_LAYER"}
     uphill = {k: parameters[k] + learning_rate * grads["d" + k] for k in right}
     if all(close(value[k], uphill[k]) for k in wrong) and any(distinct(uphill[k], right[k]) for k in wrong):
-        ev.add("UPDATE_SIGN", f"{', '.join(wrong[:3])}{'...' if len(wrong) > 3 else ''} equal W + α dW and b + α db (α = {learning_rate:g})")
-    elif len(wrong) < len(right) and all(close(value[k], parameters[k]) for k in wrong) and any(distinct(parameters[k], right[k]) for k in wrong):
+        ev.add(
+            "UPDATE_SIGN",
+            f"{', '.join(wrong[:3])}{'...' if len(wrong) > 3 else ''} equal W + α dW and b + α db (α = {learning_rate:g})",
+        )
+    elif (
+        len(wrong) < len(right)
+        and all(close(value[k], parameters[k]) for k in wrong)
+        and any(distinct(parameters[k], right[k]) for k in wrong)
+    ):
         layers = sorted({int(k[1:]) for k in wrong})
-        ev.add("UPDATE_SKIPS_LAYER", f"the parameters of layer{'s' if len(layers) > 1 else ''} {', '.join(map(str, layers))} "
-                                     f"came back unchanged; the other layers were updated right")
+        ev.add(
+            "UPDATE_SKIPS_LAYER",
+            f"the parameters of layer{'s' if len(layers) > 1 else ''} {', '.join(map(str, layers))} "
+            f"came back unchanged; the other layers were updated right",
+        )
     return ev
 
 

@@ -21,7 +21,7 @@ import functools
 
 import numpy as np
 
-from grader.compare import Mismatch
+from grader.judge.compare import Mismatch
 
 SEEDS = (1, 3, 2)  # the templates' seeds (shallow, deep), then the other one students use
 SCALE = 0.01
@@ -60,7 +60,11 @@ def seeded_match(function: str, args: tuple, value: dict) -> tuple[str, int] | N
     for kind in ("randn", "rand"):
         for seed in SEEDS:
             want = _draws(tuple(shapes), seed, kind)
-            if first is not None and value[first].size and not _close(value[first].reshape(-1)[:1], want[first].reshape(-1)[:1]):
+            if (
+                first is not None
+                and value[first].size
+                and not _close(value[first].reshape(-1)[:1], want[first].reshape(-1)[:1])
+            ):
                 continue  # the first draw already differs: most tries end here, cheaply
             if all(_close(value[k], want[k]) for k, _ in shapes):
                 return kind, seed
@@ -74,9 +78,13 @@ def _close(got: np.ndarray, want: np.ndarray) -> bool:
 
 
 def uniform_mismatch(seed: int) -> Mismatch:
-    return Mismatch("parameters", "distribution", f"the weights equal np.random.rand(...) * 0.01 under np.random.seed({seed}): "
-                    "uniform on [0, 0.01), every entry positive. The course draws np.random.randn(...) * 0.01 "
-                    "(standard normal: mean 0, both signs)")
+    return Mismatch(
+        "parameters",
+        "distribution",
+        f"the weights equal np.random.rand(...) * 0.01 under np.random.seed({seed}): "
+        "uniform on [0, 0.01), every entry positive. The course draws np.random.randn(...) * 0.01 "
+        "(standard normal: mean 0, both signs)",
+    )
 
 
 def sample_problem(weights: list[np.ndarray]) -> str | None:
@@ -92,14 +100,18 @@ def sample_problem(weights: list[np.ndarray]) -> str | None:
     seen = f"across the cases, the {n} entries of W"
     if (z > 0).all() or (z < 0).all():
         sign = "positive" if z[0] > 0 else "negative"
-        return f"{seen} are all {sign}: np.random.randn(...) * 0.01 has both signs (np.random.rand is uniform on [0, 1))"
+        return (
+            f"{seen} are all {sign}: np.random.randn(...) * 0.01 has both signs (np.random.rand is uniform on [0, 1))"
+        )
     if abs(mean) > SIGMAS / np.sqrt(n):
         side = "above" if mean > 0 else "below"
         return f"{seen} have a mean well {side} 0 (more than {SIGMAS:g} standard errors): np.random.randn(...) * 0.01 draws have mean 0"
     if abs(std - 1.0) > SIGMAS * np.sqrt(1.0 / (2 * n)) + 0.01:
         size = "larger" if std > 1 else "smaller"
-        return (f"{seen} have a standard deviation clearly {size} than 0.01 (more than {SIGMAS:g} standard errors away): "
-                "np.random.randn(...) * 0.01 draws have standard deviation 0.01")
+        return (
+            f"{seen} have a standard deviation clearly {size} than 0.01 (more than {SIGMAS:g} standard errors away): "
+            "np.random.randn(...) * 0.01 draws have standard deviation 0.01"
+        )
     if n >= FLAT_SAMPLE:
         kurtosis = float(np.mean(((z - mean) / std) ** 4) - 3.0) if std > 0 else 0.0
         if kurtosis < -SIGMAS * np.sqrt(24.0 / n):

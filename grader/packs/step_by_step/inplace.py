@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader import END_TO_END
-from grader.compare import Mismatch, changed_inputs
+from grader.judge.compare import Mismatch, changed_inputs
 
 MAY_CHANGE: dict[str, tuple[str, ...]] = {  # unit -> arguments it may change without losing points
     "update_parameters": ("parameters",),
@@ -41,7 +41,9 @@ class UpdateStyle:
     """How an update_parameters changes the parameters it was given, read from its source."""
 
     rebinds: bool = False  # parameters["W1"] = ... on the given dict (or an alias of it)
-    writes: bool = False  # parameters["W1"] -= ... (or [:] =, out=) on the given arrays, through the dict or a shallow copy
+    writes: bool = (
+        False  # parameters["W1"] -= ... (or [:] =, out=) on the given arrays, through the dict or a shallow copy
+    )
     shallow_copy: str = ""  # how the dict was copied first, if it was: "params.copy()"
     param: str = "parameters"
     example: str = ""  # the first line that does it, as the student wrote it
@@ -67,7 +69,12 @@ def _copy_kind(value: ast.AST, sources: set[str]) -> str | None:
         return "alias"
     if isinstance(value, ast.Call):
         func, args = value.func, value.args
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in sources and func.attr == "copy":
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in sources
+            and func.attr == "copy"
+        ):
             return "shallow"
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         if args and isinstance(args[0], ast.Name) and args[0].id in sources:
@@ -87,7 +94,9 @@ def update_style(source: str | None) -> UpdateStyle | None:
         tree = ast.parse(source or "")
     except SyntaxError:
         return None
-    function = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "update_parameters"), None)
+    function = next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "update_parameters"), None
+    )
     if function is None or not function.args.args:
         return None
     param = function.args.args[0].arg
@@ -114,10 +123,14 @@ def update_style(source: str | None) -> UpdateStyle | None:
                     examples.setdefault("rebinds", f"{ast.unparse(target)} = ...")
                 elif root in aliases | shallow and depth >= 2:  # parameters['W1'][:] = ...
                     examples.setdefault("writes", f"{ast.unparse(target)} = ...")
-        elif isinstance(node, ast.Call) and any(k.arg == "out" and _root(k.value) in aliases | shallow for k in node.keywords):
+        elif isinstance(node, ast.Call) and any(
+            k.arg == "out" and _root(k.value) in aliases | shallow for k in node.keywords
+        ):
             examples.setdefault("writes", f"{ast.unparse(node.func)}(..., out=...)")
     writes, rebinds = "writes" in examples, "rebinds" in examples
-    return UpdateStyle(rebinds, writes, shallow_text, param, examples["writes"] if writes else examples.get("rebinds", ""))
+    return UpdateStyle(
+        rebinds, writes, shallow_text, param, examples["writes"] if writes else examples.get("rebinds", "")
+    )
 
 
 # --- the words ------------------------------------------------------------------------------------
@@ -125,18 +138,30 @@ def update_note(source: str | None, version_line: str = "") -> str:
     """The note for an update_parameters that changed the parameters it was given: what it did, and that it costs nothing."""
     style = update_style(source)
     if style and style.writes:
-        via = f" (it copies the dict first with {style.shallow_copy}, but that copies the dict, not its arrays)" if style.shallow_copy else ""
-        did = (f"Your update_parameters writes the new values into the arrays it was given ({style.example}){via}, "
-               "so every other reference to those arrays, the caller's dict and, in the full chain, the caches "
-               "of the forward pass, now holds the updated values.")
+        via = (
+            f" (it copies the dict first with {style.shallow_copy}, but that copies the dict, not its arrays)"
+            if style.shallow_copy
+            else ""
+        )
+        did = (
+            f"Your update_parameters writes the new values into the arrays it was given ({style.example}){via}, "
+            "so every other reference to those arrays, the caller's dict and, in the full chain, the caches "
+            "of the forward pass, now holds the updated values."
+        )
     elif style and style.rebinds:
-        did = (f"Your update_parameters rebinds the entries of the dict it was given ({style.example}): "
-               "after the call the caller's dict holds the new arrays; the old arrays themselves are not written into.")
+        did = (
+            f"Your update_parameters rebinds the entries of the dict it was given ({style.example}): "
+            "after the call the caller's dict holds the new arrays; the old arrays themselves are not written into."
+        )
     else:
-        did = ("After the call, the parameters dict your update_parameters was given held the updated values "
-               "(it rebinds the dict's entries or writes into its arrays).")
-    cost = ("This costs no points: the course's notebooks before 2021 updated the given dict themselves. "
-            "The 2021 notebook starts from parameters = copy.deepcopy(params) so that the caller keeps the old values.")
+        did = (
+            "After the call, the parameters dict your update_parameters was given held the updated values "
+            "(it rebinds the dict's entries or writes into its arrays)."
+        )
+    cost = (
+        "This costs no points: the course's notebooks before 2021 updated the given dict themselves. "
+        "The 2021 notebook starts from parameters = copy.deepcopy(params) so that the caller keeps the old values."
+    )
     return " ".join(part for part in (did, cost, version_line) if part)
 
 
@@ -149,24 +174,34 @@ def returned_none_note(value, after, expected: dict) -> str | None:
         return None
     for key, want in expected.items():
         got = given[key]
-        if not isinstance(got, np.ndarray) or got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-7):
+        if (
+            not isinstance(got, np.ndarray)
+            or got.shape != want.shape
+            or not np.allclose(got, want, rtol=1e-4, atol=1e-7)
+        ):
             return None
-    return ("update_parameters returned None, yet the dict it was given held the right updated values after the "
-            "call: the update is right, only the return is missing (end it with return parameters).")
+    return (
+        "update_parameters returned None, yet the dict it was given held the right updated values after the "
+        "call: the update is right, only the return is missing (end it with return parameters)."
+    )
 
 
 def unchanged_note(value, given: dict, expected: dict) -> str | None:
     """An update that returned exactly the parameters it was given (an unfilled template): say that, no more."""
     if not isinstance(value, dict) or value.keys() != given.keys():
         return None
-    same = all(isinstance(value[k], np.ndarray) and value[k].shape == given[k].shape and np.array_equal(value[k], given[k]) for k in given)
+    same = all(
+        isinstance(value[k], np.ndarray) and value[k].shape == given[k].shape and np.array_equal(value[k], given[k])
+        for k in given
+    )
     if not same or all(np.array_equal(given[k], expected[k]) for k in given):
         return None
     return "update_parameters returned the parameters it was given, every one unchanged: no layer was updated."
 
 
-def change_notes(unit: str, names: tuple[str, ...], inputs: list, returned: dict, source: str | None,
-                 version_line: str = "") -> list[str]:
+def change_notes(
+    unit: str, names: tuple[str, ...], inputs: list, returned: dict, source: str | None, version_line: str = ""
+) -> list[str]:
     """The notes a test gets for the changes it was allowed to make (once per test, not per case)."""
     if unit != "update_parameters":
         return []

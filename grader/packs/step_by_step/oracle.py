@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .cases import LayerCase, NetworkCase, NetworkTruth  # NetworkTruth: NumPy only, so a stored answer needs no torch
 from grader.errors import GraderError
+
+from .cases import LayerCase, NetworkCase, NetworkTruth  # NetworkTruth: NumPy only, so a stored answer needs no torch
 
 _ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid}
 
@@ -24,7 +25,9 @@ def resolve_device(name: str = "auto") -> str:
         return "cpu"
     if name == "cuda":
         if not torch.cuda.is_available():
-            raise GraderError(f"--device cuda was asked for, but CUDA is not available to torch {torch.__version__} on this machine; use --device cpu or auto")
+            raise GraderError(
+                f"--device cuda was asked for, but CUDA is not available to torch {torch.__version__} on this machine; use --device cpu or auto"
+            )
         return "cuda"
     raise GraderError(f"unknown device {name!r}: use auto, cpu or cuda")
 
@@ -36,7 +39,9 @@ class Oracle:
         self.device = resolve_device(device)
 
     def _t(self, array, grad: bool = False) -> torch.Tensor:
-        return torch.tensor(np.asarray(array, dtype=np.float64), dtype=torch.float64, device=self.device, requires_grad=grad)
+        return torch.tensor(
+            np.asarray(array, dtype=np.float64), dtype=torch.float64, device=self.device, requires_grad=grad
+        )
 
     @staticmethod
     def _np(tensor: torch.Tensor) -> np.ndarray:
@@ -70,16 +75,22 @@ class Oracle:
         act = self.activation(case.Z, case.activation, case.dA)
         back = self.linear(case.A_prev, case.W, case.b, act["dZ"])
         return {
-            "Z": lin["Z"], "A": act["A"],
-            "linear.dA_prev": lin["dA_prev"], "linear.dW": lin["dW"], "linear.db": lin["db"],
-            "dZ": act["dZ"], "dA_prev": back["dA_prev"], "dW": back["dW"], "db": back["db"],
+            "Z": lin["Z"],
+            "A": act["A"],
+            "linear.dA_prev": lin["dA_prev"],
+            "linear.dW": lin["dW"],
+            "linear.db": lin["db"],
+            "dZ": act["dZ"],
+            "dA_prev": back["dA_prev"],
+            "dW": back["dW"],
+            "db": back["db"],
         }
 
     # --- whole network ------------------------------------------------------------------------
-    def network(self, case: NetworkCase) -> "NetworkTruth":
+    def network(self, case: NetworkCase) -> NetworkTruth:
         return self.network_from(case.X, case.Y, case.parameters, case.learning_rate)
 
-    def network_from(self, X, Y, parameters: dict, learning_rate: float) -> "NetworkTruth":
+    def network_from(self, X, Y, parameters: dict, learning_rate: float) -> NetworkTruth:
         L = len(parameters) // 2
         X_t, Y_t = self._t(X, True), self._t(Y)
         m = X_t.shape[1]

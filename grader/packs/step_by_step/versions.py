@@ -30,8 +30,17 @@ from grader.errors import GraderError
 
 VERSIONS = ("pre-v3", "v3", "v4", "v5", "v6", "v7", "v8", "v8a", "v1.x")
 LEGACY_KEYS = frozenset({"pre-v3", "v3", "v4", "v5"})  # grads['dA' + str(l)] is the gradient of A[l-1]
-YEARS = {"pre-v3": "2017", "v3": "2017", "v4": "2017-2018", "v5": "2018", "v6": "2018", "v7": "2018-2019",
-         "v8": "2019-2020", "v8a": "2020", "v1.x": "2021 and later"}
+YEARS = {
+    "pre-v3": "2017",
+    "v3": "2017",
+    "v4": "2017-2018",
+    "v5": "2018",
+    "v6": "2018",
+    "v7": "2018-2019",
+    "v8": "2019-2020",
+    "v8a": "2020",
+    "v1.x": "2021 and later",
+}
 KEYS_TEXT = {"legacy": "dA1..dAL", "current": "dA0..dA(L-1)", "either": "dA1..dAL or dA0..dA(L-1)"}
 _UP_TO_V5 = frozenset({"pre-v3", "v3", "v4", "v5"})
 _PRE_2021 = frozenset(VERSIONS) - {"v1.x"}
@@ -51,18 +60,34 @@ _MODULES = {  # a course module imported or %run -> the versions that shipped it
     "dnn_utils_v2": _set("v3", "v4", "v5", "v6", "v7", "v8", "v8a"),
     "dnn_utils": _set("pre-v3", "v1.x"),
 }
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+)|%run[ \t]+(?:-\w+[ \t]+)*['\"]?([^\s'\"]+?)(?:\.py)?['\"]?[ \t]*$)", re.M)
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+)|%run[ \t]+(?:-\w+[ \t]+)*['\"]?([^\s'\"]+?)(?:\.py)?['\"]?[ \t]*$)",
+    re.M,
+)
 _COMMENTS = (  # (pattern, versions, what it is)
     (re.compile(r'Outputs:\s*"grads\["dAL"\]'), _UP_TO_V5, 'the template comment Outputs: "grads["dAL"] ...'),
-    (re.compile(r'Outputs:\s*"grads\["dAL-1"\]'), frozenset(VERSIONS) - _UP_TO_V5, 'the template comment Outputs: "grads["dAL-1"] ...'),
-    (re.compile(r'Outputs:\s*"grads\["dA"\s*\+\s*str\(l\s*\+\s*1\)\]'), _PRE_2021 - {"v8", "v8a"},
-     'the loop\'s template comment Outputs: "grads["dA" + str(l + 1)] ...'),
-    (re.compile(r'Outputs:\s*"grads\["dA"\s*\+\s*str\(l\)\]'), _set("v8", "v8a", "v1.x"),
-     'the loop\'s template comment Outputs: "grads["dA" + str(l)] ...'),
+    (
+        re.compile(r'Outputs:\s*"grads\["dAL-1"\]'),
+        frozenset(VERSIONS) - _UP_TO_V5,
+        'the template comment Outputs: "grads["dAL-1"] ...',
+    ),
+    (
+        re.compile(r'Outputs:\s*"grads\["dA"\s*\+\s*str\(l\s*\+\s*1\)\]'),
+        _PRE_2021 - {"v8", "v8a"},
+        'the loop\'s template comment Outputs: "grads["dA" + str(l + 1)] ...',
+    ),
+    (
+        re.compile(r'Outputs:\s*"grads\["dA"\s*\+\s*str\(l\)\]'),
+        _set("v8", "v8a", "v1.x"),
+        'the loop\'s template comment Outputs: "grads["dA" + str(l)] ...',
+    ),
     (re.compile(r"#\s*YOUR CODE STARTS HERE"), _set("v1.x"), "the template marker # YOUR CODE STARTS HERE"),
     (re.compile(r"^\s*#\s*UNQ_C\d+", re.M), _set("v1.x"), "a # UNQ_C cell marker"),
 )
-_TEST_CALLS = re.compile(r"^[ \t]*(?:initialize_parameters(?:_deep)?|linear_(?:activation_)?(?:forward|backward)|L_model_(?:forward|backward)|compute_cost|update_parameters)_test\(\s*\w+\s*\)", re.M)
+_TEST_CALLS = re.compile(
+    r"^[ \t]*(?:initialize_parameters(?:_deep)?|linear_(?:activation_)?(?:forward|backward)|L_model_(?:forward|backward)|compute_cost|update_parameters)_test\(\s*\w+\s*\)",
+    re.M,
+)
 _VERSION_CELL = re.compile(r"^\s*###\s*v(1\.\d+)\s*$")
 _FILE_VERSION = re.compile(r"(?:^|[\s_+\-])v(\d+a?)$", re.I)
 
@@ -112,24 +137,35 @@ class NotebookVersion:
         shown = [e.text if brief else f"{e.where}: {e.text}" for e in used[:3]]
         return "recognised by " + "; ".join(shown) + (f"; and {len(used) - 3} more" if len(used) > 3 else "")
 
-
     def keys_notice(self, used_legacy: bool) -> str | None:
         """What the L_model_backward and end_to_end feedback says about the keys, when it matters."""
         keys = self.grads_keys
         if keys == "legacy":
-            return (f"Graded as the {self.name} notebook ({self.because(brief=True)}), whose grads keys are dA1..dAL: "
-                    "grads['dA' + str(l)] holds the gradient of A[l-1].")
+            return (
+                f"Graded as the {self.name} notebook ({self.because(brief=True)}), whose grads keys are dA1..dAL: "
+                "grads['dA' + str(l)] holds the gradient of A[l-1]."
+            )
         if keys == "either" and used_legacy:
-            why = "the rubric accepts both key conventions" if self.accept_either else \
-                f"the notebook version could not be decided ({self.name}; {self.because(brief=True)})"
-            return (f"Your grads use the keys dA1..dAL of the 2017-2018 notebooks; {why}, so they are read that way "
-                    "(grads['dA' + str(l)] as the gradient of A[l-1]). Today's notebook uses dA0..dA(L-1).")
+            why = (
+                "the rubric accepts both key conventions"
+                if self.accept_either
+                else f"the notebook version could not be decided ({self.name}; {self.because(brief=True)})"
+            )
+            return (
+                f"Your grads use the keys dA1..dAL of the 2017-2018 notebooks; {why}, so they are read that way "
+                "(grads['dA' + str(l)] as the gradient of A[l-1]). Today's notebook uses dA0..dA(L-1)."
+            )
         return None
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "candidates": [v for v in VERSIONS if v in self.candidates], "source": self.source,
-                "grads_keys": KEYS_TEXT[self.grads_keys], "because": self.because(),
-                "evidence": [e.to_dict() for e in self.evidence]}
+        return {
+            "name": self.name,
+            "candidates": [v for v in VERSIONS if v in self.candidates],
+            "source": self.source,
+            "grads_keys": KEYS_TEXT[self.grads_keys],
+            "because": self.because(),
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
 
 
 def version_line(data: dict) -> str:
@@ -168,7 +204,7 @@ def _module_evidence(where: str, text: str) -> list[Evidence]:
 
 def _line_at(text: str, index: int) -> str:
     start, end = text.rfind("\n", 0, index) + 1, text.find("\n", index)
-    line = text[start:end if end >= 0 else None].strip()
+    line = text[start : end if end >= 0 else None].strip()
     return line if len(line) <= 80 else line[:77] + "..."
 
 
@@ -194,7 +230,11 @@ def recognise(texts: list[tuple[str, str]], filename: str = "") -> NotebookVersi
         if cell:
             tiers[0].append(Evidence(where, f"the version cell ### v{cell.group(1)}", _set("v1.x")))
         tiers[1] += _module_evidence(where, text)
-        tiers[2] += _pattern_evidence(where, text, _COMMENTS + ((_TEST_CALLS, _set("v1.x"), "a call of the 2021 public tests (..._test(function))"),))
+        tiers[2] += _pattern_evidence(
+            where,
+            text,
+            _COMMENTS + ((_TEST_CALLS, _set("v1.x"), "a call of the 2021 public tests (..._test(function))"),),
+        )
     candidates = frozenset(VERSIONS)
     kept: list[Evidence] = []
     for tier in tiers:
@@ -223,12 +263,15 @@ def pinned(version: str) -> NotebookVersion:
     """The version a rubric names (`[grading] version = "v4"`); "v1.0", "v1.2" ... count as v1.x."""
     name = "v1.x" if re.fullmatch(r"v1\.(x|\d+)", version) else version
     if name not in VERSIONS:
-        raise GraderError(f"unknown notebook version {version!r}; known: auto, {', '.join(VERSIONS)} (or v1.0, v1.1, v1.2)")
+        raise GraderError(
+            f"unknown notebook version {version!r}; known: auto, {', '.join(VERSIONS)} (or v1.0, v1.1, v1.2)"
+        )
     return NotebookVersion(_set(name), source="rubric")
 
 
-def for_submission(texts: list[tuple[str, str]], filename: str = "", version: str = "auto",
-                   legacy_grads_keys: bool = False) -> NotebookVersion:
+def for_submission(
+    texts: list[tuple[str, str]], filename: str = "", version: str = "auto", legacy_grads_keys: bool = False
+) -> NotebookVersion:
     """The version to grade by: the rubric's pin, or what the submission shows; the rubric's
     legacy_grads_keys accepts both key conventions on top of either."""
     found = recognise(texts, filename) if version == "auto" else pinned(version)
