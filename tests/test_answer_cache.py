@@ -166,7 +166,7 @@ def test_a_hit_imports_no_torch(tmp_path):
     computes: that attempt is retried, so only a hit is judged.)"""
     env = {**os.environ, answer_cache.ENV: str(tmp_path)}
     script = ("import io, sys, contextlib, json\n"
-              "from grader import answer_cache as ac\n"
+              "from grader.judge import answer_cache as ac\n"
               "from grader.frontends.cli import main\n"
               "from grader.judge.rubric import load_rubric\n"
               "counts = {n: u.cases for n, u in load_rubric(None).units.items()}\n"
