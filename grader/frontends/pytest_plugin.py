@@ -386,7 +386,8 @@ class GradingSession:
             write(scored["feedback"])
         for test in scored["tests"] + scored.get("instructor_checks", []):
             write(
-                f"{test['status'].upper():8s} {test['name']:28s} {points(test['score']):>6s} / {points(test['max_score'])}"
+                f"{test['status'].upper():8s} {test['name']:28s} "
+                f"{points(test['score']):>6s} / {points(test['max_score'])}"
             )
         write(f"Score: {points(scored['score'])} / {points(scored['max_score'])}")
         outcome = for_report_dict(scored)

@@ -298,8 +298,10 @@ def render_markdown(stats: ClassStats, title: str = "Class report", context: str
         from grader.report.feedback import points
 
         out.append(
-            f"Out of {points(stats.max_score)}: mean {statistics.fmean(stats.scores):.1f}, median {points(statistics.median(stats.scores))}, "
-            f"lowest {points(min(stats.scores))}, highest {points(max(stats.scores))}; {full} ({_pct(full, n)}) have full marks."
+            f"Out of {points(stats.max_score)}: mean {statistics.fmean(stats.scores):.1f}, "
+            f"median {points(statistics.median(stats.scores))}, "
+            f"lowest {points(min(stats.scores))}, highest {points(max(stats.scores))}; "
+            f"{full} ({_pct(full, n)}) have full marks."
         )
     counts, labels = score_bins(stats.scores, stats.max_score)
     out += [
