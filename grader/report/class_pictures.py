@@ -98,7 +98,8 @@ class _Helper:
         jobs_in, self._jobs = context.Pipe(duplex=False)
         self._results, results_out = context.Pipe(duplex=False)
         for stream in (sys.stdout, sys.stderr):  # the helper must not write out what is buffered here
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         self.process = context.Process(
             target=_serve,
             args=(jobs_in, results_out, (self._jobs, self._results)),
