@@ -53,7 +53,7 @@ class CaseInput:
         """What the sandbox gets: the arguments, and the stand-ins' answers sealed with their questions."""
         from grader.sandbox import seal, wire
 
-        sealed = {}
+        sealed: dict[str, dict[str, bytes]] = {}
         for helper, table in self.standins.items():
             sealed[helper] = {}
             for args, answer, label in table:
@@ -61,7 +61,7 @@ class CaseInput:
                 sealed[helper][seal.lookup_id(key)] = seal.xor(
                     wire.encode((label, seal.fold(answer, tuple(args)))), key
                 )
-        job = {"args": list(self.args), "sealed": sealed}
+        job: dict[str, Any] = {"args": list(self.args), "sealed": sealed}
         if self.seed is not None:
             job["seed"] = int(self.seed)
         return job
@@ -176,16 +176,19 @@ class PendingCaseSet:
             if enabled:
                 gc.enable()
 
-    def complete(self) -> CaseSet:
+    def _finished(self) -> tuple[CaseSet, str]:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return self._done[0]
+        assert self._done is not None  # _work sets _done or _error
+        return self._done
+
+    def complete(self) -> CaseSet:
+        return self._finished()[0]
 
     @property
     def how(self) -> str:
-        self.complete()
-        return self._done[1]
+        return self._finished()[1]
 
     @property
     def inputs(self) -> dict[str, list[CaseInput]]:
@@ -231,7 +234,9 @@ class Pack:
     layer_cells: tuple[str, ...] = ()  # the columns of a per-layer map, for packs whose feedback draws one
     chain_outputs: tuple[tuple[str, str, str], ...] = ()  # (key the chain records, its function, what it returns)
     short_names: dict[str, str] = {}  # unit -> a short column heading for the class report
-    stages: tuple = ()  # the chain as grader.judge.chain_check.Stage's: chain_outputs, and the sandbox's code unless end_to_end_file is given, are written from it
+    # the chain as grader.judge.chain_check.Stage's: chain_outputs, and the sandbox's code unless
+    # end_to_end_file is given, are written from it
+    stages: tuple = ()
     chain_args: tuple[
         str, ...
     ] = ()  # the order an end-to-end case's arguments come in (default: the stages' first use)

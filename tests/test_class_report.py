@@ -437,7 +437,7 @@ def test_the_same_results_give_the_same_page(batches):
 ])
 def test_the_fatal_causes_the_batch_can_write_get_a_phrase(fatal, said):
     from grader.frontends.batch_pool import PAST_DEADLINE
-    from grader.report.class_report import cause
+    from grader.report.class_entry import cause
     from grader.exits import GRADER_FAULT
 
     fatal = {"GRADER_FAULT": f"{GRADER_FAULT} (boom); it is retried", "PAST_DEADLINE": f"{PAST_DEADLINE} of 600 s"}.get(fatal, fatal)

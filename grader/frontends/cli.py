@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=roster,
         metavar="FILE",
         help="a CSV with a 'submission' column (alice for alice.py) and the "
-        "LMS's identifier columns, copied into gradebook.csv (default: the submission's name as Student and SIS Login ID)",
+        "LMS's identifier columns, copied into gradebook.csv "
+        "(default: the submission's name as Student and SIS Login ID)",
     )
     grade.add_argument(
         "--no-progress",

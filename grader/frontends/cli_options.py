@@ -89,7 +89,8 @@ def common_options(parser: argparse.ArgumentParser, who: str = "instructor") -> 
         type=seed,
         default=PUBLIC_SEED,
         metavar="N",
-        help=f"the seed of the random cases, 0 or more (default {PUBLIC_SEED}, the public one); the same seed gives the same cases and scores",
+        help=f"the seed of the random cases, 0 or more (default {PUBLIC_SEED}, the public one); "
+        "the same seed gives the same cases and scores",
     )
     parser.add_argument(
         "--device", default="auto", choices=DEVICES, help="where autograd runs (default auto: CUDA if available)"

@@ -121,7 +121,8 @@ def _resolve(function, namespace: dict | None) -> tuple[str, object, dict]:
 def _what(value, pack: Pack) -> str:
     """What a student passed to check(), in their words: 'the string 'foo'', 'dot from numpy', 'a lambda'."""
     if isinstance(value, str):
-        return f"the string {safe_text.cap(repr(value), 80)}, which names no graded function (graded: {', '.join(pack.units)})"
+        shown = safe_text.cap(repr(value), 80)
+        return f"the string {shown}, which names no graded function (graded: {', '.join(pack.units)})"
     if value is None:
         return "None"
     if isinstance(value, types.FunctionType) and value.__name__ == "<lambda>":

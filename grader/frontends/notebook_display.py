@@ -28,9 +28,11 @@ WEAK_MODES = ("portable", "none")  # grader.sandbox.backends.is_weak, from the r
 # Scoped to .bgnb so that nothing else on the page changes; inline styles carry what must survive a
 # sanitiser that drops <style> (an untrusted notebook reopened, GitHub's viewer): the badge, the cause.
 STYLE = """
-.bgnb{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:14px;line-height:1.45;max-width:60rem;margin:.2rem 0}
+.bgnb{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:14px;line-height:1.45;\
+max-width:60rem;margin:.2rem 0}
 .bgnb code,.bgnb pre{font-family:var(--jp-code-font-family,monospace);font-size:13px}
-.bgnb pre{margin:.3rem 0;padding:.35rem .5rem;white-space:pre-wrap;word-break:break-word;background:rgba(127,127,127,.08);border-radius:4px}
+.bgnb pre{margin:.3rem 0;padding:.35rem .5rem;white-space:pre-wrap;word-break:break-word;\
+background:rgba(127,127,127,.08);border-radius:4px}
 .bgnb p{margin:.3rem 0}
 .bgnb ul{margin:.2rem 0 .3rem 1.2rem;padding:0}
 .bgnb table{border-collapse:collapse;margin:.3rem 0;font-size:13px}
@@ -76,7 +78,8 @@ class CheckDisplay:
         if sandbox.get("mode") not in WEAK_MODES:
             return ""
         return (
-            f"Your code ran behind weak walls here ({sandbox['mode']}: {', '.join(sandbox.get('walls', [])) or 'none'}); "
+            f"Your code ran behind weak walls here "
+            f"({sandbox['mode']}: {', '.join(sandbox.get('walls', [])) or 'none'}); "
             "fine for checking your own code."
         )
 
@@ -162,7 +165,7 @@ class CheckDisplay:
             parts.append(html_report.layer_map_table(data, self.pack))
             names.append("layer map")
         case = next((c for c in data.get("failed_cases", []) if first is not None and c["index"] == first.index), None)
-        if case and case.get("mismatches"):
+        if first is not None and case and case.get("mismatches"):
             parts.append(
                 f"<h4>{html_text(first_where(first), 400)}</h4>" + html_report.mismatches_html(case["mismatches"])
             )
@@ -222,7 +225,8 @@ def _count(test: TestResult) -> str:
 
 def _diagnosis_html(d) -> str:
     return (
-        f'<div style="border-left:3px solid #bf8700;background:rgba(191,135,0,.10);padding:.3rem .6rem;margin:.35rem 0">'
+        '<div style="border-left:3px solid #bf8700;background:rgba(191,135,0,.10);'
+        'padding:.3rem .6rem;margin:.35rem 0">'
         f"<p><b>Likely cause: {html_text(d.title)}</b> <code>{html_text(d.code, 80)}</code></p>"
         f"<p>{html_text(d.message)}</p><p>Expected: <code>{html_text(d.expected)}</code></p></div>"
     )

@@ -10,6 +10,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from grader.frontends.pytest_plugin import GradingSession
+    from grader.frontends.pytest_session import GradingSession
 
 STATE: pytest.StashKey[GradingSession] = pytest.StashKey()

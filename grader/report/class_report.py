@@ -1,275 +1,25 @@
 """The class report an instructor opens after a batch: scores, each function's pass rate, misconceptions.
 
-It is built only from the per-submission JSON reports (the `slim` of each, and each file again for its
-own page), never from live grading state, so a batch resumed after a crash writes exactly the report an
-uninterrupted one would. Next to summary.csv it writes `class_report.md`, `index.html` (html_class.py),
-one page per submission in `submissions/` (html_report.py) and the plots (plots.py) both pages show.
+It is built only from the per-submission JSON reports (the `slim` of each, class_entry.py, and each
+file again for its own page), never from live grading state, so a batch resumed after a crash writes
+exactly the report an uninterrupted one would. From the class's numbers (class_numbers.py) it writes,
+next to summary.csv, `class_report.md` (here), `index.html` (html_class.py), one page per submission
+in `submissions/` (html_report.py) and the pictures both pages show (class_pictures.py, plots.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import statistics
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
-REPORT_NAME, PICTURE_NAME, INDEX_NAME = "class_report.md", "score_distribution.png", "index.html"
-PASS_RATES, MISCONCEPTIONS, TIMES = "pass_rates.png", "misconceptions.png", "grading_time.png"
-BINS = 10  # equal-width score ranges below full marks; full marks get a bar of their own
+from grader.report.class_entry import cause as cause  # re-exported: the batch and tests import them from here
+from grader.report.class_entry import slim as slim
+from grader.report.class_numbers import BINS, ClassStats, class_stats, score_bins
+from grader.report.class_pictures import ALT, MISCONCEPTIONS, PASS_RATES, PICTURE_NAME, TIMES, Drawing
+from grader.report.class_pictures import pictures as pictures
 
-
-def slim(report: dict) -> dict:
-    """The part of a JSON report that summary.csv and the class report read (small enough to keep 10,000).
-
-    `cause` is the short phrase the class table shows for it, `cause_detail` the one line shown on hover."""
-    tests = []
-    for test in report.get("tests", []):
-        codes: dict[str, str] = {d["code"]: d.get("title", "") for d in test.get("diagnoses", []) if "code" in d}
-        for case in test.get("failed_cases", []):
-            for d in case.get("diagnoses", []):
-                if "code" in d:
-                    codes.setdefault(d["code"], d.get("title", ""))
-        tests.append(
-            {
-                "function": test["function"],
-                "score": test["score"],
-                "max_score": test["max_score"],
-                "status": test["status"],
-                "passed_cases": test.get("passed_cases", 0),
-                "total_cases": test.get("total_cases", 0),
-                "diagnoses": codes,
-            }
-        )
-    short, detail = cause(report)
-    return {
-        "submission": report.get("submission", ""),
-        "assignment": report.get("assignment", ""),
-        "status": report["status"],
-        "score": report["score"],
-        "max_score": report["max_score"],
-        "seed": report.get("seed"),
-        "feedback": report.get("feedback", ""),
-        "rubric": report.get("rubric", {}),
-        "seconds": report.get("seconds", 0.0),
-        "tests": tests,
-        "cause": short,
-        "cause_detail": detail,
-    }
-
-
-# --- the cause column: a few words for every row ---------------------------------------------------
-DETAIL_CHARS = 300  # the hover text; the submission's own page has everything
-FATAL_CAUSES = (  # (what the grader's fatal feedback says, the phrase the class table shows)
-    ("The grader failed", "the grader failed (rerun to retry)"),
-    ("ran past its deadline", "timed out (batch deadline)"),
-    ("holds no .py or .ipynb file", "no .py or .ipynb file"),
-    ("is a symbolic link", "a symbolic link, not a file"),
-    ("is neither a .py file nor a .ipynb notebook", "not a .py or .ipynb file"),
-)
-_RAISED = re.compile(r"(?m)^\s+raised ([A-Za-z_]\w{0,39})\b")  # a failing case's "  raised ValueError: ..." line
-_OTHER_PACK = re.compile(r"defines the functions of .* \(assignment ([\w.-]+)\)")
-
-
-def _flat(text: object) -> str:
-    return " ".join(str(text).split())
-
-
-def _fatal_cause(feedback: str, problems: list[dict]) -> str:
-    for said, phrase in FATAL_CAUSES:
-        if said in feedback:
-            return phrase
-    if "none of the graded functions" in feedback:
-        other = next((m.group(1) for p in problems if (m := _OTHER_PACK.search(_flat(p.get("message", ""))))), None)
-        return f"wrong assignment ({other})" if other else "defines no graded function"
-    return "unreadable file"
-
-
-def cause(report: dict) -> tuple[str, str]:
-    """(a few words, one longer line) saying why a submission lost points or could not be graded.
-
-    The few words are the misconceptions' codes, then what went wrong around them: a syntax error,
-    a crash or a timeout while loading, missing functions, a timeout, the template's `None` returned.
-    The longer line is the misconceptions' titles and the problems' own messages, cut to DETAIL_CHARS.
-    """
-    feedback = _flat(report.get("feedback", ""))
-    problems = [p for p in report.get("load_problems", []) if isinstance(p, dict)]
-    if report["status"] == "error":
-        return _fatal_cause(feedback, problems), feedback[:DETAIL_CHARS]
-    codes: dict[str, str] = {}
-    for test in report.get("tests", []):
-        for d in test.get("diagnoses", []):
-            codes.setdefault(str(d.get("code", "")), _flat(d.get("title", "")))
-    phrases: list[str] = []
-    syntax = [p for p in problems if p.get("kind") == "syntax"]
-    if syntax:
-        phrases.append("syntax error" if len(syntax) == 1 else f"{len(syntax)} syntax errors")
-    loads = [_flat(p.get("message", "")) for p in problems if p.get("kind") == "load"]
-    if any(m.startswith("Timeout") for m in loads):
-        phrases.append("timed out while loading")
-    elif loads:
-        kind = loads[0].split(":")[0]
-        phrases.append(f"crashed at load ({kind})" if kind.isidentifier() else "crashed at load")
-    lost = [t for t in report.get("tests", []) if t.get("status") != "passed"]
-    missing = [t["function"] for t in lost if str(t.get("feedback", "")).startswith(f"{t['function']} is not defined")]
-    if missing:
-        phrases.append(f"{missing[0]} missing" if len(missing) == 1 else f"{len(missing)} functions missing")
-    timeouts = [t["function"] for t in lost if t.get("status") == "timeout"]
-    if timeouts:
-        phrases.append(f"timed out in {timeouts[0]}" + (f" and {len(timeouts) - 1} more" if len(timeouts) > 1 else ""))
-    raised = [
-        (t["function"], m.group(1))
-        for t in lost
-        if t.get("status") == "error"
-        and t["function"] not in missing
-        and (m := _RAISED.search(str(t.get("feedback", ""))))
-    ]
-    if raised:
-        phrases.append(
-            f"{raised[0][0]} raises {raised[0][1]}" + (f" and {len(raised) - 1} more" if len(raised) > 1 else "")
-        )
-    if any(re.search(r"\b(got|returned) None\b", str(t.get("feedback", ""))) for t in lost):
-        phrases.append("returns None (template not filled in?)")
-    words = [c for c in codes if c] + phrases
-    if not words and lost:
-        words = [f"{len(lost)} unit{'s' if len(lost) > 1 else ''} wrong, no known cause"]
-    details = [f"{code}: {title}" for code, title in codes.items() if code and title]
-    details += [
-        _flat(f"{p.get('where', '')}: {p.get('message', '')}") for p in problems if p.get("kind") in ("syntax", "load")
-    ]
-    return ", ".join(words), "; ".join(details)[:DETAIL_CHARS]
-
-
-# --- the statistics --------------------------------------------------------------------------------
-@dataclass
-class UnitStats:
-    points: float = 0.0
-    full_marks: int = 0
-    case_fraction: float = 0.0  # summed over submissions; divided by `submissions` when shown
-    could_not_run: int = 0
-    submissions: int = 0  # the graded submissions of this unit's assignment: the shares' denominator
-
-
-@dataclass
-class Misconception:
-    title: str
-    submissions: int = 0
-    functions: Counter = field(default_factory=Counter)
-
-
-@dataclass
-class AssignmentStats:
-    """One assignment's graded submissions: a mixed class gets one each, so that the pass rates of one
-    assignment are shares of its own submissions, never of the other's."""
-
-    name: str
-    title: str
-    names: list[str] = field(default_factory=list)
-    scores: list[float] = field(default_factory=list)
-    max_score: float = 0.0
-    units: dict[str, UnitStats] = field(default_factory=dict)
-    misconceptions: dict[str, Misconception] = field(default_factory=dict)
-
-
-@dataclass
-class ClassStats:
-    names: list[str]  # every submission
-    scores: list[float]  # the graded ones' only: a submission that could not be graded has no score to average
-    max_score: float
-    errors: list[tuple[str, str]]  # (submission, why it could not be graded: the feedback)
-    units: dict[str, UnitStats]  # over the graded submissions (of each unit's assignment)
-    misconceptions: dict[str, Misconception]
-    seconds: list[float] = field(default_factory=list)  # how long each submission took to grade
-    reasons: list[tuple[str, str]] = field(default_factory=list)  # (submission, a few words) for each of `errors`
-    assignments: dict[str, AssignmentStats] = field(default_factory=dict)  # the default pack's first
-
-    @property
-    def size(self) -> int:
-        return len(self.names)
-
-    @property
-    def graded(self) -> int:
-        return len(self.scores)
-
-
-def _add(units: dict[str, UnitStats], misconceptions: dict[str, Misconception], report: dict) -> None:
-    seen: set[str] = set()
-    for test in report["tests"]:
-        unit = units.setdefault(test["function"], UnitStats())
-        unit.points = max(unit.points, test["max_score"])
-        unit.submissions += 1
-        if test["total_cases"] and test["passed_cases"] == test["total_cases"]:
-            unit.full_marks += 1
-        if test["total_cases"]:
-            unit.case_fraction += test["passed_cases"] / test["total_cases"]
-        else:
-            unit.could_not_run += 1
-        for code, title in test["diagnoses"].items():
-            found = misconceptions.setdefault(code, Misconception(title))
-            found.title = found.title or title
-            found.functions[test["function"]] += 1
-            if code not in seen:
-                seen.add(code)
-                found.submissions += 1
-
-
-def _ordered(units: dict[str, UnitStats]) -> dict[str, UnitStats]:
-    from grader import packs
-
-    order = {u: i for i, u in enumerate(packs.all_units())}
-    return dict(sorted(units.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
-
-
-def class_stats(entries: list[tuple[str, dict]]) -> ClassStats:
-    """Aggregate (name, slim report) pairs. A submission that could not be graded is counted apart: it is
-    in `errors` and `reasons`, never in the scores, the pass rates or the misconceptions."""
-    from grader import packs
-
-    max_score = max((r["max_score"] for _, r in entries), default=100.0)
-    units: dict[str, UnitStats] = {}
-    misconceptions: dict[str, Misconception] = {}
-    assignments: dict[str, AssignmentStats] = {}
-    errors, reasons, scores = [], [], []
-    for name, report in entries:
-        if report["status"] == "error":
-            errors.append((name, report.get("feedback") or "could not be graded"))
-            reasons.append((name, report.get("cause") or _fatal_cause(_flat(report.get("feedback", "")), [])))
-            continue
-        scores.append(report["score"])
-        pack = packs.of_report(report)
-        own = assignments.setdefault(pack.name, AssignmentStats(pack.name, pack.title))
-        own.names.append(name)
-        own.scores.append(report["score"])
-        own.max_score = max(own.max_score, report["max_score"])
-        _add(own.units, own.misconceptions, report)
-        _add(units, misconceptions, report)
-    for own in assignments.values():  # each in its own rubric's order (end_to_end last in both packs)
-        order = {u: i for i, u in enumerate(packs.get(own.name).units)}
-        own.units = dict(sorted(own.units.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
-    order = {name: i for i, name in enumerate(packs.names())}
-    assignments = dict(sorted(assignments.items(), key=lambda kv: order.get(kv[0], len(order))))
-    return ClassStats(
-        [n for n, _ in entries],
-        scores,
-        max_score,
-        errors,
-        _ordered(units),
-        misconceptions,
-        [float(r.get("seconds", 0.0)) for _, r in entries],
-        reasons,
-        assignments,
-    )
-
-
-def score_bins(scores: list[float], max_score: float) -> tuple[list[int], list[str]]:
-    """Counts per equal-width range [k*w, (k+1)*w) below full marks, then the count at full marks."""
-    width = max_score / BINS if max_score else 1.0
-    counts = [0] * (BINS + 1)
-    for score in scores:
-        counts[BINS if score >= max_score else min(int(score / width), BINS - 1)] += 1
-    labels = [f"{round(k * width, 1):g}" for k in range(BINS)] + [f"{max_score:g}"]
-    return counts, labels
+REPORT_NAME, INDEX_NAME = "class_report.md", "index.html"
 
 
 def _pct(part: float, whole: int) -> str:
@@ -298,8 +48,10 @@ def render_markdown(stats: ClassStats, title: str = "Class report", context: str
         from grader.report.feedback import points
 
         out.append(
-            f"Out of {points(stats.max_score)}: mean {statistics.fmean(stats.scores):.1f}, median {points(statistics.median(stats.scores))}, "
-            f"lowest {points(min(stats.scores))}, highest {points(max(stats.scores))}; {full} ({_pct(full, n)}) have full marks."
+            f"Out of {points(stats.max_score)}: mean {statistics.fmean(stats.scores):.1f}, "
+            f"median {points(statistics.median(stats.scores))}, "
+            f"lowest {points(min(stats.scores))}, highest {points(max(stats.scores))}; "
+            f"{full} ({_pct(full, n)}) have full marks."
         )
     counts, labels = score_bins(stats.scores, stats.max_score)
     out += [
@@ -358,50 +110,6 @@ def render_markdown(stats: ClassStats, title: str = "Class report", context: str
     return "\n".join(out) + "\n"
 
 
-def unit_rows(stats: ClassStats) -> list[tuple[str, str, UnitStats]]:
-    """(assignment, label, unit stats) for every graded unit, each assignment's in its rubric's order; a
-    unit that two assignments share (end_to_end) is labelled with its assignment in a mixed class."""
-    mixed = len(stats.assignments) > 1
-    names = [u for own in stats.assignments.values() for u in own.units]
-    return [
-        (own.name, f"{unit} ({own.name})" if mixed and names.count(unit) > 1 else unit, s)
-        for own in stats.assignments.values()
-        for unit, s in own.units.items()
-    ]
-
-
-def pictures(stats: ClassStats) -> dict[str, bytes]:
-    """The four plots, by file name: score histogram, pass rates, misconceptions per function, time per submission.
-
-    Only graded submissions are in the first three; each assignment's shares are of its own submissions."""
-    from grader.report import plots
-
-    bins = [(own.title or own.name, score_bins(own.scores, stats.max_score)[0]) for own in stats.assignments.values()]
-    labels = score_bins([], stats.max_score)[1]
-    rows = unit_rows(stats)
-    full = [100 * u.full_marks / (u.submissions or 1) for _, _, u in rows]
-    cases = [100 * u.case_fraction / (u.submissions or 1) for _, _, u in rows]
-    ranked = sorted(stats.misconceptions.items(), key=lambda kv: (-kv[1].submissions, kv[0]))
-    names = list(stats.units)
-    where = [f for f in names if any(m.functions.get(f) for _, m in ranked)]
-    where += sorted({f for _, m in ranked for f in m.functions} - set(where))
-    matrix = [[m.functions.get(f, 0) for f in where] for _, m in ranked]
-    return {
-        PICTURE_NAME: plots.draw(plots.score_histogram, bins, labels, stats.max_score, len(stats.errors)),
-        PASS_RATES: plots.draw(plots.pass_rates, [label for _, label, _ in rows], full, cases),
-        MISCONCEPTIONS: plots.draw(plots.misconception_map, [code for code, _ in ranked], where, matrix),
-        TIMES: plots.draw(plots.grading_time, stats.seconds),
-    }
-
-
-ALT = {
-    PICTURE_NAME: "Score distribution: submissions per score range",
-    PASS_RATES: "Each function: full marks, and cases passed",
-    MISCONCEPTIONS: "Misconceptions recognised, per function",
-    TIMES: "Time per submission",
-}
-
-
 def _full_report(path: Path | None) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8")) if path is not None else None
@@ -416,13 +124,31 @@ def write_class_report(out: Path, entries: list[tuple], context: str, write) -> 
     `entries` are (name, slim report, path of the full JSON report or None); each submission's page is
     drawn from its full report, read one at a time (a class of 10,000 never sits in memory at once).
     """
-    from grader.report.html_class import PAGES, class_page
-    from grader.report.html_report import page, submission_page, text
+    from grader.report.html_class import class_page
 
     stats = class_stats([(name, report) for name, report, *_ in entries])
-    drawn = pictures(stats)
+    drawing = Drawing(stats)  # a helper draws the pictures while the pages are written here
+    try:
+        _write_pages(out, entries, write)
+        drawn = drawing.finish()
+    finally:
+        drawing.close()
     for name, data in drawn.items():
         write(out / name, data)
+    index = class_page(
+        stats, [(name, report) for name, report, *_ in entries], [(f, ALT[f]) for f in drawn], context.replace("`", "")
+    )  # the context's code marks are Markdown's
+    write(out / INDEX_NAME, index)
+    page_md = out / REPORT_NAME
+    write(page_md, render_markdown(stats, context=context))
+    return [page_md, out / INDEX_NAME]
+
+
+def _write_pages(out: Path, entries: list[tuple], write) -> None:
+    """One page per submission, drawn from its full report, read one at a time."""
+    from grader.report.html_class import PAGES
+    from grader.report.html_report import page, submission_page, text
+
     (out / PAGES).mkdir(exist_ok=True)
     for name, _report, *rest in entries:
         full = _full_report(rest[0] if rest else None)
@@ -436,10 +162,3 @@ def write_class_report(out: Path, entries: list[tuple], context: str, write) -> 
             )
         )
         write(out / PAGES / f"{name}.html", html)
-    index = class_page(
-        stats, [(name, report) for name, report, *_ in entries], [(f, ALT[f]) for f in drawn], context.replace("`", "")
-    )  # the context's code marks are Markdown's
-    write(out / INDEX_NAME, index)
-    page_md = out / REPORT_NAME
-    write(page_md, render_markdown(stats, context=context))
-    return [page_md, out / INDEX_NAME]

@@ -68,7 +68,8 @@ def mismatch_lines(m: Mismatch) -> list[str]:
     if m.kind == "value" and m.max_abs_error is not None:
         at = f" at index {tuple(m.index)}" if m.index else ""
         lines.append(
-            f"  expected and returned shape {shape(m.expected_shape)}; largest absolute error {number(m.max_abs_error)}{at}; "
+            f"  expected and returned shape {shape(m.expected_shape)}; "
+            f"largest absolute error {number(m.max_abs_error)}{at}; "
             f"largest relative error {number(m.max_rel_error)}"
         )
         if m.expected_excerpt is not None:
@@ -111,7 +112,7 @@ def timeout_lines(case: CaseResult) -> list[str]:
         return []
     text = frame[3].strip() if len(frame) > 3 and frame[3] else ""
     lines = [f"  Time ran out in {frame[2]}, at line {frame[1]} of {_file(frame[0])}" + (f": {text}" if text else "")]
-    frames = case.error["traceback"]
+    frames = (case.error or {})["traceback"]  # a frame was found, so there is an error
     if len(frames) > 1:
         lines.append("  called from " + " <- ".join(f"{f[2]} (line {f[1]})" for f in reversed(frames[-6:-1])))
     return lines

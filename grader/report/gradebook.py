@@ -154,7 +154,7 @@ def write_gradebook(out: Path, rows: list[tuple], roster: Roster | None, write) 
     """Write out/gradebook.csv with `write(path, text)` (atomic); name on stderr what the roster lacks."""
     text, missing = gradebook_csv(rows, roster)
     write(out / GRADEBOOK_NAME, text)
-    if missing:
+    if missing and roster is not None:  # only a roster leaves submissions out
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
         print(
             f"grader: warning: {len(missing)} submission(s) not in the roster {roster.source}, left out of "

@@ -101,7 +101,8 @@ def _template(tests: list) -> str | None:
     if len(empty) == len(graded):
         return (
             f"This is still the template: all {len(graded)} functions return None where your code should go. "
-            "Fill in the lines between ### START CODE HERE ### and ### END CODE HERE ###, run each cell, and submit again."
+            "Fill in the lines between ### START CODE HERE ### and ### END CODE HERE ###, "
+            "run each cell, and submit again."
         )
     if len(empty) >= TEMPLATE_SHARE * len(graded):
         return (

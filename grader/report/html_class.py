@@ -51,7 +51,8 @@ col.name{width:15%}
 @media (max-width:80rem){col.unit{width:2.5rem}col.status{width:5rem}col.name{width:17%}
   table.submissions th,table.submissions td{padding:.15rem .15rem}table.submissions thead th{font-size:.68rem}}
 td.why{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:inherit;text-align:inherit}
+th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:inherit;\
+text-align:inherit}
 th[aria-sort=ascending] button::after{content:" \\25B2"}
 th[aria-sort=descending] button::after{content:" \\25BC"}
 tr:target{background:#fff8c5}
@@ -135,7 +136,8 @@ def submission_row(name: str, report: dict, units: list[str]) -> str:
         else:
             title = f"{unit}: {test['passed_cases']} of {test['total_cases']} cases passed"
             cells.append(
-                f'<td class="num {text(test["status"], 20)}" data-v="{test["score"]}" title="{text(title, 200)}">{test["score"]:g}</td>'
+                f'<td class="num {text(test["status"], 20)}" data-v="{test["score"]}" '
+                f'title="{text(title, 200)}">{test["score"]:g}</td>'
             )
     search = text(f"{name} {meaning} {short} {detail}".lower(), 600)
     hover = text(f"{short}: {detail}" if detail else short, 400)
@@ -147,7 +149,8 @@ def submission_row(name: str, report: dict, units: list[str]) -> str:
     return (
         f'<tr id="row-{text(name, 200)}" data-status="{outcome.name.lower()}" data-text="{search}">'
         f'<td><a href="{page_href(name)}">{text(name, 200)}</a></td>'
-        f'<td class="status {"passed" if outcome is Exit.FULL_MARKS else "failed"}" data-v="{int(outcome)}">{meaning}</td>'
+        f'<td class="status {"passed" if outcome is Exit.FULL_MARKS else "failed"}" '
+        f'data-v="{int(outcome)}">{meaning}</td>'
         f"{score}{''.join(cells)}"
         f'<td class="why" title="{hover}">{text(short, 200) or "-"}</td>'
         f'<td class="num" data-v="{report.get("seconds", 0)}">{report.get("seconds", 0):.2f}</td></tr>'
@@ -169,7 +172,8 @@ def submissions_table(entries: list[tuple[str, dict]], units: list[str], max_sco
         f'<th class="num" data-type="number"><button type="button">score /{max_score:g}</button></th>',
     ]
     head += [
-        f'<th class="num" data-type="number" title="{text(u, 80)}"><button type="button">{text(SHORT.get(u, u), 40).replace("_", "_<wbr/>")}</button></th>'
+        f'<th class="num" data-type="number" title="{text(u, 80)}"><button type="button">'
+        f"{text(SHORT.get(u, u), 40).replace('_', '_<wbr/>')}</button></th>"
         for u in units
     ]
     head += [
@@ -179,7 +183,8 @@ def submissions_table(entries: list[tuple[str, dict]], units: list[str], max_sco
     rows = "\n".join(submission_row(name, report, units) for name, report in entries)
     title = f"<caption>{text(caption, 200)}</caption>" if caption else ""
     return (
-        f'<table class="submissions">{title}<colgroup>{"".join(columns)}</colgroup><thead><tr>{"".join(head)}</tr></thead>\n'
+        f'<table class="submissions">{title}<colgroup>{"".join(columns)}</colgroup>'
+        f"<thead><tr>{''.join(head)}</tr></thead>\n"
         f"<tbody>\n{rows}\n</tbody></table>"
     )
 
@@ -260,13 +265,15 @@ def function_table(own) -> str:
             else "<td>-</td><td>-</td>"
         )
         rows.append(
-            f'<tr><td><code>{text(unit, 80)}</code></td><td>{text(SHORT.get(unit, unit), 40)}</td><td class="num">{s.points:g}</td>'
-            f'{shares}<td class="num">{s.could_not_run}</td><td>{f"<ul class=plain>{seen}</ul>" if seen else "-"}</td></tr>'
+            f"<tr><td><code>{text(unit, 80)}</code></td><td>{text(SHORT.get(unit, unit), 40)}</td>"
+            f'<td class="num">{s.points:g}</td>{shares}<td class="num">{s.could_not_run}</td>'
+            f"<td>{f'<ul class=plain>{seen}</ul>' if seen else '-'}</td></tr>"
         )
     return (
-        f'<p class="meta">Shares of the {n} graded submission{"s" if n != 1 else ""} of this assignment. <i>Full marks</i>: '
-        "passed every case; <i>cases passed</i>: the mean share of its cases passed; a graded submission that lacked the "
-        'function counts as zero.</p>\n<table class="wide"><thead><tr><th>function</th><th>column</th><th class="num">points</th>'
+        f'<p class="meta">Shares of the {n} graded submission{"s" if n != 1 else ""} of this assignment. '
+        "<i>Full marks</i>: passed every case; <i>cases passed</i>: the mean share of its cases passed; "
+        "a graded submission that lacked the function counts as zero.</p>\n"
+        '<table class="wide"><thead><tr><th>function</th><th>column</th><th class="num">points</th>'
         '<th class="num">full marks</th><th class="num">cases passed</th><th class="num">could not run</th>'
         f"<th>misconceptions recognised (submissions)</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
@@ -287,7 +294,8 @@ def misconception_table(stats) -> str:
             f'<td class="num">{m.submissions} ({_pct(m.submissions, among)})</td><td>{where}</td></tr>'
         )
     return (
-        '<table class="wide"><thead><tr><th>misconception</th><th>code</th><th class="num">submissions (share of their assignment)</th><th>where</th></tr></thead>'
+        '<table class="wide"><thead><tr><th>misconception</th><th>code</th>'
+        '<th class="num">submissions (share of their assignment)</th><th>where</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -311,7 +319,8 @@ def class_page(stats, entries: list[tuple[str, dict]], pictures: list[tuple[str,
     if mixed:
         for own in stats.assignments.values():
             body.append(
-                f"<h3>{text(own.title, 200)} (<code>{text(own.name, 80)}</code>)</h3>\n{numbers_list(score_numbers(own, stats.max_score))}"
+                f"<h3>{text(own.title, 200)} (<code>{text(own.name, 80)}</code>)</h3>\n"
+                f"{numbers_list(score_numbers(own, stats.max_score))}"
             )
     body.append(ungradable_section(stats))
     body.append('<h2 id="functions">Each function</h2>')
@@ -323,7 +332,8 @@ def class_page(stats, entries: list[tuple[str, dict]], pictures: list[tuple[str,
     plots = "".join(f'<img src="{quote(file)}" alt="{text(alt)}" width="720"/>' for file, alt in pictures)
     body.append(f'<h2 id="plots">Plots</h2>\n<div class="plots">{plots}</div>')
     body.append(
-        '<h2 id="every">Every submission</h2>\n<p class="meta">Click a heading to sort, a name to open that submission\'s report; '
+        '<h2 id="every">Every submission</h2>\n'
+        '<p class="meta">Click a heading to sort, a name to open that submission\'s report; '
         "point at a cause to read it whole.</p>\n" + toolbar()
     )
     groups: dict[str, list[tuple[str, dict]]] = {}

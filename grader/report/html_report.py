@@ -15,12 +15,12 @@ import base64
 import hashlib
 import re
 from html import escape
-from types import SimpleNamespace
 from urllib.parse import quote
 
 from grader import packs
 from grader.exits import MEANING, for_report_dict
 from grader.judge.compare import Mismatch
+from grader.judge.results import CaseResult
 from grader.pack import Pack
 from grader.report import feedback, headline
 from grader.report.feedback import points
@@ -33,7 +33,8 @@ NUMERIC = ("value", "shape", "dtype", "nonfinite")
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 CSS = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;color:#1f2328}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:72rem;\
+padding:1rem 1.5rem;color:#1f2328}
 a{color:#0550ae}
 h1{font-size:1.5rem;margin:.2rem 0 .6rem}
 h2{font-size:1.25rem;margin:1.2rem 0 .5rem}
@@ -42,7 +43,8 @@ table{border-collapse:collapse;margin:.4rem 0 .8rem}
 th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-word}
+pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.5rem;overflow-x:auto;white-space:pre-wrap;\
+word-break:break-word}
 code{background:#f6f8fa;padding:0 .2rem}
 .passed,.ok{color:#1a7f37}
 .failed,.error,.wrong,.fatal{color:#cf222e}
@@ -76,7 +78,8 @@ def page(title: str, body: str, style: str = CSS, script: str = "", images: bool
         policy.append("img-src 'self'")
     head = (
         f'<meta charset="utf-8"/>\n<meta http-equiv="Content-Security-Policy" content="{"; ".join(policy)}"/>\n'
-        f'<meta name="referrer" content="no-referrer"/>\n<meta name="viewport" content="width=device-width, initial-scale=1"/>\n'
+        '<meta name="referrer" content="no-referrer"/>\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"/>\n'
         f"<title>{text(title, 200)}</title>\n<style>{style}</style>"
     )
     tail = f"\n<script>{script}</script>" if script else ""
@@ -90,7 +93,10 @@ def summary_line(report: dict) -> str:
         return f"Score: 0 / {points(report['max_score'])}. {report.get('feedback', '')}"
     tests = report.get("tests", [])
     passed = sum(t["status"] == "passed" for t in tests)
-    return f"Score: {points(report['score'])} / {points(report['max_score'])}. {passed} of {len(tests)} graded units passed every case."
+    return (
+        f"Score: {points(report['score'])} / {points(report['max_score'])}. "
+        f"{passed} of {len(tests)} graded units passed every case."
+    )
 
 
 def score_table(report: dict) -> str:
@@ -102,7 +108,8 @@ def score_table(report: dict) -> str:
         link = f'<a href="#t-{name}">{name}</a>' if t["status"] != "passed" or t.get("notices") else name
         rows.append(
             f'<tr><td>{link}</td><td class="{text(t["status"], 20)}">{text(t["status"], 20)}</td>'
-            f'<td class="num">{points(t["score"])} / {points(t["max_score"])}</td><td class="num">{cases}</td><td>{causes}</td></tr>'
+            f'<td class="num">{points(t["score"])} / {points(t["max_score"])}</td>'
+            f'<td class="num">{cases}</td><td>{causes}</td></tr>'
         )
     return (
         '<table class="scores"><thead><tr><th>function</th><th>status</th><th class="num">score</th>'
@@ -146,13 +153,16 @@ def mismatches_html(found: list[dict]) -> str:
     out = f"<ul>{out}</ul>" if out else ""
     if numeric:
         rows = "".join(
-            f'<tr><td><code>{text(m.path, 200)}</code></td><td>{text(m.message)}</td><td class="num">{feedback.shape(m.expected_shape)}</td>'
+            f"<tr><td><code>{text(m.path, 200)}</code></td><td>{text(m.message)}</td>"
+            f'<td class="num">{feedback.shape(m.expected_shape)}</td>'
             f'<td class="num">{feedback.shape(m.got_shape)}</td><td class="num">{feedback.number(m.max_abs_error)}</td>'
-            f'<td class="num">{feedback.number(m.max_rel_error)}</td><td class="num">{tuple(m.index) if m.index else "-"}</td></tr>'
+            f'<td class="num">{feedback.number(m.max_rel_error)}</td>'
+            f'<td class="num">{tuple(m.index) if m.index else "-"}</td></tr>'
             for m in numeric
         )
         out += (
-            '<table class="mismatches"><thead><tr><th>quantity</th><th>what is wrong</th><th class="num">expected shape</th>'
+            '<table class="mismatches"><thead><tr><th>quantity</th><th>what is wrong</th>'
+            '<th class="num">expected shape</th>'
             '<th class="num">returned shape</th><th class="num">max abs error</th><th class="num">max rel error</th>'
             f'<th class="num">at index</th></tr></thead><tbody>{rows}</tbody></table>'
         )
@@ -160,7 +170,8 @@ def mismatches_html(found: list[dict]) -> str:
             if m.kind == "value" and m.expected_excerpt is not None:
                 out += (
                     f"<p><code>{text(m.path, 200)}</code>, {text(feedback.excerpt_note(m))}:</p>"
-                    f"<pre>expected {feedback.numbers(m.expected_excerpt)}\nreturned {feedback.numbers(m.got_excerpt)}</pre>"
+                    f"<pre>expected {feedback.numbers(m.expected_excerpt)}\n"
+                    f"returned {feedback.numbers(m.got_excerpt)}</pre>"
                 )
     if len(found) > feedback.MAX_MISMATCHES:
         out += f"<p>... and {len(found) - feedback.MAX_MISMATCHES} more wrong quantities.</p>"
@@ -173,12 +184,13 @@ def case_html(case: dict, output: bool) -> str:
     if case["status"] == "failed" and case.get("mismatches"):
         body = mismatches_html(case["mismatches"])
     elif case["status"] == "timeout":  # the note, and where the alarm found the code when it has it
-        shown = SimpleNamespace(status="timeout", error=case.get("error"))
+        shown = CaseResult(case["index"], case["label"], case["description"], "timeout", error=case.get("error"))
         body = f"<p>{text(case.get('note') or 'no result')}</p>" + "".join(
             f"<p>{text(line)}</p>" for line in feedback.timeout_lines(shown)
         )
     elif case.get("error"):
-        lines = feedback.error_lines(SimpleNamespace(error=case["error"]))
+        shown = CaseResult(case["index"], case["label"], case["description"], case["status"], error=case["error"])
+        lines = feedback.error_lines(shown)
         body = "<pre>" + "\n".join(text(line) for line in lines) + "</pre>"
     else:
         body = f"<p>{text(case.get('note') or 'no result')}</p>"
@@ -202,7 +214,8 @@ def test_html(test: dict, cases: int | None, output: bool, pack: Pack | None = N
     out.append(f"<p>{text(lines[0] if lines else '')}</p>")  # the count line, or why it could not run
     for d in test.get("diagnoses", []):
         out.append(
-            f'<div class="cause"><p><b>Likely cause <code>{text(d["code"], 80)}</code>: {text(d.get("title", ""))}.</b> '
+            f'<div class="cause"><p><b>Likely cause <code>{text(d["code"], 80)}</code>: '
+            f"{text(d.get('title', ''))}.</b> "
             f"{text(d.get('message', ''))}</p><p>Expected: <code>{text(d.get('expected', ''))}</code></p></div>"
         )
     if test.get("layer_map"):
@@ -258,7 +271,8 @@ def submission_page(name: str, report: dict, index_href: str = "../index.html") 
     versions = report.get("versions", {})
     meta = (
         f"{text(outcome)}; seed {report.get('seed')}, device {text(report.get('device', ''), 20)}, "
-        f"rubric {text(report.get('rubric', {}).get('source', ''), 200)}, grader {text(versions.get('grader', ''), 80)}; "
+        f"rubric {text(report.get('rubric', {}).get('source', ''), 200)}, "
+        f"grader {text(versions.get('grader', ''), 80)}; "
         f"graded in {report.get('seconds', 0):.2f} s"
     )
     body = (

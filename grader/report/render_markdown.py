@@ -50,14 +50,15 @@ def score_table(report: Report) -> list[str]:
 
 def layer_map(test: TestResult, pack: Pack) -> list[str]:
     CELLS = pack.layer_cells
-    L = test.layer_map[0]["layer"]
+    rows = test.layer_map or []  # called only for a test that has one
+    L = rows[0]["layer"]
     lines = [
         f"**{feedback.layer_map_title(test)}**",
         "",
         "| layer | " + " | ".join(CELLS) + " | own step |",
         "|---|" + "---|" * len(CELLS) + "---|",
     ]
-    for row in test.layer_map:
+    for row in rows:
         step = {True: "right", False: "**wrong**", None: "❔"}[row.get("step")]
         label = f"{row['layer']}{' (L)' if row['layer'] == L else ''}"
         lines.append(f"| {label} | " + " | ".join(MARK[row.get(c)] for c in CELLS) + f" | {step} |")
@@ -74,12 +75,14 @@ def failing_case(case: CaseResult) -> list[str]:
         if numeric:
             lines += [
                 "",
-                "| quantity | what is wrong | expected shape | returned shape | max abs error | max rel error | at index |",
+                "| quantity | what is wrong | expected shape | returned shape | max abs error | max rel error "
+                "| at index |",
                 "|---|---|--:|--:|--:|--:|--:|",
             ]
             lines += [
-                f"| {cell(m.path)} | {cell(m.message)} | {feedback.shape(m.expected_shape)} | {feedback.shape(m.got_shape)} | "
-                f"{feedback.number(m.max_abs_error)} | {feedback.number(m.max_rel_error)} | {tuple(m.index) if m.index else '-'} |"
+                f"| {cell(m.path)} | {cell(m.message)} | {feedback.shape(m.expected_shape)} | "
+                f"{feedback.shape(m.got_shape)} | {feedback.number(m.max_abs_error)} | "
+                f"{feedback.number(m.max_rel_error)} | {tuple(m.index) if m.index else '-'} |"
                 for m in numeric
             ]
             excerpts = [m for m in numeric if m.kind == "value" and m.expected_excerpt is not None]
@@ -144,7 +147,8 @@ def render_markdown(report: Report) -> str:
     lines = [
         f"# Grading report: {cell(report.submission)}",
         "",
-        f"**Score: {feedback.points(report.score)} / {feedback.points(report.max_score)}** ({cell(packs.of_report(report).title)}; "
+        f"**Score: {feedback.points(report.score)} / {feedback.points(report.max_score)}** "
+        f"({cell(packs.of_report(report).title)}; "
         f"seed {report.seed}, device {cell(report.device)})",
         "",
     ]

@@ -90,8 +90,9 @@ def layer_map_table(test: TestResult, console: Console, CELLS: tuple[str, ...]) 
     table = Table(box=_box(console))
     for column in ("layer",) + CELLS + ("own step",):
         table.add_column(column)
-    L = test.layer_map[0]["layer"]
-    for row in test.layer_map:
+    rows = test.layer_map or []  # called only for a test that has one
+    L = rows[0]["layer"]
+    for row in rows:
         step = {True: "right", False: "wrong", None: "?"}[row.get("step")]
         table.add_row(
             Text(f"{row['layer']}{' (L)' if row['layer'] == L else ''}"),
