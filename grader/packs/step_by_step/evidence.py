@@ -12,6 +12,7 @@ a lost keepdims).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -225,7 +226,7 @@ def _fit(h: Hypothesis, dZ: np.ndarray, got: dict, below_Z) -> dict[str, tuple] 
     if dZ.shape != (W.shape[0], m):
         return None
     predicted = linear_step(dZ, A_prev, W)
-    slips = {}
+    slips: dict[str, tuple] = {}
     for name, value in got.items():
         if name == "dZ":
             if not close(value, dZ):
@@ -239,7 +240,7 @@ def _fit(h: Hypothesis, dZ: np.ndarray, got: dict, below_Z) -> dict[str, tuple] 
     return slips
 
 
-def explain_step(got: dict, right: Hypothesis, others: list[Hypothesis] = (), below_Z=None) -> StepFit:
+def explain_step(got: dict, right: Hypothesis, others: Sequence[Hypothesis] = (), below_Z=None) -> StepFit:
     """Explain a layer's outputs (any of dZ, dA_prev, dW, db) by the right inputs or one known mistake.
 
     `others` are wrong inputs a student may have used (dAL with the wrong sign, another layer's cache).

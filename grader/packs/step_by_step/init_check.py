@@ -105,7 +105,10 @@ def sample_problem(weights: list[np.ndarray]) -> str | None:
         )
     if abs(mean) > SIGMAS / np.sqrt(n):
         side = "above" if mean > 0 else "below"
-        return f"{seen} have a mean well {side} 0 (more than {SIGMAS:g} standard errors): np.random.randn(...) * 0.01 draws have mean 0"
+        return (
+            f"{seen} have a mean well {side} 0 (more than {SIGMAS:g} standard errors): np.random.randn(...) * 0.01 "
+            "draws have mean 0"
+        )
     if abs(std - 1.0) > SIGMAS * np.sqrt(1.0 / (2 * n)) + 0.01:
         size = "larger" if std > 1 else "smaller"
         return (
