@@ -62,7 +62,7 @@ class InitCheck(Check):
                         list(got.shape),
                     )
                 )
-            elif got.dtype.kind != "f" or not np.all(np.isfinite(got)):
+            elif got.dtype.kind != "f" or not np.isfinite(got).all():
                 found.append(
                     Mismatch(
                         path,
@@ -72,7 +72,7 @@ class InitCheck(Check):
                         list(shape),
                     )
                 )
-            elif key.startswith("b") and np.any(got != 0):
+            elif key.startswith("b") and (got != 0).any():
                 found.append(
                     Mismatch(
                         path,
@@ -83,7 +83,8 @@ class InitCheck(Check):
                     )
                 )
             elif key.startswith("W"):
-                if not np.any(got):
+                largest = float(np.abs(got).max()) if got.size else 0.0  # finite: tested above
+                if not largest:
                     found.append(
                         Mismatch(
                             path,
@@ -94,18 +95,17 @@ class InitCheck(Check):
                             list(shape),
                         )
                     )
-                elif float(np.max(np.abs(got))) > 0.1:
+                elif largest > 0.1:
                     found.append(
                         Mismatch(
                             path,
                             "value",
-                            f"{path} should be small (np.random.randn(...) * 0.01); its largest entry is "
-                            f"{float(np.max(np.abs(got))):.3g}",
+                            f"{path} should be small (np.random.randn(...) * 0.01); its largest entry is {largest:.3g}",
                             list(shape),
                             list(shape),
                         )
                     )
-                elif got.size > 1 and np.unique(got).size == 1:
+                elif got.size > 1 and (got == got.flat[0]).all():  # np.unique(got).size == 1, without a sort
                     found.append(
                         Mismatch(
                             path,
@@ -115,7 +115,7 @@ class InitCheck(Check):
                             list(shape),
                         )
                     )
-                elif got.shape[0] > 1 and all(np.array_equal(got[0], row) for row in got[1:]):
+                elif got.shape[0] > 1 and (got[1:] == got[0]).all():  # every row equal to the first
                     found.append(
                         Mismatch(
                             path,

@@ -7,6 +7,7 @@ network, each layer's step read on its own, fed the dA the student's own chain g
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -216,7 +217,7 @@ def network_grads(grads, inp: CaseInput, keys: str = "current") -> BackwardReadi
         fit = explain_step(
             got,
             Hypothesis(None, dA_in, cache, activation),
-            _dA_alternatives(c, T, layer, dA_in, cache, activation),
+            functools.partial(_dA_alternatives, c, T, layer, dA_in, cache, activation),
             below,
         )
         step = _fit_evidence(fit, got, rights, layer, c.m, activation)
