@@ -294,10 +294,11 @@ def explain_step(
         if not predicted or not any(distinct(predicted[name], right_outputs[name]) for name in got):
             continue  # impossible here, or it changes nothing that came back on this case
         fit.tested.add(h.cause)
-        slips = _fit(h, dZ, got, below_Z, predicted)
-        if slips is None:
-            continue
-        if any(codes == () for codes in slips.values()):
+        exact = frozenset(name for name in got if close(got[name], predicted[name]))
+        if not exact:
+            continue  # it reproduces no output exactly, so it cannot be the reading (below), whatever its slips
+        slips = _fit(h, dZ, got, below_Z, predicted, exact)
+        if slips is not None:  # every output explained, and those in `exact` with no slip
             fits.append((h, slips, dZ))
     causes = {h.cause for h, _, _ in fits}
     if len(causes) == 1:

@@ -201,6 +201,7 @@ def network_grads(grads, inp: CaseInput, keys: str = "current") -> BackwardReadi
                     ev.contradicted.add("LEGACY_GRADS_KEYS")  # shifted keys, but not only that: some value is wrong too
                 grads = shifted
     rows, own, codes = [], {}, {}
+    right: dict[str, bool | None] = {}  # grads key -> whether it is right: layer l's dA is layer l+1's dA_prev
     for layer in range(L, 0, -1):
         activation = c.activations[layer - 1]
         cache = c.caches[layer - 1]
@@ -224,7 +225,7 @@ def network_grads(grads, inp: CaseInput, keys: str = "current") -> BackwardReadi
         ev.merge(step)
         own[layer] = (fit.explained and not fit.codes) if fit.explained else None
         codes[layer] = set(step.found)
-        rows.append(_row(layer, L, grads, T, fit))
+        rows.append(_row(layer, L, grads, T, fit, right))
     return BackwardReading(ev, rows, own, codes)
 
 
@@ -232,18 +233,22 @@ def _known(got, want) -> bool | None:
     return None if got is None else close(got, want)
 
 
-def _row(layer: int, L: int, grads: dict, T, fit: StepFit) -> dict:
-    dW, db = (
-        _known(grads.get(f"dW{layer}"), T.grads[f"dW{layer}"]),
-        _known(grads.get(f"db{layer}"), T.grads[f"db{layer}"]),
-    )
+def _row(layer: int, L: int, grads: dict, T, fit: StepFit, right: dict[str, bool | None]) -> dict:
+    """Layer `layer`'s row of the map; `right` keeps each grads key's answer for the rows after it."""
+
+    def known(key: str) -> bool | None:
+        if key not in right:
+            right[key] = _known(grads.get(key), T.grads[key])
+        return right[key]
+
+    dW, db = known(f"dW{layer}"), known(f"db{layer}")
     if layer < L:
-        dA = _known(grads.get(f"dA{layer}"), T.grads[f"dA{layer}"])
+        dA = known(f"dA{layer}")
     elif fit.explained:
         dA = fit.cause not in DAL_CAUSES
     else:
         dA = True if (dW and db) else None
-    dA_prev = _known(grads.get(f"dA{layer - 1}"), T.grads[f"dA{layer - 1}"])
+    dA_prev = known(f"dA{layer - 1}")
     if fit.explained and fit.dZ is not None:
         dZ = close(fit.dZ, T.dZ[layer])
     elif dW and db:
