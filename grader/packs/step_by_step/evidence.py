@@ -289,6 +289,8 @@ def explain_step(
             readings.append((h, dZ_right(h.dA, Zh, h.activation)))
     fits = []
     for h, dZ in readings:
+        if h.cause is None:  # only the right reading has none, and it was tried above
+            continue
         (A_h, W_h, _), _ = h.cache
         predicted = _predict(dZ, A_h, W_h)
         if not predicted or not any(distinct(predicted[name], right_outputs[name]) for name in got):

@@ -71,20 +71,15 @@ def seeded_match(function: str, args: tuple, value: dict) -> tuple[str, int] | N
     shapes = tuple(weight_shapes(function, args))
     if not all(isinstance(value.get(k), np.ndarray) and value[k].shape == s for k, s in shapes):
         return None
-    got = value[shapes[0][0]] if shapes else None
-    quick = got is not None and got.size > 0 and got.dtype.type in _EXACT_FLOATS
+    got: np.ndarray = value[shapes[0][0]] if shapes else np.empty(0)  # the first W (none: nothing to try first)
+    quick = got.size > 0 and got.dtype.type in _EXACT_FLOATS
     g = float(got.reshape(-1)[0]) if quick else 0.0
     firsts = _first_draws(shapes) if quick else ()
     for k, (kind, seed) in enumerate(_TRIES):
         if quick and not abs(g - firsts[k]) <= 1e-12 + 1e-6 * abs(firsts[k]):
             continue  # the first draw already differs (_close on one entry, in floats): most tries end here
         want = _draws(shapes, seed, kind)
-        if (
-            not quick
-            and got is not None
-            and got.size
-            and not _close(got.reshape(-1)[:1], want[shapes[0][0]].reshape(-1)[:1])
-        ):
+        if not quick and got.size and not _close(got.reshape(-1)[:1], want[shapes[0][0]].reshape(-1)[:1]):
             continue
         if all(_close(value[key], want[key]) for key, _ in shapes):
             return kind, seed
