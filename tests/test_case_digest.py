@@ -21,7 +21,7 @@ import hashlib
 import numpy as np
 
 from grader.packs.step_by_step.cases import LayerCase, NetworkCase, layer_cases, network_cases
-from grader.packs.step_by_step.checks import CaseSet
+from grader.packs.step_by_step.case_inputs import CaseSet
 from grader.packs.step_by_step.oracle import Oracle
 
 SEED, COUNT = 0, 20  # the public seed and the default rubric's case count

@@ -30,21 +30,17 @@ import pytest
 from grader import END_TO_END
 from grader.judge.compare import Tolerance
 from grader.pack import Version
+from grader.pack_testing import RefusedCall, _stand_in
 from grader.packs import get
 from grader.judge.results import CaseResult
 from grader.judge.results import TestResult as UnitResult
-from grader.sandbox import wire
-from grader.judge.standins import matches, wrong_call
+from grader.judge.standins import wrong_call
 from tests.expected_conv_outcomes import CASES, EXPECTED, POINTS, SEED
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK = get("conv_step_by_step")
 UNITS = tuple(PACK.default_points)
 COUNT = CASES
-
-
-class HelperCallMismatch(Exception):
-    """What the sandbox's stand-in raises on a call a correct caller never makes."""
 
 
 @pytest.fixture(scope="module")
@@ -82,22 +78,6 @@ def load(path: Path, supplied: bool = True) -> dict:
     return namespace
 
 
-def _stand_in(helper: str, table: list, log: list):
-    exact = {wire.encode(tuple(args)): (answer, label) for args, answer, label in table}
-
-    def call(*args):
-        hit = exact.get(wire.encode(args))
-        if hit is None:
-            hit = next(((answer, label) for want, answer, label in table if matches(args, want)), None)
-        if hit is None:
-            log.append({"helper": helper, "matched": None, "args": args})
-            raise HelperCallMismatch(helper)
-        log.append({"helper": helper, "matched": hit[1]})
-        return copy.deepcopy(hit[0])
-
-    return call
-
-
 def run_case(namespace: dict, unit: str, inp) -> tuple[str, object, list]:
     """(status, value, calls): "ok", "refused" (a wrong call to a stand-in) or "error"."""
     calls: list = []
@@ -113,7 +93,7 @@ def run_case(namespace: dict, unit: str, inp) -> tuple[str, object, list]:
             value = chain["end_to_end"](namespace, args, out, copy.deepcopy)
         else:
             value = namespace[unit](*args)
-    except HelperCallMismatch:
+    except RefusedCall:
         return "refused", None, calls
     except Exception:  # noqa: BLE001
         return "error", out or None, calls

@@ -13,7 +13,7 @@ from grader.load.loader import load_submission
 from grader.pack import CaseSet, PendingCaseSet
 from grader.packs.step_by_step import PACK
 from grader.packs.step_by_step.answers import case_set_for
-from grader.packs.step_by_step.checks import EARLY, early_jobs
+from grader.packs.step_by_step.case_inputs import EARLY, early_jobs
 from grader.judge.results import make_report_dict
 from grader.judge.rubric import Rubric
 from grader.sandbox import wire

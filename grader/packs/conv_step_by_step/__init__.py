@@ -3,8 +3,9 @@
 Written only through the pack API of grader/pack.py. What is here: the course's contract as verified in
 public copies of the notebook (CONTRACT.md), the graded functions' interface (interface.py), seeded
 cases (cases.py, chain.py; NumPy only), PyTorch float64 answers (oracle.py, the only torch import, reached
-only from `make_oracle`; its answers are kept by grader/judge/kept_answers.py), the checks and stand-in tables (checks.py, case_inputs.py), the end-to-end chain
-the sandbox runs (end_to_end.py), the misconceptions (misconceptions.py) and their evidence (diagnosis.py),
+only from `make_oracle`; its answers are kept by grader/judge/kept_answers.py), the checks and stand-in
+tables (checks.py, case_inputs.py), the end-to-end chain the sandbox runs (end_to_end.py), the
+misconceptions (catalogue.py, told apart by misconceptions.py) and their evidence (diagnosis.py),
 the notebook editions (versions.py: the 2017 one adds the bias inside conv_single_step's sum; its answers
 are kept beside the current ones, case_inputs.VersionedInput) and the notes that name the real mistake
 (notices.py).
@@ -38,7 +39,7 @@ from grader.packs.conv_step_by_step.interface import LATEST, ORDER
 
 HERE = Path(__file__).parent
 
-POINTS = {
+POINTS: dict[str, float] = {
     "zero_pad": 6,
     "conv_single_step": 8,
     "conv_forward": 18,

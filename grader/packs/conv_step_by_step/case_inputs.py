@@ -117,7 +117,7 @@ def pool_backward_table(case: C.PoolCase, oracle) -> dict:
 
 def function_inputs(function: str, seed: int, n: int, oracle) -> list[CaseInput]:
     spec = FUNCTIONS[function]
-    out = []
+    out: list[CaseInput] = []
     for case in scored_cases(function, seed, n):
         answers = oracle.answers(function, case)
         expected = tuple(answers[name] for name in spec.outputs) if len(spec.outputs) > 1 else answers[spec.outputs[0]]
@@ -159,7 +159,7 @@ def function_inputs(function: str, seed: int, n: int, oracle) -> list[CaseInput]
 def chain_inputs(seed: int, n: int, oracle) -> list[CaseInput]:
     """The end-to-end cases; `case` holds the chain case and the per-stage cases diagnosis reads:
     (chain, ConvCase with autograd's dZ, PoolCase of autograd's Z)."""
-    out = []
+    out: list[CaseInput] = []
     for chain in chain_cases(seed, n):
         expected = oracle.end_to_end(chain)
         conv = C.ConvCase(chain.index, chain.label, chain.A_prev, chain.W, chain.b, chain.hparameters, expected["dZ"])

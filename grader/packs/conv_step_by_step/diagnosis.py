@@ -48,7 +48,8 @@ def _among(x, windows: list[np.ndarray]) -> bool:
 
 
 def _first_wrong_window(c, step: int):
-    """The first window, in the loops' order (i, h, w, c), that corners (h * step, w * step) read and a correct loop does not."""
+    """The first window, in the loops' order (i, h, w, c), that corners (h * step, w * step) read and a
+    correct loop does not."""
     n_H, n_W = c.dA.shape[1:3]
     right = _windows_at(c.A_prev, c.f, n_H, n_W, c.stride, channel=True)
     for window in _windows_at(c.A_prev, c.f, n_H, n_W, step, channel=True):
@@ -108,13 +109,15 @@ def call_evidence(function: str, inp: CaseInput, case: CaseResult) -> tuple[list
                     if code in M.distinct("pool_backward", c) and _same_window(x, _first_wrong_window(c, step)):
                         return [code], (
                             f"it called create_mask_from_window with a window whose corner is {corner}, which no "
-                            f"output reads with stride {c.stride}: the first call this mistake makes that a correct loop does not"
+                            f"output reads with stride {c.stride}: the first call this mistake makes that a correct "
+                            "loop does not"
                         )
     return [], ""
 
 
 def zero_pad_call(fn: str, inp: CaseInput, case: CaseResult) -> Mismatch | None:
-    """What a refused zero_pad call's arguments show: the refusal alone says only 'arguments a correct caller does not pass'.
+    """What a refused zero_pad call's arguments show: the refusal alone says only 'arguments a correct
+    caller does not pass'.
 
     A correct conv_forward pads A_prev; a correct conv_backward pads A_prev and the zeros dA_prev starts
     from. An array of A_prev's shape that is neither is a dA_prev started from something else
@@ -236,7 +239,8 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput], version: s
         m = M.BY_CODE[code]
         first, how = cases[0]
         message = (
-            f"{m.explanation} Evidence: on {len(cases)} of the {testable.get(code, len(cases))} failing cases where this "
+            f"{m.explanation} Evidence: on {len(cases)} of the {testable.get(code, len(cases))} failing cases where "
+            "this "
             f"mistake can show, {how} (the first: case {first.label!r})."
         )
         diagnosis = Diagnosis(code, m.title, message, m.expected)

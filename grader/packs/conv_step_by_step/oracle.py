@@ -18,6 +18,8 @@ conventions, applied once here (CONTRACT.md says where each was verified):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -45,7 +47,8 @@ def conv2d_nhwc(A_prev: torch.Tensor, W: torch.Tensor, b: torch.Tensor, stride: 
 
 def pool2d_nhwc(A_prev: torch.Tensor, f: int, stride: int, mode: str) -> torch.Tensor:
     """The course's pool_forward A, channels last, by torch's max_pool2d / avg_pool2d (floor sizes, no pad)."""
-    pool = {"max": F.max_pool2d, "average": F.avg_pool2d}[mode]
+    pools: dict[str, Callable[..., torch.Tensor]] = {"max": F.max_pool2d, "average": F.avg_pool2d}
+    pool = pools[mode]
     return _to_nhwc(pool(_to_nchw(A_prev), kernel_size=f, stride=stride))
 
 
@@ -68,7 +71,8 @@ def resolve_device(name: str = "auto") -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise GraderError(
-            f"--device cuda was asked for, but CUDA is not available to torch {torch.__version__} on this machine; use --device cpu or auto"
+            f"--device cuda was asked for, but CUDA is not available to torch {torch.__version__} on this machine; use "
+            "--device cpu or auto"
         )
     if name not in ("cpu", "cuda"):
         raise GraderError(f"unknown device {name!r}: use auto, cpu or cuda")
@@ -94,7 +98,9 @@ class ConvOracle:
         )
 
     @staticmethod
-    def _np(tensor: torch.Tensor) -> np.ndarray:
+    def _np(tensor: torch.Tensor | None) -> np.ndarray:
+        """A tensor (a value, or a `.grad` that backward() has filled in) as a NumPy copy."""
+        assert tensor is not None, "a gradient autograd did not compute"
         return tensor.detach().cpu().numpy().copy()
 
     def zero_pad(self, case: PadCase) -> dict:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.judge.version_evidence import pattern_evidence
 from grader.pack import Version
 from grader.packs.conv_step_by_step.interface import BIAS_IN_SUM, BIAS_IN_SUM_VERSIONS, VERSIONS, YEARS
 
@@ -136,15 +137,6 @@ def name_of(candidates: frozenset[str]) -> str:
     return " or ".join(ordered)
 
 
-def _found(where: str, text: str, patterns) -> list[Evidence]:
-    out = []
-    for pattern, versions, what in patterns:
-        match = pattern.search(text)
-        if match:
-            out.append(Evidence(f"{where}, line {text.count(chr(10), 0, match.start()) + 1}", what, versions))
-    return out
-
-
 def recognise(texts: list[tuple[str, str]], filename: str = "") -> ConvVersion:
     """The edition from a submission's cells (markdown included) or file, as written."""
     tiers: list[list[Evidence]] = [[], [], []]
@@ -153,8 +145,8 @@ def recognise(texts: list[tuple[str, str]], filename: str = "") -> ConvVersion:
         if pattern.search(stem):
             tiers[0].append(Evidence(Path(filename).name, what, versions))
     for where, text in texts:
-        tiers[1] += _found(where, text, _MARKERS)
-        tiers[2] += _found(where, text, _TEMPLATE)
+        tiers[1] += pattern_evidence(where, text, _MARKERS, Evidence)
+        tiers[2] += pattern_evidence(where, text, _TEMPLATE, Evidence)
     candidates = frozenset(VERSIONS)
     kept: list[Evidence] = []
     seen = set()

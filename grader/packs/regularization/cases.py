@@ -21,7 +21,8 @@ COURSE_Y = np.array([[1, 1, 0, 1, 0]])
 
 
 def _course_network(with_x: bool) -> tuple:
-    """The course's draws after np.random.seed(1): X (3, 5) first where its test case has one, then the layers 3-2-3-1."""
+    """The course's draws after np.random.seed(1): X (3, 5) first where its test case has one, then the
+    layers 3-2-3-1."""
     draws = np.random.RandomState(1)
     X = draws.randn(3, 5) if with_x else None
     shapes = {"W1": (2, 3), "b1": (2, 1), "W2": (3, 2), "b2": (3, 1), "W3": (1, 3), "b3": (1, 1)}

@@ -31,7 +31,7 @@ GRADED_FUNCTIONS = (
     "L_model_backward",
     "update_parameters",
 )
-DEFAULT_POINTS = {
+DEFAULT_POINTS: dict[str, float] = {
     "initialize_parameters": 5,
     "initialize_parameters_deep": 5,
     "linear_forward": 8,

@@ -186,7 +186,7 @@ def case_set_for(
 
     `pending`: where they must be computed and torch is not imported yet, compute them in a thread and
     return at once a grader.pack.PendingCaseSet (how: "computing"), whose early jobs need no answer."""
-    from .checks import CaseSet
+    from .case_inputs import CaseSet
 
     where = cache_folder(folder)
     resolved = device_without_torch(device)
@@ -220,7 +220,7 @@ def case_set_for(
     if pending and "torch" not in sys.modules:
         from grader.pack import PendingCaseSet
 
-        from .checks import early_jobs
+        from .case_inputs import early_jobs
 
         return PendingCaseSet(seed, resolved, compute, early_jobs(seed, counts)), "computing"
     return compute()

@@ -26,7 +26,7 @@ def _intended(calls: list, helper: str, table: list) -> tuple | None:
     """The table entry the refused call was meant to be: the next layer after the matched ones."""
     labels = [
         label for _, _, label in table
-    ]  # a layer may have several entries (checks._entries): its first is autograd's
+    ]  # a layer may have several entries (case_inputs._entries): its first is autograd's
     distinct = list(dict.fromkeys(labels))
     done = [c["matched"] for c in calls if c.get("helper") == helper and c.get("matched") in labels]
     if len(distinct) == 1:

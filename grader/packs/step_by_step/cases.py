@@ -27,7 +27,7 @@ _INPUT_GRID = 2.0**-12  # X, W, b, dA, dZ: exact products and sums in float64
 _DERIVED_GRID = 2.0**-40  # caches: far below any tolerance, identical everywhere
 
 
-def _grid(x: np.ndarray, step: float) -> np.ndarray:
+def _grid(x: np.ndarray | float, step: float) -> np.ndarray:
     return np.round(np.asarray(x, dtype=np.float64) / step) * step
 
 
@@ -51,7 +51,7 @@ class NetworkCase:
     parameters: dict[str, np.ndarray]
     learning_rate: float
     caches: list = field(repr=False, default_factory=list)  # ((A_prev, W, b), Z) per layer, derived
-    AL: np.ndarray = field(repr=False, default=None)  # derived
+    AL: np.ndarray | None = field(repr=False, default=None)  # derived: the network's output on X (None: not drawn)
 
     @property
     def L(self) -> int:

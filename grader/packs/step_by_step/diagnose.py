@@ -113,9 +113,9 @@ def diagnose(test: TestResult, check: Check, inputs: list[CaseInput], keys: str 
     if check.unit in BACKWARD_MAP_UNITS and keys == "current":
         fired = _output_key(test, by_index, found, fired)
     for case in test.cases:
-        ev = found.get(case.index)
-        if ev:
-            case.diagnoses = [make_diagnosis(code, ev.found[code]) for code in fired if code in ev.found]
+        seen = found.get(case.index)
+        if seen:
+            case.diagnoses = [make_diagnosis(code, seen.found[code]) for code in fired if code in seen.found]
     test.diagnoses = [make_diagnosis(code, _summary(code, found, test)) for code in fired]
     chosen = layer_map.choose(maps, fired)
     if chosen is not None:
@@ -146,8 +146,10 @@ def _output_key(test: TestResult, by_index: dict, found: dict[int, CaseEvidence]
         return fired
     L = by_index[missing[0]].case[0].L
     said = (
-        f"the {len(one_layer)} one-layer case{'s' if len(one_layer) != 1 else ''} returned grads with the keys dA1, dW1, "
-        f"db1 and every value right under dA0, dW1, db1; the {len(missing)} case{'s' if len(missing) != 1 else ''} with "
+        f"the {len(one_layer)} one-layer case{'s' if len(one_layer) != 1 else ''} returned grads with the keys dA1, "
+        "dW1, "
+        f"db1 and every value right under dA0, dW1, db1; the {len(missing)} case{'s' if len(missing) != 1 else ''} "
+        "with "
         f"more layers raised KeyError for grads['dA{{L-1}}'] (case {missing[0]}: 'dA{L - 1}' with L = {L}), which the "
         f"pre-2019 keys never cause"
     )
@@ -197,6 +199,7 @@ def _summary(code: str, found: dict[int, CaseEvidence], test: TestResult) -> str
         else ""
     )
     return (
-        f"it fits {len(shown)} of the {testable} failing case{'s' if testable != 1 else ''} where it could be checked{others}; "
+        f"it fits {len(shown)} of the {testable} failing case{'s' if testable != 1 else ''} where it could be "
+        f"checked{others}; "
         f"in case {first.index} ({first.description}), {found[shown[0]].found[code]}."
     )

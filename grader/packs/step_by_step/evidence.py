@@ -12,6 +12,7 @@ a lost keepdims).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -167,9 +168,12 @@ def explain_output(
     """
     if close(got, right):
         return ()
+    candidates = _output_candidates(name, right, dZ, m, below_Z)[1:]
+    if not any(close(got, value) for _, value in candidates):
+        return None  # no slip gives these numbers: what follows could only say so again, at O(k^2) closes
     kept: list[tuple[tuple, np.ndarray]] = []
     ambiguous: list[np.ndarray] = []
-    for codes, value in sorted(_output_candidates(name, right, dZ, m, below_Z)[1:], key=lambda cv: len(cv[0])):
+    for codes, value in sorted(candidates, key=lambda cv: len(cv[0])):
         if not distinct(value, right):
             continue
         twin = next((other_codes for other_codes, other in kept if not distinct(value, other)), None)
@@ -219,14 +223,22 @@ class StepFit:
         return found | ({self.cause} if self.cause else set())
 
 
-def _fit(h: Hypothesis, dZ: np.ndarray, got: dict, below_Z) -> dict[str, tuple] | None:
+def _fit(
+    h: Hypothesis, dZ: np.ndarray, got: dict, below_Z, predicted: dict | None = None, right: frozenset = frozenset()
+) -> dict[str, tuple] | None:
+    """The slips that turn this reading's outputs into `got`, or None. `predicted`: its outputs where the
+    caller has them already (`_predict`); `right`: the outputs the caller found close to them."""
     (A_prev, W, _), _ = h.cache
     m = A_prev.shape[1]
     if dZ.shape != (W.shape[0], m):
         return None
-    predicted = linear_step(dZ, A_prev, W)
-    slips = {}
+    if not predicted:
+        predicted = linear_step(dZ, A_prev, W)
+    slips: dict[str, tuple] = {}
     for name, value in got.items():
+        if name in right:  # what explain_output and the dZ test below would find again: no slip
+            slips[name] = ()
+            continue
         if name == "dZ":
             if not close(value, dZ):
                 return None
@@ -239,10 +251,17 @@ def _fit(h: Hypothesis, dZ: np.ndarray, got: dict, below_Z) -> dict[str, tuple] 
     return slips
 
 
-def explain_step(got: dict, right: Hypothesis, others: list[Hypothesis] = (), below_Z=None) -> StepFit:
+def explain_step(
+    got: dict,
+    right: Hypothesis,
+    others: Sequence[Hypothesis] | Callable[[], Sequence[Hypothesis]] = (),
+    below_Z=None,
+) -> StepFit:
     """Explain a layer's outputs (any of dZ, dA_prev, dW, db) by the right inputs or one known mistake.
 
-    `others` are wrong inputs a student may have used (dAL with the wrong sign, another layer's cache).
+    `others` are wrong inputs a student may have used (dAL with the wrong sign, another layer's cache),
+    or a function that makes them: called only when the right inputs do not explain the outputs (most
+    layers of a failing case are right, and the mistakes are then never tried).
     A reading that needs a mistake must reproduce at least one output exactly, must differ from the
     right computation on this case, and must be the only mistake that fits; otherwise nothing is said.
     """
@@ -250,32 +269,38 @@ def explain_step(got: dict, right: Hypothesis, others: list[Hypothesis] = (), be
     right_dZ = dZ_right(right.dA, Z, right.activation)
     right_outputs = _predict(right_dZ, A_prev, W)
     fit = StepFit()
+    found_right = set()
     for name in got:
-        if not close(got[name], right_outputs[name]):
+        if close(got[name], right_outputs[name]):
+            found_right.add(name)
+        else:
             fit.tested |= OUTPUT_CODES.get(name, set())
-    readings = [(right, right_dZ)] + [
+    slips = _fit(right, right_dZ, got, below_Z, right_outputs, frozenset(found_right))
+    if slips is not None:  # the right inputs (with slips of the linear part, if any) explain it all
+        fit.slips, fit.dZ, fit.explained = slips, right_dZ, True
+        return fit
+    readings = [
         (Hypothesis(code, right.dA, right.cache, right.activation), dZ)
         for code, dZ in dZ_mistakes(right.dA, Z, A_prev, right.activation)
     ]
-    for h in others:
+    for h in others() if callable(others) else others:
         _, Zh = h.cache
         if h.dA.shape == Zh.shape:
             readings.append((h, dZ_right(h.dA, Zh, h.activation)))
     fits = []
     for h, dZ in readings:
-        if h.cause is not None:
-            (A_h, W_h, _), _ = h.cache
-            predicted = _predict(dZ, A_h, W_h)
-            if not predicted or not any(distinct(predicted[name], right_outputs[name]) for name in got):
-                continue  # impossible here, or it changes nothing that came back on this case
-            fit.tested.add(h.cause)
-        slips = _fit(h, dZ, got, below_Z)
-        if slips is None:
+        if h.cause is None:  # only the right reading has none, and it was tried above
             continue
-        if h.cause is None:
-            fit.slips, fit.dZ, fit.explained = slips, dZ, True
-            return fit
-        if any(codes == () for codes in slips.values()):
+        (A_h, W_h, _), _ = h.cache
+        predicted = _predict(dZ, A_h, W_h)
+        if not predicted or not any(distinct(predicted[name], right_outputs[name]) for name in got):
+            continue  # impossible here, or it changes nothing that came back on this case
+        fit.tested.add(h.cause)
+        exact = frozenset(name for name in got if close(got[name], predicted[name]))
+        if not exact:
+            continue  # it reproduces no output exactly, so it cannot be the reading (below), whatever its slips
+        slips = _fit(h, dZ, got, below_Z, predicted, exact)
+        if slips is not None:  # every output explained, and those in `exact` with no slip
             fits.append((h, slips, dZ))
     causes = {h.cause for h, _, _ in fits}
     if len(causes) == 1:

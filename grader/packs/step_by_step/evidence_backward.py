@@ -7,6 +7,7 @@ network, each layer's step read on its own, fed the dA the student's own chain g
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,20 +64,27 @@ def describe(code: str, layer: int | None, m: int, got=None, right=None, note: s
         "DW_MISSING_1_OVER_M": f"{n('dW')} equals m times the right {n('dW')} (m = {m})",
         "DB_MISSING_1_OVER_M": f"{n('db')} equals m times the right {n('db')} (m = {m})",
         "DA_PREV_DIVIDED_BY_M": f"{n('dA_prev')} equals the right {n('dA_prev')} divided by m (m = {m})",
-        "DW_TRANSPOSED": f"{n('dW')} has shape {shape(got)} and equals the right {n('dW')} (shape {shape(right)}) transposed",
-        "DA_PREV_TRANSPOSED": f"{n('dA_prev')} has shape {shape(got)} and equals the right {n('dA_prev')} (shape {shape(right)}) transposed",
+        "DW_TRANSPOSED": f"{n('dW')} has shape {shape(got)} and equals the right {n('dW')} (shape {shape(right)}) "
+        "transposed",
+        "DA_PREV_TRANSPOSED": f"{n('dA_prev')} has shape {shape(got)} and equals the right {n('dA_prev')} (shape "
+        f"{shape(right)}) transposed",
         "DB_NO_KEEPDIMS": f"{n('db')} has shape {shape(got)} instead of {shape(right)}; its values are right",
-        "DB_WRONG_AXIS": f"{n('db')} has shape {shape(got)} (expected {shape(right)}): it equals dZ summed over the units of each example (or over everything), not over the m = {m} examples",
-        "INPUT_MODIFIED_IN_PLACE": f"grads['{n('dA_prev')}'] holds the right {n('dA_prev')} with layer {layer - 1 if layer else ''}'s ReLU mask applied: the layer below changed the array it was given in place",
+        "DB_WRONG_AXIS": f"{n('db')} has shape {shape(got)} (expected {shape(right)}): it equals dZ summed over the "
+        f"units of each example (or over everything), not over the m = {m} examples",
+        "INPUT_MODIFIED_IN_PLACE": f"grads['{n('dA_prev')}'] holds the right {n('dA_prev')} with layer "
+        f"{layer - 1 if layer else ''}'s ReLU mask applied: the layer below changed the "
+        "array it was given in place",
         "DAL_SIGN": f"{at}the gradients are exactly those of -dAL, dAL with its sign flipped",
         "DAL_DIVIDED_BY_M": f"{at}the gradients are exactly those of dAL / m (m = {m})",
         "DAL_IS_DZ": f"{at}the gradients are exactly those of dAL = AL - Y",
         "DAL_EVERY_LAYER": f"{at}the gradients are exactly those computed from dAL instead of dA{layer}",
         "WRONG_LAYER_CACHE": f"{at}the gradients are exactly those computed with {note}",
-        "RELU_MASK_FROM_DA": f"{at}{n('dZ')} equals {n('dA')} with its negative entries set to 0, instead of the entries where {n('Z')} <= 0",
+        "RELU_MASK_FROM_DA": f"{at}{n('dZ')} equals {n('dA')} with its negative entries set to 0, instead of the "
+        f"entries where {n('Z')} <= 0",
         "RELU_MASK_FROM_A": f"{at}{n('dZ')} equals {n('dA')} set to 0 where A_prev <= 0, instead of where Z <= 0",
         "SIGMOID_DERIVATIVE_OF_CACHE": f"{at}{n('dZ')} equals dA * Z * (1 - Z), with Z the activation cache itself",
-        "WRONG_ACTIVATION_BACKWARD": f"{at}{n('dZ')} equals dA times {other}'s derivative, but this is a {activation} layer",
+        "WRONG_ACTIVATION_BACKWARD": f"{at}{n('dZ')} equals dA times {other}'s derivative, but this is a {activation} "
+        "layer",
         "ACTIVATION_DERIVATIVE_MISSING": f"{at}{n('dZ')} equals {n('dA')} unchanged",
     }
     line = lines[code]
@@ -186,34 +194,38 @@ def network_grads(grads, inp: CaseInput, keys: str = "current") -> BackwardReadi
                 if all(close(shifted[k], T.grads[k]) for k in T.grads):
                     ev.add(
                         "LEGACY_GRADS_KEYS",
-                        f"grads has the keys dA1..dA{L}, and grads['dA{L}'] holds what belongs under grads['dA{L - 1}'] (the gradient of A{L - 1}); every value is right",
+                        f"grads has the keys dA1..dA{L}, and grads['dA{L}'] holds what belongs under "
+                        f"grads['dA{L - 1}'] (the gradient of A{L - 1}); every value is right",
                     )
                 else:
                     ev.contradicted.add("LEGACY_GRADS_KEYS")  # shifted keys, but not only that: some value is wrong too
                 grads = shifted
     rows, own, codes = [], {}, {}
+    right: dict[str, bool | None] = {}  # grads key -> whether it is right: layer l's dA is layer l+1's dA_prev
     for layer in range(L, 0, -1):
         activation = c.activations[layer - 1]
         cache = c.caches[layer - 1]
-        keys = {"dA_prev": f"dA{layer - 1}", "dW": f"dW{layer}", "db": f"db{layer}"}
-        got = {name: grads[key] for name, key in keys.items() if key in grads}
-        rights = {name: T.grads[key] for name, key in keys.items()}
+        names = {"dA_prev": f"dA{layer - 1}", "dW": f"dW{layer}", "db": f"db{layer}"}
+        got = {name: grads[key] for name, key in names.items() if key in grads}
+        rights = {name: T.grads[key] for name, key in names.items()}
         dA_in = T.dAL if layer == L else grads.get(f"dA{layer}")
         if layer < L and (as_array(dA_in) is None or np.shape(dA_in) != T.Z[layer].shape):
             dA_in = T.grads[f"dA{layer}"]
         dA_in = as_array(dA_in)
+        if dA_in is None:  # autograd's own dAL not finite: nothing to read (the caller skips the case)
+            raise TypeError("no finite dA enters this layer")
         below = T.Z[layer - 1] if layer > 1 else None
         fit = explain_step(
             got,
             Hypothesis(None, dA_in, cache, activation),
-            _dA_alternatives(c, T, layer, dA_in, cache, activation),
+            functools.partial(_dA_alternatives, c, T, layer, dA_in, cache, activation),
             below,
         )
         step = _fit_evidence(fit, got, rights, layer, c.m, activation)
         ev.merge(step)
         own[layer] = (fit.explained and not fit.codes) if fit.explained else None
         codes[layer] = set(step.found)
-        rows.append(_row(layer, L, grads, T, fit))
+        rows.append(_row(layer, L, grads, T, fit, right))
     return BackwardReading(ev, rows, own, codes)
 
 
@@ -221,18 +233,22 @@ def _known(got, want) -> bool | None:
     return None if got is None else close(got, want)
 
 
-def _row(layer: int, L: int, grads: dict, T, fit: StepFit) -> dict:
-    dW, db = (
-        _known(grads.get(f"dW{layer}"), T.grads[f"dW{layer}"]),
-        _known(grads.get(f"db{layer}"), T.grads[f"db{layer}"]),
-    )
+def _row(layer: int, L: int, grads: dict, T, fit: StepFit, right: dict[str, bool | None]) -> dict:
+    """Layer `layer`'s row of the map; `right` keeps each grads key's answer for the rows after it."""
+
+    def known(key: str) -> bool | None:
+        if key not in right:
+            right[key] = _known(grads.get(key), T.grads[key])
+        return right[key]
+
+    dW, db = known(f"dW{layer}"), known(f"db{layer}")
     if layer < L:
-        dA = _known(grads.get(f"dA{layer}"), T.grads[f"dA{layer}"])
+        dA = known(f"dA{layer}")
     elif fit.explained:
         dA = fit.cause not in DAL_CAUSES
     else:
         dA = True if (dW and db) else None
-    dA_prev = _known(grads.get(f"dA{layer - 1}"), T.grads[f"dA{layer - 1}"])
+    dA_prev = known(f"dA{layer - 1}")
     if fit.explained and fit.dZ is not None:
         dZ = close(fit.dZ, T.dZ[layer])
     elif dW and db:
@@ -273,7 +289,8 @@ def network_calls(calls: list, inp: CaseInput) -> BackwardReading | None:
         if passed_activation != activation and passed_activation in ("relu", "sigmoid") and same(passed_cache, cache):
             ev.add(
                 "WRONG_ACTIVATION_BACKWARD",
-                f"for layer {layer}, a {activation} layer, your L_model_backward passed activation={passed_activation!r}",
+                f"for layer {layer}, a {activation} layer, your L_model_backward passed "
+                f"activation={passed_activation!r}",
             )
     elif helper == "linear_backward" and len(args) >= 2:
         dZ, passed_linear = args[:2]
@@ -286,7 +303,7 @@ def network_calls(calls: list, inp: CaseInput) -> BackwardReading | None:
             )
             ev.merge(_fit_evidence(fit, {"dZ": dZ}, {}, layer, c.m, activation))
             dA_ok = fit.explained and fit.cause not in DAL_CAUSES
-    rows = []
+    rows: list[dict] = []
     for l in range(L, 0, -1):
         if l > layer:
             rows.append({"layer": l, "dA": True, "dZ": True, "dW": True, "db": True})

@@ -20,10 +20,10 @@ def init(value, inp: CaseInput) -> CaseEvidence:
     ev = CaseEvidence()
     if not isinstance(value, dict):
         return ev
-    weights = {k: value.get(k) for k in inp.expected if k.startswith("W")}
-    if all(
-        isinstance(w, np.ndarray) and w.shape == tuple(inp.expected[k]) and w.dtype.kind == "f"
-        for k, w in weights.items()
+    found = {k: value.get(k) for k in inp.expected if k.startswith("W")}
+    weights = {k: w for k, w in found.items() if isinstance(w, np.ndarray)}
+    if len(weights) == len(found) and all(
+        w.shape == tuple(inp.expected[k]) and w.dtype.kind == "f" for k, w in weights.items()
     ):
         ev.tested.add("INIT_UNIFORM")
         if weights and all(np.all((w > 0) & (w < 0.01)) for w in weights.values()):
@@ -143,7 +143,7 @@ def network_AL(AL, inp: CaseInput) -> CaseEvidence:
     ev = CaseEvidence()
     if AL is None or close(AL, T.AL):
         return ev
-    fits = {}
+    fits: dict[str, str] = {}
     for code, wrong, detail in forward_mistakes(c):
         if wrong is None or not distinct(wrong, T.AL):
             continue
@@ -231,7 +231,8 @@ def update(value, parameters: dict, grads: dict, learning_rate: float, right: di
     if all(close(value[k], uphill[k]) for k in wrong) and any(distinct(uphill[k], right[k]) for k in wrong):
         ev.add(
             "UPDATE_SIGN",
-            f"{', '.join(wrong[:3])}{'...' if len(wrong) > 3 else ''} equal W + α dW and b + α db (α = {learning_rate:g})",
+            f"{', '.join(wrong[:3])}{'...' if len(wrong) > 3 else ''} equal W + α dW and b + α db (α = "
+            f"{learning_rate:g})",
         )
     elif (
         len(wrong) < len(right)

@@ -100,18 +100,18 @@ def update_style(source: str | None) -> UpdateStyle | None:
     if function is None or not function.args.args:
         return None
     param = function.args.args[0].arg
-    aliases, shallow, shallow_text = {param}, set(), ""
+    aliases, shallow, shallow_text = {param}, set[str](), ""
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             kind = _copy_kind(node.value, aliases | shallow)
-            target = node.targets[0].id
-            if kind == "alias" and target not in shallow:
-                aliases.add(target)
+            bound = node.targets[0].id
+            if kind == "alias" and bound not in shallow:
+                aliases.add(bound)
             elif kind == "shallow":
-                shallow.add(target)
+                shallow.add(bound)
                 shallow_text = shallow_text or ast.unparse(node.value)
-            elif target != param:
-                aliases.discard(target)
+            elif bound != param:
+                aliases.discard(bound)
     examples: dict[str, str] = {}
     for node in ast.walk(function):
         if isinstance(node, ast.AugAssign) and _root(node.target) in aliases | shallow and _depth(node.target) >= 1:
@@ -135,7 +135,8 @@ def update_style(source: str | None) -> UpdateStyle | None:
 
 # --- the words ------------------------------------------------------------------------------------
 def update_note(source: str | None, version_line: str = "") -> str:
-    """The note for an update_parameters that changed the parameters it was given: what it did, and that it costs nothing."""
+    """The note for an update_parameters that changed the parameters it was given: what it did, and that it
+    costs nothing."""
     style = update_style(source)
     if style and style.writes:
         via = (
@@ -214,8 +215,7 @@ def change_notes(
         after = got.get("args_after")
         if after is None:
             continue
-        _, allowed = judge_changes(unit, names, case.args, after)
-        if allowed and not notes:
+        if not notes and judge_changes(unit, names, case.args, after)[1]:  # (what it allowed; asked until a note)
             notes.append(update_note(source, version_line))
         none = returned_none_note(got.get("value", 0), after, case.expected) if got.get("status") == "ok" else None
         if none and none not in notes:

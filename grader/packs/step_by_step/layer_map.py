@@ -9,11 +9,14 @@ layers that only inherit it through dA_prev; `codes` names the diagnosed mistake
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 CELLS = ("dA", "dZ", "dW", "db")
 _TOP = ("DAL_SIGN", "DAL_DIVIDED_BY_M", "DAL_IS_DZ")
 
 
-def choose(readings: dict, fired: list[str] = ()) -> tuple | None:
+def choose(readings: dict, fired: Sequence[str] = ()) -> tuple[int, Any] | None:
     """The case to show: a failing one with a few layers (2 to 5) if there is one, else the first."""
     usable = [(index, reading) for index, reading in sorted(readings.items()) if reading.rows]
     if not usable:
@@ -24,7 +27,7 @@ def choose(readings: dict, fired: list[str] = ()) -> tuple | None:
     return (read or good or wrong or usable)[0]
 
 
-def annotate(index: int, reading, fired: list[str]) -> list[dict]:
+def annotate(index: int, reading, fired: Sequence[str]) -> list[dict]:
     """The rows as the report stores them: the four cells, the layer's own step, its mistakes, the case."""
     rows = []
     for row in reading.rows:
@@ -55,9 +58,15 @@ def _where(row: dict, cell: str, rows: list[dict], L: int) -> str:
             "so every layer below inherits it. Look at how you compute dAL."
         )
     if "DAL_EVERY_LAYER" in codes:
-        return f"The error enters at layer {l}: its step was fed dAL instead of {dA}, the dA_prev that layer {l + 1} returned."
+        return (
+            f"The error enters at layer {l}: its step was fed dAL instead of {dA}, the dA_prev that layer {l + 1} "
+            "returned."
+        )
     if "WRONG_LAYER_CACHE" in codes:
-        return f"The error enters at layer {l}: {dA} is right, but its step was given the cache of another layer instead of caches[{l - 1}]."
+        return (
+            f"The error enters at layer {l}: {dA} is right, but its step was given the cache of another layer instead "
+            f"of caches[{l - 1}]."
+        )
     refused = row.get("step") is False and all(row.get(c) is None for c in ("dZ", "dW", "db"))
     if refused and "WRONG_ACTIVATION_BACKWARD" in codes:
         return f"The error enters at layer {l}: its step was given the wrong activation string."
@@ -68,15 +77,22 @@ def _where(row: dict, cell: str, rows: list[dict], L: int) -> str:
                 f"(grads['dA{l}'], the dA_prev that layer {l + 1} returned)."
             )
         if row.get("dA") is True:
-            return f"The error enters at layer {l}: the dA passed to it is right, so look at the cache and the activation passed with it."
-        return f"The error enters at layer {l}: your L_model_backward called its step with arguments a correct one does not pass."
+            return (
+                f"The error enters at layer {l}: the dA passed to it is right, so look at the cache and the activation "
+                "passed with it."
+            )
+        return (
+            f"The error enters at layer {l}: your L_model_backward called its step with arguments a correct one does "
+            "not pass."
+        )
     if cell == "dA":
         above = next((r for r in rows if r["layer"] == l + 1), {})
         fine = [name(c, l + 1, L) for c in ("dZ", "dW", "db") if above.get(c) is True]
         because = f" although {', '.join(fine)} are right" if fine else ""
         return (
             f"The error enters between layers {l + 1} and {l}: {dA} (the dA_prev of layer {l + 1}) is wrong{because}. "
-            f"Look at how dA_prev = W.T dZ is computed and stored in grads['dA{l}'], and at whether a later step changes it in place."
+            f"Look at how dA_prev = W.T dZ is computed and stored in grads['dA{l}'], and at whether a later step "
+            "changes it in place."
         )
     known = f"{dA} is right but " if row.get("dA") is True else ""
     if cell == "dZ":
@@ -98,7 +114,7 @@ def _where(row: dict, cell: str, rows: list[dict], L: int) -> str:
     )
 
 
-def explain(rows: list[dict] | None, codes: list[str] = ()) -> str:
+def explain(rows: list[dict] | None, codes: Sequence[str] = ()) -> str:
     """One line on where the error enters and how it flows down, read from the map."""
     if not rows:
         return ""
@@ -109,7 +125,10 @@ def explain(rows: list[dict] | None, codes: list[str] = ()) -> str:
     if first is None:
         if all(row.get(c) is True for row in rows for c in CELLS):
             if "LEGACY_GRADS_KEYS" in codes:
-                return "Every dA, dZ, dW and db is right once the keys are read the pre-2019 way: only the names in grads are off."
+                return (
+                    "Every dA, dZ, dW and db is right once the keys are read the pre-2019 way: only the names in grads "
+                    "are off."
+                )
             if "OUTPUT_DA_PREV_KEY" in codes:
                 return (
                     "Every dA, dZ, dW and db is right once grads['dA1'] is read as grads['dA0']: only the key of the "
@@ -117,7 +136,10 @@ def explain(rows: list[dict] | None, codes: list[str] = ()) -> str:
                 )
             if codes:
                 return "Every dA, dZ, dW and db in this map is right: what is wrong is elsewhere (see above)."
-            return "Every dA, dZ, dW and db in this map is right: what is wrong is not in these values (see the failing case below)."
+            return (
+                "Every dA, dZ, dW and db in this map is right: what is wrong is not in these values (see the failing "
+                "case below)."
+            )
         return ""
     row, cell = first
     l = row["layer"]
@@ -132,13 +154,14 @@ def explain(rows: list[dict] | None, codes: list[str] = ()) -> str:
     if all(r.get("step") is True for r in below) and any(r.get(c) is False for r in below for c in CELLS):
         return (
             where
-            + f" Below layer {l} the mistake only flows down through dA_prev: each lower layer's own step is right for the dA it received."
+            + f" Below layer {l} the mistake only flows down through dA_prev: each lower layer's own step is right for "
+            "the dA it received."
         )
     faulty = [str(r["layer"]) for r in below if r.get("step") is False]
     if faulty:
         many = len(faulty) > 1
         return (
-            where
-            + f" Layer{'s' if many else ''} {', '.join(faulty)} also {'go' if many else 'goes'} wrong in {'their' if many else 'its'} own step."
+            where + f" Layer{'s' if many else ''} {', '.join(faulty)} also {'go' if many else 'goes'} wrong in "
+            f"{'their' if many else 'its'} own step."
         )
     return where

@@ -106,7 +106,8 @@ _ENTRIES = (
     Misconception(
         "COST_NOT_0D",
         "The cost is not a 0-d value",
-        "A product such as np.dot(Y, np.log(AL).T) has shape (1, 1), so the cost comes out as [[J]] instead of the number J. "
+        "A product such as np.dot(Y, np.log(AL).T) has shape (1, 1), so the cost comes out as [[J]] instead of the "
+        "number J. "
         "The course asks for np.squeeze(cost), which turns [[17]] into 17 (shape ()), so that the cost can be "
         "printed, plotted and compared as a number.",
         "cost = np.squeeze(cost)  # shape ()",
@@ -156,7 +157,8 @@ _ENTRIES = (
         "The network has L = len(parameters) // 2 layers, numbered 1 to L, and each needs its W[l] and b[l] "
         "updated. A loop over range(1, L) or range(L - 1) stops one layer early; for l in range(L) the "
         "keys are 'W' + str(l + 1).",
-        "for l in range(L): parameters['W' + str(l+1)] = parameters['W' + str(l+1)] - learning_rate * grads['dW' + str(l+1)] (and b)",
+        "for l in range(L): parameters['W' + str(l+1)] = parameters['W' + str(l+1)] - learning_rate * grads['dW' + "
+        "str(l+1)] (and b)",
     ),
     # --- activations -----------------------------------------------------------------------------
     Misconception(
@@ -230,7 +232,8 @@ _ENTRIES = (
         "Today's notebook stores the gradient of A[l] as grads['dA' + str(l)], so layer l's backward step "
         "writes its dA_prev to grads['dA' + str(l - 1)] and the keys run dA0..dA{L-1}. The 2017-2018 notebooks "
         "(v3 to v5) named the same arrays dA1..dAL. Your numbers are right; only the keys are shifted.",
-        "grads['dA' + str(L - 1)], grads['dW' + str(L)], grads['db' + str(L)] = linear_activation_backward(dAL, caches[L - 1], 'sigmoid')",
+        "grads['dA' + str(L - 1)], grads['dW' + str(L)], grads['db' + str(L)] = linear_activation_backward(dAL, "
+        "caches[L - 1], 'sigmoid')",
     ),
     Misconception(
         "OUTPUT_DA_PREV_KEY",

@@ -26,7 +26,8 @@ def resolve_device(name: str = "auto") -> str:
     if name == "cuda":
         if not torch.cuda.is_available():
             raise GraderError(
-                f"--device cuda was asked for, but CUDA is not available to torch {torch.__version__} on this machine; use --device cpu or auto"
+                f"--device cuda was asked for, but CUDA is not available to torch {torch.__version__} on this machine; "
+                "use --device cpu or auto"
             )
         return "cuda"
     raise GraderError(f"unknown device {name!r}: use auto, cpu or cuda")
@@ -44,8 +45,15 @@ class Oracle:
         )
 
     @staticmethod
-    def _np(tensor: torch.Tensor) -> np.ndarray:
+    def _np(tensor: torch.Tensor | None) -> np.ndarray:
+        """A tensor (a value, or a `.grad` that backward() has filled in) as a NumPy copy."""
+        assert tensor is not None, "a gradient autograd did not compute"
         return tensor.detach().cpu().numpy().copy()
+
+    @staticmethod
+    def _grad(tensor: torch.Tensor) -> torch.Tensor:
+        assert tensor.grad is not None, "a gradient autograd did not compute"
+        return tensor.grad
 
     # --- single layer -------------------------------------------------------------------------
     def linear(self, A_prev, W, b, dZ=None) -> dict[str, np.ndarray]:
@@ -95,7 +103,7 @@ class Oracle:
         X_t, Y_t = self._t(X, True), self._t(Y)
         m = X_t.shape[1]
         params = {k: self._t(v, True) for k, v in parameters.items()}
-        A, Zs, As = X_t, [None], [X_t]
+        A, Zs, As = X_t, [], [X_t]  # Zs[l - 1] is layer l's Z
         for l in range(1, L + 1):
             Z = params[f"W{l}"] @ A + params[f"b{l}"]
             A = torch.sigmoid(Z) if l == L else torch.relu(Z)
@@ -113,13 +121,13 @@ class Oracle:
             grads[f"dW{l}"] = self._np(params[f"W{l}"].grad) / m
             grads[f"db{l}"] = self._np(params[f"b{l}"].grad) / m
         with torch.no_grad():  # the step uses the mean-cost gradients dW, db
-            updated = {k: self._np(p - learning_rate * p.grad / m) for k, p in params.items()}
+            updated = {k: self._np(p - learning_rate * self._grad(p) / m) for k, p in params.items()}
         return NetworkTruth(
-            Z=[None] + [self._np(Z) for Z in Zs[1:]],
+            Z=[None] + [self._np(Z) for Z in Zs],
             A=[self._np(A) for A in As],
             AL=self._np(AL),
             cost=self._np(cost),
-            dZ=[None] + [self._np(Z.grad) for Z in Zs[1:]],
+            dZ=[None] + [self._np(Z.grad) for Z in Zs],
             dAL=self._np(AL.grad),
             grads=grads,
             updated=updated,

@@ -23,10 +23,12 @@ used never count: a v8 copy with the old keys is a mistake in v8, not evidence o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.judge.version_evidence import line_number, pattern_evidence
+from grader.pack import Version
 
 VERSIONS = ("pre-v3", "v3", "v4", "v5", "v6", "v7", "v8", "v8a", "v1.x")
 LEGACY_KEYS = frozenset({"pre-v3", "v3", "v4", "v5"})  # grads['dA' + str(l)] is the gradient of A[l-1]
@@ -61,7 +63,8 @@ _MODULES = {  # a course module imported or %run -> the versions that shipped it
     "dnn_utils": _set("pre-v3", "v1.x"),
 }
 _IMPORT = re.compile(
-    r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+)|%run[ \t]+(?:-\w+[ \t]+)*['\"]?([^\s'\"]+?)(?:\.py)?['\"]?[ \t]*$)",
+    r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+)"
+    r"|%run[ \t]+(?:-\w+[ \t]+)*['\"]?([^\s'\"]+?)(?:\.py)?['\"]?[ \t]*$)",
     re.M,
 )
 _COMMENTS = (  # (pattern, versions, what it is)
@@ -85,7 +88,8 @@ _COMMENTS = (  # (pattern, versions, what it is)
     (re.compile(r"^\s*#\s*UNQ_C\d+", re.M), _set("v1.x"), "a # UNQ_C cell marker"),
 )
 _TEST_CALLS = re.compile(
-    r"^[ \t]*(?:initialize_parameters(?:_deep)?|linear_(?:activation_)?(?:forward|backward)|L_model_(?:forward|backward)|compute_cost|update_parameters)_test\(\s*\w+\s*\)",
+    r"^[ \t]*(?:initialize_parameters(?:_deep)?|linear_(?:activation_)?(?:forward|backward)"
+    r"|L_model_(?:forward|backward)|compute_cost|update_parameters)_test\(\s*\w+\s*\)",
     re.M,
 )
 _VERSION_CELL = re.compile(r"^\s*###\s*v(1\.\d+)\s*$")
@@ -104,21 +108,25 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class NotebookVersion:
+class NotebookVersion(Version):
     """The versions a submission may have been written for, why, and the grads keys that follow."""
 
-    candidates: frozenset[str]
+    candidates: frozenset[str] = frozenset()
     evidence: tuple[Evidence, ...] = ()
     source: str = "recognised"  # "recognised", "rubric" (pinned), "none" (nothing to go on)
     accept_either: bool = False  # the rubric's legacy_grads_keys: both key conventions, whatever the version
+    grads_keys: str = field(init=False, default="current")  # follows from the two above (__post_init__)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "grads_keys", self._grads_keys())
 
     @property
     def name(self) -> str:
         return name_of(self.candidates)
 
-    @property
-    def grads_keys(self) -> str:
-        """'legacy' (dA1..dAL), 'current' (dA0..dA(L-1)) or 'either' (could not be decided, or the rubric says so)."""
+    def _grads_keys(self) -> str:
+        """'legacy' (dA1..dAL), 'current' (dA0..dA(L-1)) or 'either' (could not be decided, or the rubric
+        says so)."""
         if self.accept_either:
             return "either"
         if self.candidates <= LEGACY_KEYS:
@@ -172,7 +180,10 @@ def version_line(data: dict) -> str:
     """One line for the terminal and Markdown reports, from a report's notebook_version."""
     if not data:
         return ""
-    return f"Notebook version: {data.get('name', 'unknown')} ({data.get('because', '')}); grads keys graded as {data.get('grads_keys', '')}."
+    return (
+        f"Notebook version: {data.get('name', 'unknown')} ({data.get('because', '')}); grads keys graded as "
+        f"{data.get('grads_keys', '')}."
+    )
 
 
 def name_of(candidates: frozenset[str]) -> str:
@@ -197,7 +208,7 @@ def _module_evidence(where: str, text: str) -> list[Evidence]:
         module = next(g for g in match.groups() if g)
         base = Path(module.replace("\\", "/")).name if match.group(3) else module.rsplit(".", 1)[-1]
         if base in _MODULES:
-            line = text.count("\n", 0, match.start()) + 1
+            line = line_number(text, match.start())
             out.append(Evidence(f"{where}, line {line}", _line_at(text, match.start()), _MODULES[base]))
     return out
 
@@ -206,15 +217,6 @@ def _line_at(text: str, index: int) -> str:
     start, end = text.rfind("\n", 0, index) + 1, text.find("\n", index)
     line = text[start : end if end >= 0 else None].strip()
     return line if len(line) <= 80 else line[:77] + "..."
-
-
-def _pattern_evidence(where: str, text: str, patterns) -> list[Evidence]:
-    out = []
-    for pattern, versions, what in patterns:
-        match = pattern.search(text)
-        if match:
-            out.append(Evidence(f"{where}, line {text.count(chr(10), 0, match.start()) + 1}", what, versions))
-    return out
 
 
 def recognise(texts: list[tuple[str, str]], filename: str = "") -> NotebookVersion:
@@ -230,10 +232,11 @@ def recognise(texts: list[tuple[str, str]], filename: str = "") -> NotebookVersi
         if cell:
             tiers[0].append(Evidence(where, f"the version cell ### v{cell.group(1)}", _set("v1.x")))
         tiers[1] += _module_evidence(where, text)
-        tiers[2] += _pattern_evidence(
+        tiers[2] += pattern_evidence(
             where,
             text,
             _COMMENTS + ((_TEST_CALLS, _set("v1.x"), "a call of the 2021 public tests (..._test(function))"),),
+            Evidence,
         )
     candidates = frozenset(VERSIONS)
     kept: list[Evidence] = []
