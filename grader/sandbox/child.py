@@ -101,11 +101,10 @@ class StandIn:
 
     def __call__(self, *args, **kwargs):
         args = self._positional(args, kwargs)
-        encoded = wire.encode(args)
-        key = seal.key_for(self._salt, encoded)
+        key = seal.key_for(self._salt, wire.encode_parts(args))
         sealed = self._sealed.get(seal.lookup_id(key))
         if sealed is not None:  # the exact arguments of a correct call: they open its answer
-            label, answer = wire.decode(seal.xor(sealed, key))
+            label, answer = wire.decode(seal.unseal(sealed, key))
             self._log.append({"helper": self.__name__, "matched": label})
             return seal.unfold(answer, args)
         result_fd, answer_fd = self._channel  # close but not exact, or wrong: the trusted grader decides
