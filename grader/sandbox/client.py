@@ -13,7 +13,6 @@ process ever blocks on the job: every read and write waits in `select` against a
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import marshal
 import os
@@ -128,7 +127,10 @@ class Sandbox:
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
-        self._compiled: tuple[str, list] = ("", [])  # the last program, compiled: one submission's checks come in a row
+        self._compiled: tuple[list, list] = (
+            [None],
+            [],
+        )  # the last program, compiled: a submission's checks come in a row
         self._shared: tuple = (None, (), b"")  # (key, the objects it names, kept alive, their encoding): see _payload
         self._mapped: dict[int, tuple[bytes, int]] = {}  # id(encoded cases) -> (them, their sealed memfd)
         self._in_flight = False  # a job submitted and not yet collected
@@ -388,11 +390,7 @@ class Sandbox:
         unmarshals it (compiling runs none of it; marshal goes from us to the job, never back)."""
         from grader.sandbox.child import compile_statement
 
-        digest = hashlib.sha256()
-        for statement in program:
-            digest.update(f"{statement['filename']}\0{statement['lineno']}\0{len(statement['source'])}\0".encode())
-            digest.update(statement["source"].encode("utf-8", "surrogatepass"))
-        key = digest.hexdigest()
+        key = [(s["filename"], s["lineno"], s["source"]) for s in program]  # equal strings: the same program
         if self._compiled[0] != key:
             compiled = []
             for statement in program:

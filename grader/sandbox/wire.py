@@ -183,6 +183,25 @@ def _dtype(code) -> np.dtype:
     return dtype
 
 
+_SPECS: dict[tuple, tuple] = {}  # (dtype code, *shape) -> (dtype, shape, bytes): a result meets a few, often
+
+
+def _spec(code, dims) -> tuple[np.dtype, tuple, int]:
+    """An array node's dtype (checked), shape and size in bytes."""
+    try:
+        key = (code, *dims) if type(code) is str and type(dims) is list else None
+        spec = _SPECS.get(key)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable forged dimension: the checks below say what is wrong with it
+        key = spec = None
+    if spec is None:
+        dtype = _dtype(code)
+        shape = tuple(int(n) for n in dims)
+        spec = (dtype, shape, math.prod(shape) * dtype.itemsize)
+        if key is not None and len(_SPECS) < 4096:
+            _SPECS[key] = spec
+    return spec
+
+
 _PLAIN = frozenset({str, int, bool, type(None)})  # what JSON gives besides lists, dicts and floats
 
 
@@ -196,10 +215,9 @@ def _decode(node, buffers: list, depth: int = 0, copy: bool = True, left: list |
         raise WireError(f"unexpected node {type(node).__name__}")
     tag = node.get("~")
     if tag == "nd":
-        dtype = _dtype(node["dtype"])
-        shape = tuple(map(int, node["shape"]))
+        dtype, shape, size = _spec(node["dtype"], node["shape"])
         data = buffers[node["i"]]
-        if len(data) != math.prod(shape) * dtype.itemsize:
+        if len(data) != size:
             raise WireError("array bytes do not match its shape")
         array = np.ndarray(shape, dtype, data)  # a view of the message (read-only where it is)
         scalar = node.get("scalar")
@@ -215,9 +233,12 @@ def _decode(node, buffers: list, depth: int = 0, copy: bool = True, left: list |
             if left[0] < 0:
                 raise WireTooLarge("more list, tuple and dict elements than the cap", True)
         depth += 1
+        if depth > MAX_DEPTH + 1 and items:
+            raise WireError(f"data nested more than {MAX_DEPTH} levels deep")
+        plain = _PLAIN  # a plain item is itself: no call for it (most of a header's nodes)
         if tag == "dict":
-            return {str(k): _decode(v, buffers, depth, copy, left) for k, v in items}
-        items = [_decode(x, buffers, depth, copy, left) for x in items]
+            return {str(k): v if type(v) in plain else _decode(v, buffers, depth, copy, left) for k, v in items}
+        items = [x if type(x) in plain else _decode(x, buffers, depth, copy, left) for x in items]
         return tuple(items) if tag == "tuple" else items
     if tag == "float":
         return float(node["v"])
