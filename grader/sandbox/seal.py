@@ -43,10 +43,10 @@ def xor(data: bytes, key: bytes) -> bytes:
     return unseal(data, key).tobytes()
 
 
-def unseal(data, key: bytes) -> np.ndarray:
-    """`xor`, as a fresh array of bytes that `wire.decode` reads without another copy."""
+def unseal(data, key: bytes) -> memoryview:
+    """`xor`, as a view of a fresh array of bytes that `wire.decode` reads without another copy."""
     stream = hashlib.shake_128(key).digest(len(data))
-    return np.bitwise_xor(np.frombuffer(data, np.uint8), np.frombuffer(stream, np.uint8))
+    return np.bitwise_xor(np.frombuffer(data, np.uint8), np.frombuffer(stream, np.uint8)).data
 
 
 ARGUMENT = "\x00argument"  # {ARGUMENT: i}: the caller's i-th argument; no answer is a dict with this key

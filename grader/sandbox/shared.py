@@ -51,7 +51,7 @@ class _Snapshot:
         self.names = [n for n, m in list(modules.items()) if _watched(n) and isinstance(m, types.ModuleType)]
         self.modules = [modules[n] for n in self.names]
         self.own = (sys.stdout, sys.stderr)
-        flat = list(chain.from_iterable(map(dict.values, map(vars, self.modules))))
+        flat: list = list(chain.from_iterable(map(_VALUES, map(_NAMESPACE, self.modules))))
         self.functions = [v for v in flat if type(v) is types.FunctionType]
         self.classes = [v for v in flat if type(v) is type and not v.__flags__ & _IMMUTABLE]
         self.kwdefaults = [f.__kwdefaults__ for f in self.functions if f.__kwdefaults__ is not None]
@@ -62,13 +62,13 @@ class _Snapshot:
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self.own
         try:
-            dicts = list(map(vars, self.modules))
-            classes = list(map(vars, self.classes))
+            dicts = list(map(_NAMESPACE, self.modules))
+            classes = list(map(_NAMESPACE, self.classes))
             lengths = [*map(len, dicts), *map(len, self.kwdefaults), *map(len, classes)]
-            objects = [
+            objects: list[list] = [
                 list(map(modules.get, self.names)),
                 list(chain.from_iterable(dicts)),
-                list(chain.from_iterable(map(dict.values, dicts))),
+                list(chain.from_iterable(map(_VALUES, dicts))),
                 list(map(_CODE, self.functions)),
                 list(map(_DEFAULTS, self.functions)),
                 list(map(_KWDEFAULTS, self.functions)),
@@ -92,6 +92,7 @@ class _Snapshot:
 
 _CODE, _DEFAULTS, _KWDEFAULTS = (attrgetter(a) for a in ("__code__", "__defaults__", "__kwdefaults__"))
 _VALUES = methodcaller("values")
+_NAMESPACE = attrgetter("__dict__")  # vars(): a module's dict, a class's mapping proxy
 _PARTS = (
     "a watched entry of sys.modules changed",
     "a watched module's names changed",

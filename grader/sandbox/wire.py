@@ -14,8 +14,15 @@ import json
 import math
 import os
 import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import mmap
+
+Message = Union[bytes, bytearray, memoryview, "mmap.mmap"]  # what decode reads: any bytes-like
 
 MAX_DEPTH = 32
 RESULT_ELEMENTS = 50_000  # list, tuple and dict elements in one result a job sends (grader/judge/budget.py)
@@ -254,7 +261,8 @@ def _decode(node, buffers: list, depth: int = 0, copy: bool = True, left: list |
 
 
 _IN_PLACE = 4096  # with copy=False, a byte string at least this long is used in place, a smaller one copied
-_SCAN = json.JSONDecoder().scan_once  # json.loads without its per-call set-up (encoding detection, a decoder)
+# json.loads without its per-call set-up (detecting the encoding, a decoder): the scanner a decoder makes
+_SCAN: Callable[[str, int], tuple[object, int]] = vars(json.JSONDecoder())["scan_once"]
 
 
 def _parse(header: memoryview):
@@ -265,7 +273,7 @@ def _parse(header: memoryview):
     return value
 
 
-def decode(message: bytes, copy: bool = True, max_elements: int | None = None, max_header: int | None = None):
+def decode(message: Message, copy: bool = True, max_elements: int | None = None, max_header: int | None = None):
     """The value `encode` made. `copy=False` (a job's own read-only cases, mapped from a sealed memfd):
     arrays are read-only views of `message` and large byte strings memoryviews of it, so that a fresh
     process does not fault in a copy of megabytes it only reads.
@@ -278,7 +286,7 @@ def decode(message: bytes, copy: bool = True, max_elements: int | None = None, m
 
 
 def decode_counted(
-    message: bytes, copy: bool = True, max_elements: int | None = None, max_header: int | None = None
+    message: Message, copy: bool = True, max_elements: int | None = None, max_header: int | None = None
 ) -> tuple[object, int]:
     """`decode`, and how many list, tuple and dict elements the value holds (counted only with a cap)."""
     left = None if max_elements is None else [max_elements]
