@@ -78,6 +78,7 @@ class _Job:
         self.res_r: End | None = res_r  # None once it is closed
         self.ans_w: End | None = ans_w
         self.buffer = bytearray()
+        self.unread = 0  # bytes in `buffer` after the frame being taken: a check's E frame must be its last
         self.taken = self.elements = 0
         self.cap = min(int(limits["result_bytes"]) * (count + 2), budgets.JOB_BYTES)
         self.budget: budgets.Budget | None = getattr(box, "budget", None)
@@ -243,29 +244,37 @@ class _Job:
             return
         if self.reason is not None:
             return  # the job is being killed: nothing it says counts any more
-        self.buffer += chunk
-        while len(self.buffer) >= 5 and self.reason is None:
-            kind, size = bytes(self.buffer[:1]), wire._LEN.unpack(self.buffer[1:5])[0]
-            if kind not in KINDS or (kind == b"E" and self.session is None):
-                self._stop("corrupt", f"a frame of unknown kind {kind!r}")
-            elif self.ended:
-                self._stop("corrupt", "a frame after the end of the check")
-            elif size > self.limits["result_bytes"] + (1 << 20):
-                self._stop(
-                    "overflow",
-                    f"a frame of {size:,} bytes, over the {int(self.limits['result_bytes']):,} one result may have",
-                )
-            elif self.taken + size > self.cap:
-                self._over(budgets.job_over_bytes())
-            elif self.budget is not None and (why := self.budget.over(size)):
-                self._over(why, submission=True)
-            elif len(self.buffer) >= 5 + size:
-                payload = bytes(self.buffer[5 : 5 + size])
-                del self.buffer[: 5 + size]
-                self.taken += size
-                self._frame(kind, payload)
-            else:
-                break
+        buffer = self.buffer
+        buffer += chunk
+        start = 0  # frames are taken from here on, and the buffer cut once: not a move of the rest per frame
+        try:
+            while len(buffer) - start >= 5 and self.reason is None:
+                kind, size = bytes(buffer[start : start + 1]), wire._LEN.unpack_from(buffer, start + 1)[0]
+                if kind not in KINDS or (kind == b"E" and self.session is None):
+                    self._stop("corrupt", f"a frame of unknown kind {kind!r}")
+                elif self.ended:
+                    self._stop("corrupt", "a frame after the end of the check")
+                elif size > self.limits["result_bytes"] + (1 << 20):
+                    self._stop(
+                        "overflow",
+                        f"a frame of {size:,} bytes, over the {int(self.limits['result_bytes']):,} one result may have",
+                    )
+                elif self.taken + size > self.cap:
+                    self._over(budgets.job_over_bytes())
+                elif self.budget is not None and (why := self.budget.over(size)):
+                    self._over(why, submission=True)
+                elif len(buffer) - start >= 5 + size:
+                    with memoryview(buffer) as view:
+                        payload = bytes(view[start + 5 : start + 5 + size])
+                    start += 5 + size
+                    self.taken += size
+                    self.unread = len(buffer) - start
+                    self._frame(kind, payload)
+                else:
+                    break
+        finally:
+            del buffer[:start]
+            self.unread = len(buffer)
 
     def _over(self, why: str, submission: bool = False) -> None:
         """A budget ran out (budget.py): the check ends here; with the submission's, so do the rest."""
@@ -346,7 +355,7 @@ class _Job:
         when it is unfit or full, tell it to exit (end of file) and wait for that as for any job."""
         self.ended, self.end_deadline = True, None
         session = self.session
-        if session is not None and clean and session.served < session.limit and not self.buffer and self.exit is None:
+        if session is not None and clean and session.served < session.limit and not self.unread and self.exit is None:
             self.kept = True
         else:
             self._end_input()

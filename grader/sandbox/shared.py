@@ -30,6 +30,8 @@ import resource
 import sys
 import types
 import warnings
+from collections.abc import Iterable
+from contextlib import contextmanager
 from itertools import chain
 from operator import attrgetter, is_, methodcaller
 
@@ -59,34 +61,45 @@ class _Snapshot:
 
     def _now(self, modules: dict) -> tuple[list[int], list[list]]:
         """The lengths (of each module's names, keyword defaults, class attributes) and the objects."""
+        with self._own_streams():
+            lengths, parts = self._parts(modules)
+            return lengths, [list(part) for part in parts]
+
+    def _parts(self, modules: dict) -> tuple[list[int], list[Iterable]]:
+        """The lengths, and each part's objects as an iterator in C: read while sys's streams are ours."""
+        dicts = list(map(_NAMESPACE, self.modules))
+        classes = list(map(_NAMESPACE, self.classes))
+        lengths = [*map(len, dicts), *map(len, self.kwdefaults), *map(len, classes)]
+        return lengths, [
+            map(modules.get, self.names),
+            chain.from_iterable(dicts),
+            chain.from_iterable(map(_VALUES, dicts)),
+            map(_CODE, self.functions),
+            map(_DEFAULTS, self.functions),
+            map(_KWDEFAULTS, self.functions),
+            chain.from_iterable(map(_VALUES, self.kwdefaults)),
+            chain.from_iterable(map(_VALUES, classes)),
+        ]
+
+    @contextmanager
+    def _own_streams(self):
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self.own
         try:
-            dicts = list(map(_NAMESPACE, self.modules))
-            classes = list(map(_NAMESPACE, self.classes))
-            lengths = [*map(len, dicts), *map(len, self.kwdefaults), *map(len, classes)]
-            objects: list[list] = [
-                list(map(modules.get, self.names)),
-                list(chain.from_iterable(dicts)),
-                list(chain.from_iterable(map(_VALUES, dicts))),
-                list(map(_CODE, self.functions)),
-                list(map(_DEFAULTS, self.functions)),
-                list(map(_KWDEFAULTS, self.functions)),
-                list(chain.from_iterable(map(dict.values, self.kwdefaults))),
-                list(chain.from_iterable(map(_VALUES, classes))),
-            ]
+            yield
         finally:
             sys.stdout, sys.stderr = saved
-        return lengths, objects
 
     def changed(self, modules: dict) -> str:
-        """What changed since the snapshot ("" for nothing)."""
-        lengths, objects = self._now(modules)
-        if lengths != self.lengths:  # ints of ours: == is exact; and the lists below pair up
-            return "a watched module's names, a keyword default or a class attribute came or went"
-        for part, (now, then) in zip(_PARTS, zip(objects, self.objects)):
-            if not all(map(is_, now, then)):
-                return part
+        """What changed since the snapshot ("" for nothing). No list is built: each part is compared
+        object by object as it is read (no Python code runs meanwhile, so nothing changes under it)."""
+        with self._own_streams():
+            lengths, parts = self._parts(modules)
+            if lengths != self.lengths:  # ints of ours: == is exact; and the parts below pair up
+                return "a watched module's names, a keyword default or a class attribute came or went"
+            for part, now, then in zip(_PARTS, parts, self.objects):
+                if not all(map(is_, now, then)):
+                    return part
         return ""
 
 
