@@ -375,3 +375,78 @@ def test_student_code_that_runs_after_its_checks_last_result_breaks_only_the_pro
     assert _comparable(shared) == _comparable(alone)
     assert all(t.score == t.max_score for t in shared.tests), _scores(shared)
     assert forks == ["initialize_parameters", "linear_activation_forward", END_TO_END]
+
+
+# --- the snapshot of the watched modules, at the level of shared.State ----------------------------
+class _Liar:
+    """A replacement that claims to equal anything: only identity can tell it from what it replaced."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+
+def _state():
+    import sys
+
+    import numpy as np
+
+    from grader.sandbox import shared
+
+    return shared.State(np, sys.modules)
+
+
+def test_a_replaced_value_that_claims_to_be_equal_is_still_seen():
+    import numpy as np
+
+    state, real = _state(), np.dot
+    assert state.clean(1024), state.why
+    np.dot = _Liar()
+    try:
+        assert not state.clean(1024)
+        assert "value" in state.why
+    finally:
+        np.dot = real
+    assert state.clean(1024), state.why
+
+
+def test_a_keyword_default_changed_in_place_is_seen():
+    import collections
+
+    state = _state()
+    defaults = collections.namedtuple.__kwdefaults__
+    was = defaults["rename"]
+    defaults["rename"] = _Liar()  # the same dict, one value changed: no name in any module changed
+    try:
+        assert not state.clean(1024)
+        assert "keyword defaults" in state.why
+    finally:
+        defaults["rename"] = was
+    assert state.clean(1024), state.why
+
+
+def test_a_code_swap_and_a_class_attribute_are_seen_and_the_harness_streams_are_not():
+    import collections
+    import sys
+
+    state = _state()
+    function = collections.namedtuple
+    code = function.__code__
+    function.__code__ = (lambda typename, field_names, *, rename=False, defaults=None, module=None: None).__code__
+    try:
+        assert not state.clean(1024) and "code" in state.why
+    finally:
+        function.__code__ = code
+    saved = sys.stdout
+    sys.stdout = _Liar()  # the harness sets sys.stdout for every check: not a change of the student's
+    try:
+        assert state.clean(1024), state.why
+    finally:
+        sys.stdout = saved
+    collections.Counter.extra = 1  # a class attribute added
+    try:
+        assert not state.clean(1024) and "came or went" in state.why
+    finally:
+        del collections.Counter.extra
+    assert state.clean(1024), state.why

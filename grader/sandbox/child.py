@@ -22,14 +22,11 @@ import traceback
 
 import numpy as np
 
-from . import guard, seal, shared, wire
+from . import case_clock, guard, seal, shared, wire
+from .case_clock import CaseTimeout, _alarm, _hold_alarm, _on_alarm
 
 SUBMISSION = "submission"
 _real_exit = os._exit
-
-
-class CaseTimeout(BaseException):
-    """The per-case alarm: a BaseException, so that `except Exception` in student code does not eat it."""
 
 
 class HelperCallMismatch(Exception):
@@ -40,7 +37,8 @@ class CappedText:
     """sys.stdout while student code runs: keeps the first `limit` characters, counts the rest."""
 
     def __init__(self, limit: int):
-        self.limit, self.parts, self.kept, self.total = limit, [], 0, 0
+        self.limit, self.kept, self.total = limit, 0, 0
+        self.parts: list[str] = []
 
     def write(self, text) -> int:
         text = str(text)
@@ -101,11 +99,10 @@ class StandIn:
 
     def __call__(self, *args, **kwargs):
         args = self._positional(args, kwargs)
-        encoded = wire.encode(args)
-        key = seal.key_for(self._salt, encoded)
+        key = seal.key_for(self._salt, wire.encode_parts(args))
         sealed = self._sealed.get(seal.lookup_id(key))
         if sealed is not None:  # the exact arguments of a correct call: they open its answer
-            label, answer = wire.decode(seal.xor(sealed, key))
+            label, answer = wire.decode(seal.unseal(sealed, key))
             self._log.append({"helper": self.__name__, "matched": label})
             return seal.unfold(answer, args)
         result_fd, answer_fd = self._channel  # close but not exact, or wrong: the trusted grader decides
@@ -174,61 +171,6 @@ def _chain(code: bytes | None):
     return scope["end_to_end"]
 
 
-def _alarm(seconds: float) -> None:
-    if _timer is not None:
-        _timer.arm(seconds)
-    else:
-        signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.0))
-
-
-def _hold_alarm() -> float:
-    """Stop the running case's clock while the trusted grader answers a stand-in's question, and return
-    what was left of it (0: none ran). The grader may still be judging the check before this one (it
-    starts each job early), and that wait is not the student's code's time; the job's total deadline,
-    kept by the grader from the job's start, still bounds it. (The portable backend's jobs run only
-    while the grader feeds them, so its timer thread runs on.)"""
-    if _timer is not None:
-        return 0.0
-    return signal.setitimer(signal.ITIMER_REAL, 0)[0]
-
-
-class TimerAlarm:
-    """The per-case alarm where there is no SIGALRM (Windows, under the portable backend): a timer thread
-    interrupts the main thread as a SIGINT whose handler raises CaseTimeout. It stops Python code only; a
-    sleep or a long C call runs on until the trusted side's deadline ends the whole job."""
-
-    def __init__(self):
-        import _thread
-        import threading
-
-        self._interrupt, self._threading = _thread.interrupt_main, threading
-        self._lock, self._armed, self._pending = threading.Lock(), 0, None
-        signal.signal(signal.SIGINT, _on_alarm)
-
-    def arm(self, seconds: float) -> None:
-        with self._lock:
-            self._armed += 1  # a timer armed before this call no longer fires
-            if self._pending is not None:
-                self._pending.cancel()
-                self._pending = None
-            if seconds > 0:
-                self._pending = self._threading.Timer(seconds, self._fire, (self._armed,))
-                self._pending.daemon = True
-                self._pending.start()
-
-    def _fire(self, armed: int) -> None:
-        with self._lock:
-            if armed == self._armed:
-                self._interrupt(signal.SIGINT)
-
-
-_timer: TimerAlarm | None = None
-
-
-def _on_alarm(signum, frame):
-    raise CaseTimeout()
-
-
 def compile_statement(statement: dict):
     """Source to code, with the statement's true line numbers; compiling runs none of it."""
     return compile("\n" * (statement["lineno"] - 1) + statement["source"], statement["filename"], "exec")
@@ -242,7 +184,8 @@ def load(program: list, namespace: dict, seconds: float) -> list:
         if filename not in _SOURCES:
             _SOURCES.add(filename)
             linecache.cache[filename] = (0, None, [], filename)
-        lines = linecache.cache[filename][2]
+        entry = linecache.cache[filename]
+        lines = entry[2] if len(entry) == 4 else []  # ours, made above (a 1-tuple would be a lazy entry)
         body = source.splitlines(keepends=True)
         lines.extend([""] * max(0, lineno - 1 + len(body) - len(lines)))
         lines[lineno - 1 : lineno - 1 + len(body)] = body
@@ -393,6 +336,8 @@ def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict, cases_fd: in
         channel: list = []  # a shared process's Unix socket, down which each check's memfd comes
 
         def memfd(job: dict) -> int:
+            if cases_fd is None:
+                raise OSError("the job's cases should have come in a memfd, and none came")
             if not job.get("session"):
                 return cases_fd
             if not channel:
@@ -400,14 +345,15 @@ def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict, cases_fd: in
             return socket.recv_fds(channel[0], 1, 1)[1][0]
 
         job = _read_job(job_fd, memfd, limits)
+        if job is None:
+            raise EOFError("no job came")
         session = bool(job.get("session"))
         if not session:
             os.close(job_fd)
         if hasattr(signal, "setitimer"):
             signal.signal(signal.SIGALRM, _on_alarm)
         else:  # before the guard, which denies threading to everyone once it is in place
-            global _timer
-            _timer = TimerAlarm()
+            case_clock.use_timer()
         np.random.seed(
             int.from_bytes(os.urandom(4), "little")
         )  # loads numpy.random before the guard denies what it imports
@@ -427,9 +373,10 @@ def main(job_fd: int, result_fd: int, answer_fd: int, limits: dict, cases_fd: in
             if not _run_job(job, result_fd, answer_fd, guarded) or state is None:
                 break
             wire.write_frame(result_fd, b"E", wire.encode({"clean": state.clean(job["limits"]["memory_mb"])}))
-            job = _read_job(job_fd, memfd, limits)
-            if job is None:
+            following = _read_job(job_fd, memfd, limits)
+            if following is None:
                 break
+            job = following
     except BaseException:  # noqa: BLE001 - the runtime itself failed; the grader sees a short job
         code = 70
     finally:

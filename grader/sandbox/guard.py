@@ -1,9 +1,9 @@
 """What the sandboxed child may import and call.
 
 Student code imports through `guarded_import`: denied modules raise an ImportError that names the
-rule; the course's helpers come from the assignment pack's module (sent with the job); course test modules, plotting and data
-packages, and anything not installed get a harmless stand-in so that they never stop a submission from
-loading. Process-level escapes (fork, exec, signals, exit) raise instead of acting.
+rule; the course's helpers come from the assignment pack's module (sent with the job); course test
+modules, plotting and data packages, and anything not installed get a harmless stand-in so that they
+never stop a submission from loading. Process-level escapes (fork, exec, signals, exit) raise instead of acting.
 
 This is the first line only: the OS limits set by the child (its own session, rlimits, an unprivileged
 uid when run as root) and the parent's kill of the whole group are what contain a hostile submission.

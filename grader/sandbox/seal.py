@@ -20,8 +20,16 @@ import hashlib
 import numpy as np
 
 
-def key_for(salt: bytes, encoded_args: bytes) -> bytes:
-    return hashlib.sha256(salt + encoded_args).digest()
+def key_for(salt: bytes, encoded_args: bytes | list) -> bytes:
+    """sha256(salt + the arguments' message); `encoded_args` is the message, or the parts of it that
+    `wire.encode_parts` gives (the same digest, without joining the arrays' bytes into one copy first)."""
+    digest = hashlib.sha256(salt)
+    if isinstance(encoded_args, list):
+        for part in encoded_args:
+            digest.update(part)
+    else:
+        digest.update(encoded_args)
+    return digest.digest()
 
 
 def lookup_id(key: bytes) -> str:
@@ -32,8 +40,13 @@ def lookup_id(key: bytes) -> str:
 def xor(data: bytes, key: bytes) -> bytes:
     """Seal or unseal (the same operation): XOR with a SHAKE-128 stream of the key (128-bit security, a
     fifth faster than SHAKE-256, and the stream is most of a job's hashing)."""
+    return unseal(data, key).tobytes()
+
+
+def unseal(data, key: bytes) -> memoryview:
+    """`xor`, as a view of a fresh array of bytes that `wire.decode` reads without another copy."""
     stream = hashlib.shake_128(key).digest(len(data))
-    return (np.frombuffer(data, np.uint8) ^ np.frombuffer(stream, np.uint8)).tobytes()
+    return np.bitwise_xor(np.frombuffer(data, np.uint8), np.frombuffer(stream, np.uint8)).data
 
 
 ARGUMENT = "\x00argument"  # {ARGUMENT: i}: the caller's i-th argument; no answer is a dict with this key

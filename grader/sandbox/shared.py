@@ -30,33 +30,92 @@ import resource
 import sys
 import types
 import warnings
+from collections.abc import Iterable
+from contextlib import contextmanager
+from itertools import chain
+from operator import attrgetter, is_, methodcaller
 
-_SYS_OWN = frozenset({"stdout", "stderr"})  # set by the harness for every check
 _IMMUTABLE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: a built-in class, which nobody can change
 
 
-def _module_state(module, keep: list | None = None) -> tuple:
-    """What student code could change in one module, by identity: its names and values, and for each
-    function its code, defaults and keyword defaults, for each class its attributes. `keep` (the
-    snapshot's): holds every object so identified, so that none is freed and its id given to another."""
-    names = vars(module)
-    keys = [k for k in names if not (module is sys and k in _SYS_OWN)]
-    values = [names[k] for k in keys]
-    inner = []
-    for value in values:
-        kind = type(value)
-        if kind is types.FunctionType:
-            parts = [value.__code__, value.__defaults__, value.__kwdefaults__]
-        elif kind is type and not value.__flags__ & _IMMUTABLE:  # a class whose attributes can change
-            parts = list(value.__dict__.values())
-        else:
-            continue
-        inner.append(tuple(map(id, parts)))
-        if keep is not None:
-            keep.append(parts)
-    if keep is not None:
-        keep.append(values)
-    return keys, list(map(id, values)), inner
+class _Snapshot:
+    """What student code could change in the watched modules, by identity, held as flat lists so that
+    comparing again after a check is a few passes in C (`all(map(operator.is_, now, then))`), not a
+    Python loop over every value: that loop was a millisecond a check, a tenth of the walled side.
+
+    Held: every module's names and values; for each function among them its code, defaults and keyword
+    defaults (and those keyword defaults' values: that dict changes in place); for each class whose
+    attributes can change, its attributes. Holding them keeps each alive, so no id is reused. Only
+    identity counts: `==` would ask a replaced value's own `__eq__`, which may lie. sys's stdout and
+    stderr are the harness's, set for every check: they are compared as the values they had here."""
+
+    def __init__(self, modules: dict):
+        self.names = [n for n, m in list(modules.items()) if _watched(n) and isinstance(m, types.ModuleType)]
+        self.modules = [modules[n] for n in self.names]
+        self.own = (sys.stdout, sys.stderr)
+        flat: list = list(chain.from_iterable(map(_VALUES, map(_NAMESPACE, self.modules))))
+        self.functions = [v for v in flat if type(v) is types.FunctionType]
+        self.classes = [v for v in flat if type(v) is type and not v.__flags__ & _IMMUTABLE]
+        self.kwdefaults = [f.__kwdefaults__ for f in self.functions if f.__kwdefaults__ is not None]
+        self.lengths, self.objects = self._now(modules)
+
+    def _now(self, modules: dict) -> tuple[list[int], list[list]]:
+        """The lengths (of each module's names, keyword defaults, class attributes) and the objects."""
+        with self._own_streams():
+            lengths, parts = self._parts(modules)
+            return lengths, [list(part) for part in parts]
+
+    def _parts(self, modules: dict) -> tuple[list[int], list[Iterable]]:
+        """The lengths, and each part's objects as an iterator in C: read while sys's streams are ours."""
+        dicts = list(map(_NAMESPACE, self.modules))
+        classes = list(map(_NAMESPACE, self.classes))
+        lengths = [*map(len, dicts), *map(len, self.kwdefaults), *map(len, classes)]
+        return lengths, [
+            map(modules.get, self.names),
+            chain.from_iterable(dicts),
+            chain.from_iterable(map(_VALUES, dicts)),
+            map(_CODE, self.functions),
+            map(_DEFAULTS, self.functions),
+            map(_KWDEFAULTS, self.functions),
+            chain.from_iterable(map(_VALUES, self.kwdefaults)),
+            chain.from_iterable(map(_VALUES, classes)),
+        ]
+
+    @contextmanager
+    def _own_streams(self):
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = self.own
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
+
+    def changed(self, modules: dict) -> str:
+        """What changed since the snapshot ("" for nothing). No list is built: each part is compared
+        object by object as it is read (no Python code runs meanwhile, so nothing changes under it)."""
+        with self._own_streams():
+            lengths, parts = self._parts(modules)
+            if lengths != self.lengths:  # ints of ours: == is exact; and the parts below pair up
+                return "a watched module's names, a keyword default or a class attribute came or went"
+            for part, now, then in zip(_PARTS, parts, self.objects):
+                if not all(map(is_, now, then)):
+                    return part
+        return ""
+
+
+_CODE, _DEFAULTS, _KWDEFAULTS = (attrgetter(a) for a in ("__code__", "__defaults__", "__kwdefaults__"))
+_VALUES = methodcaller("values")
+_NAMESPACE = attrgetter("__dict__")  # vars(): a module's dict, a class's mapping proxy
+_PARTS = (
+    "a watched entry of sys.modules changed",
+    "a watched module's names changed",
+    "a watched module's value changed",
+    "a watched function's code changed",
+    "a watched function's defaults changed",
+    "a watched function's keyword defaults changed",
+    "a watched function's keyword defaults changed",
+    "a watched class's attribute changed",
+)
 
 
 # The modules whose changes are looked for: what a submission reaches by name (NumPy's namespaces and
@@ -107,14 +166,6 @@ def _watched(name: str) -> bool:
     return name in WATCHED or name == HARNESS or name.startswith(HARNESS + ".")
 
 
-def _snapshot(modules: dict, keep: list) -> list:
-    return [
-        (name, module, _module_state(module, keep))
-        for name, module in list(modules.items())
-        if _watched(name) and isinstance(module, types.ModuleType)
-    ]
-
-
 def _peak_kb() -> int:
     try:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -131,8 +182,7 @@ class State:
         self.recursion, self.filters = sys.getrecursionlimit(), list(warnings.filters)
         self.digits = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
         self.hooks = (list(sys.meta_path), list(sys.path), list(sys.path_hooks), sys.excepthook, sys.displayhook)
-        self.kept: list = []  # what the snapshot identifies, alive for as long as it is compared against
-        self.snapshot = _snapshot(modules, self.kept)
+        self.snapshot = _Snapshot(modules)
         self.peak = _peak_kb()
         self.gc_callbacks = list(gc.callbacks)
         self.why = ""  # why the last check left this process unfit for another (for tests and diagnosis)
@@ -169,12 +219,7 @@ class State:
     def _changed(self) -> str:
         if (list(sys.meta_path), list(sys.path), list(sys.path_hooks), sys.excepthook, sys.displayhook) != self.hooks:
             return "the import hooks or sys hooks changed"
-        for name, module, state in self.snapshot:
-            if self.modules.get(name) is not module:
-                return f"sys.modules[{name!r}] changed"
-            if _module_state(module) != state:
-                return f"module {name!r} changed"
-        return ""
+        return self.snapshot.changed(self.modules)
 
     def _memory(self, memory_mb: float) -> str:
         grown = _peak_kb() - self.peak

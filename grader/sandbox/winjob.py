@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import subprocess
+import sys
 
 JOB_OBJECT_EXTENDED_LIMIT_INFORMATION = 9
 LIMIT_PROCESS_TIME = 0x2
@@ -92,17 +93,24 @@ def _kernel32():
     return kernel32
 
 
+def _last_error() -> OSError:
+    """Windows' last error as an OSError (ctypes has these only there)."""
+    if sys.platform == "win32":
+        return ctypes.WinError(ctypes.get_last_error())
+    return OSError("Job Objects exist only on Windows")
+
+
 def confine(process: subprocess.Popen, limits: dict) -> int:
     """Put `process` in a new Job Object with `limits`; its handle. OSError where Windows refuses."""
     kernel32 = _kernel32()
     job = kernel32.CreateJobObjectW(None, None)
     if not job:
-        raise ctypes.WinError(ctypes.get_last_error())
+        raise _last_error()
     info = limits_for(limits)
     if not kernel32.SetInformationJobObject(
         job, JOB_OBJECT_EXTENDED_LIMIT_INFORMATION, ctypes.byref(info), ctypes.sizeof(info)
-    ) or not kernel32.AssignProcessToJobObject(job, int(process._handle)):
-        error = ctypes.WinError(ctypes.get_last_error())
+    ) or not kernel32.AssignProcessToJobObject(job, int(vars(process)["_handle"])):  # Popen's own, on Windows
+        error = _last_error()
         kernel32.CloseHandle(job)
         raise error
     return job
