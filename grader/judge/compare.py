@@ -7,6 +7,7 @@ float32 arithmetic and rejects any conceptual error (a factor of m, a sign, a tr
 
 from __future__ import annotations
 
+import functools
 import weakref
 from dataclasses import asdict, dataclass
 
@@ -22,7 +23,8 @@ class Tolerance:
     atol: float = 1e-9
 
     def slack(self, expected: np.ndarray) -> np.ndarray:
-        """How far each returned entry may be from `expected`: cached, since the answers are graded against many times."""
+        """How far each returned entry may be from `expected`: cached, since the answers are graded against
+        many times."""
         key = (id(expected), self)
         hit = _SLACK.get(key)
         if hit is not None and hit[0]() is expected:
@@ -30,11 +32,16 @@ class Tolerance:
         magnitude = np.abs(expected)
         scale = float(magnitude.max()) if expected.size else 0.0
         slack = (self.atol + self.atol_scale * scale) + self.rtol * magnitude
-        _SLACK[key] = (weakref.ref(expected, lambda _, key=key: _SLACK.pop(key, None)), slack)
+        _SLACK[key] = (weakref.ref(expected, functools.partial(_forget, key)), slack)
         return slack
 
 
 _SLACK: dict = {}
+
+
+def _forget(key: tuple, _gone: object) -> None:
+    """An expected array was freed: its slack goes with it (its id may name another array next)."""
+    _SLACK.pop(key, None)
 
 
 @dataclass(frozen=True)
@@ -292,7 +299,7 @@ def _compare(path: str, got, expected, tol: Tolerance, masks: frozenset) -> list
 
 def changed_inputs(names: tuple[str, ...], before: tuple, after) -> list[Mismatch]:
     """Arguments the function modified in place (the caller's arrays, caches or dicts), and what changed in them."""
-    found = []
+    found: list[Mismatch] = []
     if not isinstance(after, (tuple, list)) or len(after) != len(before):
         return found
     for name, b, a in zip(names, before, after):
