@@ -212,8 +212,8 @@ def _all_close(got, expected, tol: Tolerance) -> bool:
         if not _leaves(got, expected, leaves) or not leaves:
             return False
         if len(leaves) == 1 and type(expected) is np.ndarray:  # one array: as compare_array does it
-            values = leaves[0].astype(np.float64, copy=False)
-            return bool((np.abs(values - expected) <= tol.slack(expected)).all())
+            error = np.subtract(leaves[0].astype(np.float64, copy=False), expected)
+            return bool(np.less_equal(np.abs(error, out=error), tol.slack(expected)).all())
         hit = _FLAT.get(id(expected))
         if hit is None or hit[0] is not expected or hit[1] != tol:
             if len(_FLAT) >= _FLAT_ENTRIES:
@@ -222,8 +222,11 @@ def _all_close(got, expected, tol: Tolerance) -> bool:
             flat = np.concatenate(arrays, axis=None)
             slack = np.concatenate([tol.slack(a) for a in arrays], axis=None)
             hit = _FLAT[id(expected)] = (expected, tol, flat, slack)  # holds `expected`: its id names nothing else
-        values = np.concatenate(leaves, axis=None, dtype=np.float64)
-        return values.shape == hit[2].shape and bool((np.abs(values - hit[2]) <= hit[3]).all())
+        error = np.concatenate(leaves, axis=None, dtype=np.float64)  # a copy of ours: worked on in place
+        if error.shape != hit[2].shape:
+            return False
+        np.subtract(error, hit[2], out=error)
+        return bool(np.less_equal(np.abs(error, out=error), hit[3]).all())
     except Exception:  # noqa: BLE001 - whatever it is, the full comparison meets it and says so
         return False
 
