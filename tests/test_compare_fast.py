@@ -75,3 +75,14 @@ def test_a_stricter_tolerance_is_not_answered_from_the_cache():
     near = (want[0] * (1 + 5e-5), want[1])
     assert C.compare("t", near, want, TOL) == []
     assert C.compare("t", near, want, C.Tolerance(rtol=1e-6, atol_scale=0.0)) != []
+
+
+def test_the_cache_holds_a_bounded_amount_of_expected_values_built_afresh_on_every_call():
+    """A check that builds its expected value on every call (pack 2's caches) must not make the cache,
+    which holds what it lays out, grow with the number of submissions."""
+    for _ in range(120):
+        want = (RNG.standard_normal(100_000), RNG.standard_normal(10))  # 0.8 MB each, new every time
+        assert C.compare("big", (want[0].copy(), want[1].copy()), want, TOL) == []
+        assert C._held[0] <= C._FLAT_BYTES
+    held = sum(2 * flat.nbytes + sum(a.nbytes for a in C._expected_arrays(e)) for e, _, flat, _ in C._FLAT.values())
+    assert held == C._held[0] <= C._FLAT_BYTES

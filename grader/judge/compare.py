@@ -199,7 +199,8 @@ def compare(path: str, got, expected, tol: Tolerance = Tolerance(), masks: froze
 
 _FAST_DTYPES = frozenset("efd")  # float16, float32, float64: exactly widened to float64 by both paths
 _FLAT: dict = {}  # id(expected) -> (expected, tolerance, its float arrays flattened, their slack flattened)
-_FLAT_ENTRIES = 4096  # a bound: a check may build its expected value afresh on every call
+_FLAT_BYTES = 32 << 20  # a bound on what it holds: a check may build its expected value afresh on every call
+_held = [0]  # bytes held in _FLAT now
 
 
 def _all_close(got, expected, tol: Tolerance) -> bool:
@@ -216,11 +217,14 @@ def _all_close(got, expected, tol: Tolerance) -> bool:
             return bool(np.less_equal(np.abs(error, out=error), tol.slack(expected)).all())
         hit = _FLAT.get(id(expected))
         if hit is None or hit[0] is not expected or hit[1] != tol:
-            if len(_FLAT) >= _FLAT_ENTRIES:
-                _FLAT.clear()
             arrays = _expected_arrays(expected)
             flat = np.concatenate(arrays, axis=None)
             slack = np.concatenate([tol.slack(a) for a in arrays], axis=None)
+            size = 2 * flat.nbytes + sum(a.nbytes for a in arrays)  # with `expected` itself, held here
+            if _held[0] + size > _FLAT_BYTES:
+                _FLAT.clear()
+                _held[0] = 0
+            _held[0] += size
             hit = _FLAT[id(expected)] = (expected, tol, flat, slack)  # holds `expected`: its id names nothing else
         error = np.concatenate(leaves, axis=None, dtype=np.float64)  # a copy of ours: worked on in place
         if error.shape != hit[2].shape:
