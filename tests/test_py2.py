@@ -66,3 +66,35 @@ def test_python_2_test_prints_cost_nothing(graded):
     report = graded(SUBMISSIONS / "correct_python2_exported_with_prose.py")
     assert report.score == report.max_score
     assert sum("outside any function" in p["message"] for p in report.load_problems) == 4
+
+
+def test_the_quick_text_test_before_each_pattern_never_hides_a_sign():
+    """signs() runs a pattern only where its needed text occurs: on every example submission and on a
+    file of every Python 2 habit, it finds exactly what running every pattern everywhere finds."""
+    from pathlib import Path
+
+    from grader.load import py2
+
+    assert len(py2._NEEDS) == len(py2._SIGNS)
+
+    def every_pattern(text):
+        found = []
+        for pattern, what, advice in py2._SIGNS:
+            match = pattern.search(text)
+            if match:
+                found.append((text.count("\n", 0, match.start()) + 1, what, advice))
+        return sorted(found)
+
+    habits = (
+        "def f(parameters):\n    print 'x'\n    for i in xrange(3):\n        pass\n    L = len(parameters) / 2\n"
+        "    try:\n        pass\n    except ValueError, e:\n        pass\n    d.iteritems()\n    d.has_key(1)\n"
+        "    raw_input()\n"
+    )
+    texts = [habits] + [
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted((Path(__file__).parent.parent / "submissions").iterdir())
+        if p.suffix in (".py", ".ipynb")
+    ]
+    assert len(every_pattern(habits)) == len(py2._SIGNS)  # the file holds every habit
+    for text in texts:
+        assert py2.signs(text) == every_pattern(text)

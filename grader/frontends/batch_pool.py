@@ -193,7 +193,8 @@ class ProcessPool:
         if worker.item is not None:
             if report is None:
                 code = worker.process.exitcode
-                why = f"the worker grading it died ({'signal ' + signal.Signals(-code).name if code and code < 0 else f'exit code {code}'})"
+                how = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
+                why = f"the worker grading it died ({how})"
                 report = fault_report(self.template, worker.item, why)
             write_atomic(self.out / worker.item.report_file, json.dumps(report, indent=2) + "\n")
             on_done(worker.item, slim(report))
@@ -222,7 +223,10 @@ class ProcessPool:
                 worker.process.kill()
         except (OSError, ValueError):
             pass
-        self._replace(worker, on_done, deadline_report(self.template, worker.item, self.deadline))
+        if worker.item is not None and self.deadline is not None:  # as _overdue found it
+            self._replace(worker, on_done, deadline_report(self.template, worker.item, self.deadline))
+        else:
+            self._replace(worker, on_done)
 
     def _add_worker(self) -> None:
         worker = self._start()

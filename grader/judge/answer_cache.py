@@ -210,7 +210,10 @@ def why_not_stored(folder: Path) -> str:
     if st.st_uid not in (os.geteuid(), 0):
         return f"it belongs to another user (uid {st.st_uid}); answers are kept only in a folder of yours"
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return f"others may write to it (mode {stat.S_IMODE(st.st_mode):o}); answers are kept only where no one else can (chmod 700)"
+        return (
+            f"others may write to it (mode {stat.S_IMODE(st.st_mode):o}); "
+            "answers are kept only where no one else can (chmod 700)"
+        )
     if not os.access(folder, os.W_OK):
         return "you may not write to it"
     return "writing the file failed (is the disk full?)"
@@ -258,6 +261,7 @@ def cmd_prepare(args) -> int:
     from grader import packs
     from grader.errors import GraderError
     from grader.judge.rubric import load_rubric
+    from grader.pack import PendingCaseSet
 
     folder = cache_folder(args.cache)
     if folder is None:
@@ -269,11 +273,12 @@ def cmd_prepare(args) -> int:
         counts = {name: unit.cases for name, unit in units.items()}
         for seed in args.seed or [0]:
             case_set, how = pack.case_set(seed, counts, args.device, folder)
-            if case_set.complete() is not case_set:  # computed in a thread: wait for it, and for how it went
+            if isinstance(case_set, PendingCaseSet):  # computed in a thread: wait for it, and for how it went
                 how, case_set = case_set.how, case_set.complete()
             if how == "computed, not stored":
                 raise GraderError(f"could not store the answers in {folder}: {why_not_stored(folder)}")
             print(
-                f"{pack.name}, seed {seed}, rubric {args.rubric or 'default'}, device {case_set.device}: answers {how} in {folder}"
+                f"{pack.name}, seed {seed}, rubric {args.rubric or 'default'}, device {case_set.device}: "
+                f"answers {how} in {folder}"
             )
     return 0

@@ -10,15 +10,17 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from grader import END_TO_END, build_version, packs
 from grader.errors import GraderError, GraderFault
 from grader.judge.budget import Budget
+from grader.judge.case_verdict import judge_case, release
 from grader.judge.compare import Tolerance
 from grader.judge.results import CaseResult, Report, TestResult
 from grader.judge.rubric import Rubric
-from grader.judge.standins import StandInAnswers, wrong_call
+from grader.judge.standins import StandInAnswers
 from grader.load import py2
 from grader.load.loader import Submission, load_submission
 from grader.pack import CaseInput, CaseSet, Check, Pack, Version
@@ -70,7 +72,7 @@ class Grader:
         self.answers = "given"  # where autograd's answers came from: given, cached, computed (answer_cache.py)
         self.sandbox = sandbox or make_sandbox(worker)  # Linux's kernel walls, or the portable backend elsewhere
         if case_set is None:
-            self.sandbox.launch()  # the zygote starts while autograd's answers are read back from the cache, or computed
+            self.sandbox.launch()  # the zygote starts while autograd's answers are read from the cache, or computed
             try:
                 case_set, self.answers = self.pack.case_set(
                     seed, {name: unit.cases for name, unit in self.rubric.units.items()}, device
@@ -195,7 +197,7 @@ class Grader:
                 del done, current  # the job's results: what the report needs is in `test` now
                 self.pack.diagnose(test, check, self.case_set.inputs[name], version)
                 test.feedback = self.pack.summarize(test, check)
-                _release(test)
+                release(test)
                 report.tests.append(test)
         finally:
             if isinstance(pending, tuple) and not isinstance(pending[0], JobResult):
@@ -290,6 +292,11 @@ class Grader:
         )
         return test
 
+    def _case(
+        self, check: Check, case: CaseInput, result: JobResult, stopped: bool, calls: list, keys: str = "current"
+    ) -> CaseResult:
+        return judge_case(self.pack, self.rubric.limits, self.tolerance, check, case, result, stopped, calls, keys)
+
     def _unavailable(self, check: Check, sub: Submission, loaded: dict) -> str | None:
         """Why a check cannot run at all: a function it needs is missing, or did not load."""
         reasons = []
@@ -322,60 +329,6 @@ class Grader:
                     s for s in sub.statements if (s.filename, s.lineno) != (error["filename"], error["lineno"])
                 ]
 
-    def _case(
-        self, check: Check, case: CaseInput, result: JobResult, stopped: bool, calls: list, keys: str = "current"
-    ) -> CaseResult:
-        out = CaseResult(case.index, case.label, case.description, "error", calls=calls)
-        asked_wrong = any(c.get("matched") is None for c in calls)  # the trusted log of questions, not the child's word
-        got = result.cases.get(case.index)
-        limits = self.rubric.limits
-        if got is None:
-            if stopped:
-                out.status, out.note = "not_run", "not run: an earlier case ran out of time"
-            elif result.reason in ("budget", "overflow"):  # a cap of the trusted side's (budget.py)
-                out.note, out.budget = _crash_note(result), True
-            elif result.reason == "timeout":
-                out.status, out.note = (
-                    "timeout",
-                    f"the check ran out of its {limits.total_seconds:g} s before this case finished ({case.description})",
-                )
-            else:
-                out.note = _crash_note(result)
-            return out
-        # Every field was checked for its type and range, and every string capped, as it arrived (frames.py).
-        out.seconds = got["seconds"]
-        if "calls" in got:  # the child's own account, which includes the calls it answered itself
-            out.calls = got["calls"]
-        out.output, out.output_chars = got.get("output", ""), got.get("output_chars", 0)
-        status = got["status"]
-        if status == "timeout":
-            out.status, out.note = (
-                "timeout",
-                f"no answer within {limits.case_seconds:g} s on a case with {case.description}",
-            )
-            if isinstance(got.get("error"), dict) and got["error"].get("traceback"):  # where the alarm found the code
-                out.error = {"type": "Timeout", "message": "", "traceback": got["error"]["traceback"]}
-        elif status == "error":
-            out.error = got["error"]
-            out.value = got.get("value")  # the end-to-end chain's stages that ran before the error, for diagnosis
-            if out.error.get("type") == "HelperCallMismatch":  # a wrong call is a wrong answer, not a crash
-                out.status, out.mismatches = "failed", [wrong_call(check.function, out.calls)]
-        else:
-            out.value = got.get("value")
-            mismatches = check.judge(case, got.get("value"), self.tolerance, keys)
-            if got.get("args_after") is not None:  # sent back only when the child saw a change
-                mismatches += self.pack.judge_changes(check.unit, check.arg_names, case.args, got["args_after"])
-            if asked_wrong:  # a refused call that the code caught and went on from: probing, not an answer
-                mismatches.insert(
-                    0,
-                    wrong_call(
-                        check.function, out.calls if any(c.get("matched") is None for c in out.calls) else calls
-                    ),
-                )
-            out.mismatches = mismatches
-            out.status = "failed" if mismatches else "passed"
-        return out
-
 
 class Graders:
     """One Grader per assignment, sharing one sandbox: a batch worker that meets several assignments.
@@ -397,7 +350,8 @@ class Graders:
         return self.graders[sub.pack].grade_submission(sub)
 
     def close(self) -> None:
-        self.sandbox.close()
+        if self.sandbox is not None:  # None only where no assignment was given
+            self.sandbox.close()
 
 
 def grade_file(
@@ -413,33 +367,7 @@ def grade_file(
 def shared_order(pack: Pack) -> tuple[str, ...]:
     """The order in which a pack's checks may share one walled process: its checks module's
     SHARED_ORDER (see grader/sandbox/shared.py); none declared, every check gets a process of its own."""
-    order = getattr(pack, "shared_order", None)
+    order: Iterable[str] | None = getattr(pack, "shared_order", None)
     if order is None:
         order = getattr(sys.modules.get(f"{type(pack).__module__}.checks"), "SHARED_ORDER", ())
-    return tuple(order)
-
-
-def _release(test: TestResult) -> None:
-    """Let go of what the job returned once the check is judged and diagnosed: the report shows none of
-    it, and a submission's values, kept for all its checks, were the trusted side's memory to spend."""
-    for case in test.cases:
-        case.value = None
-        case.calls = [{"helper": c.get("helper"), "matched": c.get("matched")} for c in case.calls[:50]]
-
-
-def _crash_note(result: JobResult) -> str:
-    done = result.done
-    if done.get("reason") == "overflow":  # the grader ended it: its signal says nothing more
-        return f"not judged: your code sent back more data than the grader accepts ({done.get('detail') or 'a frame too long'})"
-    if done.get("reason") == "budget":
-        return f"not judged: {done.get('detail')}, so this check stopped there"
-    if done.get("reason") == "corrupt":
-        return (
-            f"the process running your code sent data that is not a result the grader accepts "
-            f"({done.get('detail') or 'malformed'}), so this check stopped there"
-        )
-    if done.get("signal"):
-        return f"the process running your code was killed by {done['signal']} (a crash, or over the memory limit) before this case finished"
-    if done.get("exit_code"):
-        return f"the process running your code ended (exit code {done['exit_code']}) before this case finished"
-    return "this case did not finish"
+    return tuple(order or ())

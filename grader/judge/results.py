@@ -90,7 +90,8 @@ class TestResult:
         return next((c for c in self.cases if not c.passed), None)
 
     def __repr__(self) -> str:
-        """One line (a notebook shows it as the value of each `check` cell; the fields' repr ran to 46,000 characters)."""
+        """One line (a notebook shows it as the value of each `check` cell; the fields' repr ran to 46,000
+        characters)."""
         cases = f", {self.passed_cases} of {len(self.cases)} cases passed" if self.cases else ""
         return f"<TestResult {self.name}: {self.status}, {self.score:g} / {self.max_score:g} points{cases}>"
 
@@ -127,7 +128,8 @@ class Report:
 
     def __repr__(self) -> str:
         """One line, like TestResult's."""
-        return f"<Report {self.submission}: {self.status}, {self.score:g} / {self.max_score:g} points, {len(self.tests)} tests>"
+        points = f"{self.score:g} / {self.max_score:g} points"
+        return f"<Report {self.submission}: {self.status}, {points}, {len(self.tests)} tests>"
 
 
 # --- serialisation ------------------------------------------------------------------------------

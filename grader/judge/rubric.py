@@ -166,7 +166,8 @@ def _load_rubric(path: str | Path | None) -> Rubric:
     unknown = set(grading) - {"cases", "legacy_grads_keys", "deny_imports", "version", "assignment"}
     if unknown:
         raise GraderError(
-            f"rubric {path}: unknown [grading] key(s) {', '.join(sorted(unknown))}; known: assignment, cases, legacy_grads_keys, version, deny_imports"
+            f"rubric {path}: unknown [grading] key(s) {', '.join(sorted(unknown))}; "
+            "known: assignment, cases, legacy_grads_keys, version, deny_imports"
         )
     assignment = grading.get("assignment", "")  # "": not said (load_rubric's caller decides)
     if not isinstance(assignment, str):
@@ -198,7 +199,8 @@ def _load_rubric(path: str | Path | None) -> Rubric:
     unknown = set(limits_table) - set(names) - {"submission_seconds"}
     if unknown:
         raise GraderError(
-            f"rubric {path}: unknown limit(s) {', '.join(sorted(unknown))}; known: {', '.join(names)}, submission_seconds"
+            f"rubric {path}: unknown limit(s) {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(names)}, submission_seconds"
         )
     limits = replace(
         Limits(),

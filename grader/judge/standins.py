@@ -65,7 +65,7 @@ class StandInAnswers:
 
 def wrong_call(function: str, calls: list) -> Mismatch:
     """Say which call to a graded helper went wrong, after which correct ones."""
-    wrong = next((c for c in calls if c.get("matched") is None), {})
+    wrong: dict = next((c for c in calls if c.get("matched") is None), {})
     helper = wrong.get("helper", "a helper")
     right = [f"{c['helper']} for {c['matched']}" for c in calls if c.get("matched")]
     after = f" (after correct calls: {', '.join(right)})" if right else " (it was the first call)"

@@ -251,7 +251,8 @@ def survey(folder: Path, limits: Limits = LIMITS, skip: Path | None = None) -> T
             elif stat.S_ISREG(st.st_mode):
                 if st.st_size > limits.file_bytes:
                     raise Refused(
-                        f"{child} is {size_text(st.st_size)}, over the limit of {size_text(limits.file_bytes)} for one file"
+                        f"{child} is {size_text(st.st_size)}, "
+                        f"over the limit of {size_text(limits.file_bytes)} for one file"
                     )
                 total += st.st_size
                 if total > limits.total_bytes:
@@ -337,11 +338,13 @@ def _unzip(handle, archive: Path, dest: Path, limits: Limits, packed: int) -> No
                 mode = member.external_attr >> 16  # Unix's st_mode, where the zip was made on Unix
                 if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                     raise Refused(
-                        f"the archive holds {_kind(mode) if not stat.S_ISLNK(mode) else 'a link'} ({member.filename!r}), not a file"
+                        f"the archive holds {_kind(mode) if not stat.S_ISLNK(mode) else 'a link'} "
+                        f"({member.filename!r}), not a file"
                     )
                 if member.file_size > max(member.compress_size, 1) * limits.ratio and member.file_size > MiB:
                     raise Refused(
-                        f"{member.filename!r} unpacks to more than {limits.ratio} times its size (a zip bomb?), the limit"
+                        f"{member.filename!r} unpacks to more than {limits.ratio} times its size "
+                        "(a zip bomb?), the limit"
                     )
             written = 0
             for member in members:
