@@ -186,6 +186,9 @@ def grade_paths(args) -> int:
     jobs = args.jobs or default_jobs()
     if jobs < 1:
         raise GraderError(f"-j must be at least 1, not {jobs}")
+    from grader.report.class_pictures import prepare
+
+    prepare()  # matplotlib imported in a helper while this process reads the case set with one core busy
     out = Path(args.out)
     with contextlib.ExitStack() as held:
 
