@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"
 LOAD_SECONDS = 8  # the sleeper's one statement is cut here; three fast gradings take ~1 s each on a busy machine
 FAST = 3
-SLEEP = "import time\n\n\ndef hold(when=time.sleep(10**6)):  # evaluated at load, as hostile_sleep_at_import's\n    pass\n\n\n"
+# the default argument is evaluated at load, as in hostile_sleep_at_import.py
+SLEEP = "import time\n\n\ndef hold(when=time.sleep(10**6)):\n    pass\n\n\n"
 
 
 def grade(argv: list[str]) -> int:
