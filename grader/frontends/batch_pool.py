@@ -34,6 +34,7 @@ from grader.report.class_report import slim
 PAST_DEADLINE = "This submission ran past its deadline"  # such reports count as graded on a resumed batch
 TERM_GRACE = 10.0  # seconds a stopped worker gets to close its sandbox before SIGKILL
 POLL_SECONDS = 0.5
+STALL_SECONDS = 1.0  # a normal submission takes 0.1-0.3 s a worker, 1 s on a loaded machine; None: never grow
 
 
 def fault_report(template, item: Item, error: str) -> dict:
@@ -147,7 +148,18 @@ class Worker:
 
 
 class ProcessPool:
-    """Feeds `items` to `jobs` forked workers; calls `on_done(item, slim_report)` for each, in the parent."""
+    """Feeds `items` to `jobs` forked workers; calls `on_done(item, slim_report)` for each, in the parent.
+
+    Why it grows: a submission that hangs (a loop spinning to its time limits, a sleep or `input()` at
+    load) holds its worker for seconds while its core idles, and the class's batch waits behind one
+    student's code. A worker on its item longer than `STALL_SECONDS` counts as stalled; while fewer than
+    `jobs` workers are busy and not stalled and items are pending, an extra worker starts (a new id, so a
+    new sandbox uid). When a worker finishes and `jobs` others busy and not stalled would remain, it is
+    retired instead of fed. Bound: never more than `jobs` extra, so at most 2 x `jobs` workers (and
+    sandboxes) alive, twice the memory of `jobs`; a stalled one mostly sleeps or is cut off by its limits,
+    so the CPU in use stays near `jobs` cores. Only the order in which reports are done changes; each
+    report, and summary.csv (by item), are the same.
+    """
 
     def __init__(self, items: list[Item], jobs: int, make_grader, out, template, deadline: float | None = None):
         self.pending = deque(items)
@@ -158,6 +170,7 @@ class ProcessPool:
         self.next_id = 0
         self.workers: list[Worker] = []
         self.failure: str | None = None
+        self.stall = STALL_SECONDS  # read here, so that a test can patch the module's constant
 
     def _start(self) -> Worker:
         parent_end, child_end = self.context.Pipe()
@@ -208,11 +221,40 @@ class ProcessPool:
         return [w for w in self.workers if w.item is not None and now - w.started > self.deadline]
 
     def _wait_seconds(self) -> float:
-        """Until the next poll, or sooner when a submission's deadline falls first."""
-        if self.deadline is None:
-            return POLL_SECONDS
-        first = min((w.started for w in self.workers if w.item is not None), default=time.monotonic())
-        return max(0.0, min(POLL_SECONDS, first + self.deadline - time.monotonic()))
+        """Until the next poll, or sooner when a submission's deadline (or a worker's stall) falls first."""
+        now = time.monotonic()
+        busy = [w.started for w in self.workers if w.item is not None]
+        wait_for = POLL_SECONDS
+        if self.deadline is not None and busy:
+            wait_for = min(wait_for, min(busy) + self.deadline - now)
+        if self.stall is not None and self.pending:
+            coming = [started + self.stall - now for started in busy if started + self.stall > now]
+            wait_for = min([wait_for, *coming])
+        return max(0.0, wait_for)
+
+    def _fluent(self, now: float) -> list[Worker]:
+        """The busy workers not stalled: on their item no longer than the stall threshold."""
+        return [w for w in self.workers if w.item is not None and (self.stall is None or now - w.started <= self.stall)]
+
+    def _grow(self) -> None:
+        """Start extra workers while stalled ones leave fewer than `jobs` grading, at most 2 x `jobs` in all."""
+        while self.stall is not None and self.pending and self.failure is None and len(self.workers) < 2 * self.jobs:
+            if len(self._fluent(time.monotonic())) >= self.jobs:
+                return
+            self._add_worker()
+
+    def _retire(self, worker: Worker) -> bool:
+        """True (and the worker ended) when `jobs` other busy workers are not stalled: an extra one goes."""
+        if not self.pending or self.failure is not None or len(self._fluent(time.monotonic())) < self.jobs:
+            return False
+        try:
+            worker.conn.send(None)
+        except OSError:
+            pass
+        worker.process.join(timeout=10)
+        worker.conn.close()
+        self.workers.remove(worker)
+        return True
 
     def _stop(self, worker: Worker, on_done) -> None:
         """A submission ran past its deadline: stop its worker and sandbox, report it, carry on without it."""
@@ -259,12 +301,15 @@ class ProcessPool:
                             self.failure = payload
                         else:
                             on_done(item, payload)
+                        if self._retire(worker):
+                            continue
                         if not self._feed(worker):
                             self._replace(worker, on_done)
                     elif worker.process.sentinel in ready:
                         self._replace(worker, on_done)
                 for worker in self._overdue():
                     self._stop(worker, on_done)
+                self._grow()
         finally:
             gc.unfreeze()
         if self.pending and self.failure is None:  # every new worker died before it could take a submission
