@@ -110,7 +110,10 @@ def _output(message: dict, output_chars: int) -> tuple[str, int]:
 def load_report(message: dict, output_chars: int) -> dict:
     errors = _list(_field(message, "errors", "load report"), "the load errors")[:LOAD_ERRORS]
     functions = _list(_field(message, "functions", "load report"), "the loaded functions")[:FUNCTIONS]
-    out: dict[str, Any] = {"errors": [], "functions": [_text(f, "a loaded function's name", NAME_CHARS) for f in functions]}
+    out: dict[str, Any] = {
+        "errors": [],
+        "functions": [_text(f, "a loaded function's name", NAME_CHARS) for f in functions],
+    }
     for item in errors:
         if type(item) is not dict:
             raise FrameError("a load error is not a record")
