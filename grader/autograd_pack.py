@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, cast
 
 from grader import END_TO_END
 from grader.judge.chain_check import ChainCheck, Stage, chain_inputs, first_wrong_stage
 from grader.judge.compare import Mismatch, Tolerance, compare, describe
 from grader.judge.misconception_data import Evidence, Misconception, diagnose, make_diagnosis
 from grader.pack import CaseInput, Check, Pack, Version
+
+if TYPE_CHECKING:
+    from grader.judge.results import CaseResult
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,7 @@ class AutogradPack(Pack):
 
     def diagnose(self, test, check: Check, inputs: list[CaseInput], version: Version) -> None:
         by_index = {inp.index: inp for inp in inputs}
-        groups: dict[str, list[tuple[object, Evidence]]] = {}
+        groups: dict[str, list[tuple[CaseResult, Evidence]]] = {}
         for case in test.cases:
             if case.status == "failed" and case.index in by_index:
                 found = self._evidence(check, case, by_index[case.index])
@@ -241,10 +245,11 @@ class AutogradPack(Pack):
             return []
         out = []
         for function, g in random:
+            drawn = cast(Randomness, g.random)  # `random` kept only the functions whose random is set
             seeded = (
-                f"np.random.seed({g.random.seed}), the course's own seed, so the course's draws come out "
+                f"np.random.seed({drawn.seed}), the course's own seed, so the course's draws come out "
                 "whether or not your code sets that seed itself"
-                if g.random.seed is not None
+                if drawn.seed is not None
                 else "a seed drawn from the grading seed (--seed), so every run draws the same"
             )
             differ = [c for c in failing if any(m.path in g.masks for m in c.mismatches)]
@@ -252,7 +257,7 @@ class AutogradPack(Pack):
             if differ:
                 text += (
                     f" On {len(differ)} of the failing cases your masks ({', '.join(g.masks)}) differ from the "
-                    f"course's draws, which are, in this order: {g.random.draws}. Other draws (another order, another "
+                    f"course's draws, which are, in this order: {drawn.draws}. Other draws (another order, another "
                     "shape, another function of np.random) give other masks, and every value after them differs."
                 )
             out.append(text)

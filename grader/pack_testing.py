@@ -21,6 +21,7 @@ import importlib.util
 import sys
 import types
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -67,7 +68,7 @@ def load(pack: Pack, path: Path) -> dict:
     helpers, saved = _helpers(pack), {}
     for name in pack.course_modules if helpers is not None else ():
         saved[name] = sys.modules.get(name)
-        sys.modules[name] = helpers
+        sys.modules[name] = cast(types.ModuleType, helpers)  # the loop runs only when helpers is not None
     namespace: dict = {"__name__": "submission"}
     try:
         for source in first + sources:
@@ -107,7 +108,8 @@ def _stand_in(helper: str, table: list, log: list):
 def _chain(pack: Pack):
     import marshal
 
-    code = pack.job_extras().get("chain")
+    # an end-to-end check comes with its chain (a file of the pack's, or its stages: Pack.job_extras)
+    code = cast(bytes, pack.job_extras().get("chain"))
     scope: dict = {"np": np}
     exec(marshal.loads(code), scope)
     return scope["end_to_end"]
@@ -127,7 +129,8 @@ def grade_unit(pack: Pack, namespace: dict, unit: str, inputs: list, points: flo
         saved = {helper: namespace.get(helper) for helper in inp.standins}
         for helper, table in inp.standins.items():
             namespace[helper] = _stand_in(helper, table, calls)
-        args, out = copy.deepcopy(inp.args), {}
+        args = copy.deepcopy(inp.args)
+        out: dict[str, object] = {}  # what the chain records as it goes (the stage running, each judged output)
         case = CaseResult(inp.index, inp.label, inp.description, "error", calls=calls)
         if inp.seed is not None:
             np.random.seed(inp.seed & 0xFFFFFFFF)

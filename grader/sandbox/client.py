@@ -177,8 +177,9 @@ class Sandbox(JobPayloads):
         """
         return self.submit(job, answer).collect()
 
-    def submit(self, job: dict, answer: Callable[[dict, int], dict] | None = None, share: int = 0) -> _Job:
-        """Start one job and return at once; its `collect()` gives the result (as `run`).
+    def submit(self, job: dict, answer: Callable[[dict, int], dict] | None = None, share: int = 0) -> _Job | Collected:
+        """Start one job and return at once; its `collect()` gives the result (as `run`). (`Collected`: what
+        the portable backend's `submit` returns, a job already run, with the same `collect()` and `cancel()`.)
 
         The job runs while the caller does other work (judging the previous check), on the other core:
         its pipes are made large enough that neither its data nor, mostly, its results wait for us. Its

@@ -19,6 +19,7 @@ What a job may send (child.py writes them):
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from grader.safe_text import cap
 
@@ -109,7 +110,10 @@ def _output(message: dict, output_chars: int) -> tuple[str, int]:
 def load_report(message: dict, output_chars: int) -> dict:
     errors = _list(_field(message, "errors", "load report"), "the load errors")[:LOAD_ERRORS]
     functions = _list(_field(message, "functions", "load report"), "the loaded functions")[:FUNCTIONS]
-    out = {"errors": [], "functions": [_text(f, "a loaded function's name", NAME_CHARS) for f in functions]}
+    out: dict[str, Any] = {
+        "errors": [],
+        "functions": [_text(f, "a loaded function's name", NAME_CHARS) for f in functions],
+    }
     for item in errors:
         if type(item) is not dict:
             raise FrameError("a load error is not a record")

@@ -88,7 +88,7 @@ class StandInModule(types.ModuleType):
 
     def __init__(self, name: str, why: str):
         super().__init__(name, f"stand-in for {name!r} while grading: {why}")
-        self.__all__ = []
+        self.__all__: list[str] = []
         self.__path__ = []  # so that `import matplotlib.pyplot` finds a package
 
     def __getattr__(self, name):
@@ -217,5 +217,6 @@ def install(
             setattr(os, name, _deny(f"os.{name}"))
     os._exit = _exit
     sys.exit = _exit
-    builtins.exit = builtins.quit = _exit
+    # typeshed types these as site.Quitter; the guard replaces them with the plain function on purpose
+    builtins.exit = builtins.quit = _exit  # type: ignore[assignment]
     return guard

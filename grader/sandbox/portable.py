@@ -28,6 +28,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO, cast
 
 from grader.errors import GraderFault
 from grader.sandbox.client import Collected, JobResult, Limits, Sandbox, Walls, _Job
@@ -59,7 +60,10 @@ class _Spawned:
 
     def __init__(self, arguments: list[str], cwd: str, expected: list[str], limits: dict, job_object: bool):
         stderr = None if os.environ.get("GRADER_SANDBOX_DEBUG") else subprocess.DEVNULL
-        flags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW if WINDOWS else 0
+        if sys.platform == "win32":  # WINDOWS, spelled so that mypy knows these flags exist here
+            flags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW
+        else:
+            flags = 0
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", str(SPAWNED), *arguments],
@@ -74,6 +78,8 @@ class _Spawned:
             )  # its own group, killed whole; terminal signals stay with us
         except OSError as error:
             raise GraderFault(f"the portable sandbox cannot start Python: {error}") from None
+        # stdin=PIPE and stdout=PIPE: Popen always makes both, so neither is None
+        self.stdin, self.stdout = cast(IO[bytes], self.process.stdin), cast(IO[bytes], self.process.stdout)
         self.job_object = None
         self.wall_error: str | None = None
         if job_object:
@@ -99,7 +105,7 @@ class _Spawned:
         """Read the line saying which limits hold; what came after it."""
         buffer = b""
         while b"\n" not in buffer and len(buffer) < 4096:
-            chunk = self.process.stdout.read(4096)
+            chunk = self.stdout.read(4096)
             if not chunk:
                 break
             buffer += chunk
@@ -125,14 +131,14 @@ class _Spawned:
             self.ready.set()
             if rest:
                 end.sendall(rest)
-            while chunk := self.process.stdout.read(1 << 16):
+            while chunk := self.stdout.read(1 << 16):
                 end.sendall(chunk)
         except OSError:  # _Job is done with us
             pass
         finally:
             self.ready.set()
             end.close()
-            self.process.stdout.close()
+            self.stdout.close()
 
     def _feed(self, end: socket.socket) -> None:
         self.ready.wait()
@@ -140,13 +146,13 @@ class _Spawned:
             while self.wall_error is None and (data := end.recv(1 << 16)):
                 view = memoryview(data)
                 while view:
-                    view = view[self.process.stdin.write(view) :]
+                    view = view[self.stdin.write(view) :]
         except OSError:  # the job is gone: _Job learns it from the exit report
             pass
         finally:
             end.close()
             try:
-                self.process.stdin.close()
+                self.stdin.close()
             except OSError:
                 pass
 
@@ -227,7 +233,8 @@ class PortableSandbox(Sandbox):
     def _probe(self, job_object: bool) -> tuple[_Spawned, bool]:
         """A job process that runs no job: which rlimits it got, and whether its memory limit holds."""
         limits = Limits().as_job()
-        probe = _Spawned(["--probe", json.dumps({"limits": limits})], self._folder, [], limits, job_object)
+        # _start made the folder just before; only a close() racing it could clear it (no check here: cwd=None)
+        probe = _Spawned(["--probe", json.dumps({"limits": limits})], self._folder, [], limits, job_object)  # type: ignore[arg-type]
         memory = False
         try:
             probe.job.sendall(b"g")
@@ -278,7 +285,9 @@ class PortableSandbox(Sandbox):
         with self._lock:
             if self._folder is None:
                 self._start()
-            return self.walls
+            # _start sets walls last; a _start that raised left the folder set and walls None, which a second
+            # start() returns: a check here would change that, so the gap stays visible instead
+            return self.walls  # type: ignore[return-value]
 
     def run(self, job: dict, answer: Callable[[dict, int], dict] | None = None) -> JobResult:
         """As `Sandbox.run`: one job, in a process of its own, within its deadlines."""
@@ -295,13 +304,15 @@ class PortableSandbox(Sandbox):
                 spawned.end()
                 self._running = self._control = None
 
-    def submit(self, job: dict, answer: Callable[[dict, int], dict] | None = None) -> Collected:
+    def submit(self, job: dict, answer: Callable[[dict, int], dict] | None = None, share: int = 0) -> Collected:
         """Run the job now and hand back its result: here the relay process is the sandbox, and it runs
-        only while this thread feeds it, so there is nothing to overlap."""
+        only while this thread feeds it, so there is nothing to overlap. `share` is taken for
+        `Sandbox.submit`'s signature and ignored: this backend never shares a process (`shares`)."""
         return Collected(self.run(job, answer))
 
     def _spawn(self, limits: dict) -> _Spawned:
-        return _Spawned([json.dumps({"limits": limits})], self._folder, self._held, limits, self._job_object)
+        # run() made the folder (_start) before it spawns; only a close() racing it could clear it (as in _probe)
+        return _Spawned([json.dumps({"limits": limits})], self._folder, self._held, limits, self._job_object)  # type: ignore[arg-type]
 
     def _take(self, limits: dict) -> _Spawned:
         """The spare process when it was started with these limits and still waits; else a new one."""

@@ -306,7 +306,8 @@ def decode_counted(
             buffers.append(view[offset + 4 : offset + 4 + k])
             offset += 4 + k
         value = _decode(header, buffers, 0, copy, left)
-        return value, (0 if left is None else max_elements - left[0])
+        # left is None exactly when max_elements is; the second test only tells mypy so, and never decides
+        return value, (0 if left is None or max_elements is None else max_elements - left[0])
     except WireError:
         raise
     except Exception as error:  # truncated, not JSON, bad index: all the same to the caller

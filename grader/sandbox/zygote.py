@@ -41,7 +41,7 @@ import numpy  # noqa: E402,F401 - paid for once, here
 
 # Behind the walls the job sees no file at all: import now whatever a submission, or NumPy on its
 # behalf, may import lazily.
-for _name in (
+for _module in (
     "secrets",
     "random",
     "math",
@@ -82,7 +82,7 @@ for _name in (
     "unicodedata",
 ):
     try:
-        __import__(_name)
+        __import__(_module)
     except ImportError:
         pass
 
@@ -215,7 +215,7 @@ def _run(control: socket.socket, server: Server, limits: dict, fds: list[int], e
     for fd in fds:
         os.close(fd)
     wall_error, status, killed = b"", None, False
-    waiting = [read, control, ended]
+    waiting: list[int | socket.socket] = [read, control, ended]
     while status is None:
         ready = select.select(waiting, [], [])[0]
         if control in ready:
