@@ -281,3 +281,26 @@ def test_the_grade_command_refuses_it_and_check_goes_on(tmp_path, monkeypatch, c
 def healthy(sandbox) -> None:
     result = sandbox.run(make_job(sandbox, program("def g(x):\n    return x * 2"), "g", [[21]]))
     assert result.cases[0]["status"] == "ok" and result.cases[0]["value"] == 42, result.cases
+
+
+def test_a_failed_start_leaves_nothing_and_the_next_start_probes_again(monkeypatch):
+    """A probe that fails must not leave the backend half started: a second start() used to return no
+    walls at all, and a job spawned after a close() would have run in the grader's own working folder."""
+    real = PortableSandbox._probe_walls
+    calls = []
+
+    def failing_once(self):
+        calls.append(self._folder)
+        if len(calls) == 1:
+            raise OSError("the probe could not start")
+        real(self)
+
+    monkeypatch.setattr(PortableSandbox, "_probe_walls", failing_once)
+    with PortableSandbox(77) as sandbox:
+        with pytest.raises(OSError):
+            sandbox.start()
+        assert sandbox._folder is None and not Path(calls[0]).exists()  # the first folder is gone
+        walls = sandbox.start()
+        assert walls is not None and walls.mode == "portable" and len(calls) == 2
+    with pytest.raises(portable_module.GraderFault, match="closed"):
+        sandbox._cwd()  # closed: no job may start without its own empty folder

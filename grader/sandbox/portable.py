@@ -233,8 +233,7 @@ class PortableSandbox(Sandbox):
     def _probe(self, job_object: bool) -> tuple[_Spawned, bool]:
         """A job process that runs no job: which rlimits it got, and whether its memory limit holds."""
         limits = Limits().as_job()
-        # _start made the folder just before; only a close() racing it could clear it (no check here: cwd=None)
-        probe = _Spawned(["--probe", json.dumps({"limits": limits})], self._folder, [], limits, job_object)  # type: ignore[arg-type]
+        probe = _Spawned(["--probe", json.dumps({"limits": limits})], self._cwd(), [], limits, job_object)
         memory = False
         try:
             probe.job.sendall(b"g")
@@ -249,10 +248,26 @@ class PortableSandbox(Sandbox):
             probe.end()
         return probe, memory
 
+    def _cwd(self) -> str:
+        """Each job's working folder, empty. A job never starts without it: with none, the job would run in
+        the grader's own working folder (a close() that raced a start cleared it)."""
+        if self._folder is None:
+            raise GraderFault("the portable sandbox was closed while a job was starting")
+        return self._folder
+
     def _start(self) -> None:
-        """Probe once what holds here: which rlimits, whether memory is really limited, a Job Object."""
+        """Probe once what holds here: which rlimits, whether memory is really limited, a Job Object.
+        A probe that fails leaves nothing behind, so that the next start probes again."""
         self._folder = tempfile.mkdtemp(prefix="grader-portable-")  # each job's working folder, empty
         self._remove_folder = weakref.finalize(self, shutil.rmtree, self._folder, True)
+        try:
+            self._probe_walls()
+        except BaseException:
+            self._remove_folder()
+            self._folder = None
+            raise
+
+    def _probe_walls(self) -> None:
         refused = [self.why]
         probe, memory = self._probe(WINDOWS)
         if WINDOWS and probe.job_object is None:  # an older Windows, or a job we may not nest in: go on without
@@ -285,9 +300,9 @@ class PortableSandbox(Sandbox):
         with self._lock:
             if self._folder is None:
                 self._start()
-            # _start sets walls last; a _start that raised left the folder set and walls None, which a second
-            # start() returns: a check here would change that, so the gap stays visible instead
-            return self.walls  # type: ignore[return-value]
+            if self.walls is None:  # _start sets the walls last, and clears the folder when it fails
+                raise GraderFault("the portable sandbox started without its walls")
+            return self.walls
 
     def run(self, job: dict, answer: Callable[[dict, int], dict] | None = None) -> JobResult:
         """As `Sandbox.run`: one job, in a process of its own, within its deadlines."""
@@ -311,8 +326,7 @@ class PortableSandbox(Sandbox):
         return Collected(self.run(job, answer))
 
     def _spawn(self, limits: dict) -> _Spawned:
-        # run() made the folder (_start) before it spawns; only a close() racing it could clear it (as in _probe)
-        return _Spawned([json.dumps({"limits": limits})], self._folder, self._held, limits, self._job_object)  # type: ignore[arg-type]
+        return _Spawned([json.dumps({"limits": limits})], self._cwd(), self._held, limits, self._job_object)
 
     def _take(self, limits: dict) -> _Spawned:
         """The spare process when it was started with these limits and still waits; else a new one."""
